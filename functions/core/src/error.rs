@@ -1,0 +1,97 @@
+//! Validation errors that name the field and the rule it broke.
+
+use std::fmt;
+
+/// The rule an input broke; stable names that clients can match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Required,
+    OutOfRange,
+    TooLong,
+    TooShort,
+    ControlCharacters,
+    UnknownValue,
+    BadFormat,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Required => "required",
+            Rule::OutOfRange => "out_of_range",
+            Rule::TooLong => "too_long",
+            Rule::TooShort => "too_short",
+            Rule::ControlCharacters => "control_characters",
+            Rule::UnknownValue => "unknown_value",
+            Rule::BadFormat => "bad_format",
+        }
+    }
+}
+
+/// One invalid field: its path (`answers.speed`, `invitations[3].order_id`),
+/// the rule broken, and a sentence a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub rule: Rule,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, rule: Rule, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            rule,
+            message: message.into(),
+        }
+    }
+
+    /// The same error, reported under a parent path (`invitations[2]`).
+    pub fn within(mut self, parent: &str) -> Self {
+        self.field = if self.field.is_empty() {
+            parent.to_owned()
+        } else {
+            format!("{parent}.{}", self.field)
+        };
+        self
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// Collects every field error of one input instead of stopping at the first,
+/// so a client fixes all of them in one round trip.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.push(error);
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    /// `Ok(value)` when nothing was collected; `value` is only built then.
+    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self.0)
+        }
+    }
+}

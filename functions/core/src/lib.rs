@@ -1,0 +1,27 @@
+//! The feedback domain: what an invitation, a response and a rep are, which
+//! inputs are valid, how scores are computed and how time is cut into buckets.
+//!
+//! Nothing here performs I/O or knows about HTTP, AWS or SQLite, so every rule
+//! is unit-testable and shared by every entry point and both stores.
+
+pub mod code;
+pub mod error;
+pub mod ids;
+pub mod metrics;
+pub mod model;
+pub mod rollup;
+pub mod slice;
+pub mod submission;
+pub mod survey;
+pub mod time;
+
+pub use code::Code;
+pub use error::{FieldError, Rule};
+pub use ids::{CustomerRef, Locale, LocationId, OrderId, RepId};
+pub use model::{
+    Answers, Attribution, Channel, Expectation, Invitation, NewInvitation, Rep, Response,
+    Submission,
+};
+pub use rollup::{Rollup, RollupIncrement, ScoreStats};
+pub use slice::Slice;
+pub use survey::SurveyKind;

@@ -1,0 +1,344 @@
+//! Score metrics, exactly as the design defines them, computed from rollups.
+//!
+//! - CSAT (1–5): percent = share of 4 and 5; top box = share of 5.
+//! - NPS (0–10): promoters 9–10, passives 7–8, detractors 0–6; score = %P − %D.
+//! - CES (1–7): mean, and agree = share of 5–7.
+//!
+//! Every figure comes with its count and a 95% interval: Wilson for
+//! proportions, the normal interval from the trinomial variance for NPS, and
+//! the normal interval of the mean for CES. Percentages are 0–100.
+
+use crate::rollup::{Rollup, ScoreStats};
+use crate::survey::SurveyKind;
+use serde::Serialize;
+
+/// The 97.5th percentile of the standard normal distribution.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// How many ratings at the tenant's average a rep's fair score starts from.
+/// Ten keeps two lucky 5s from outranking two hundred ratings at 4.8, yet
+/// lets a rep with fifty ratings be judged mostly on their own.
+pub const PRIOR_WEIGHT: f64 = 10.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Wilson score interval of a proportion, as fractions 0–1.
+pub fn wilson(successes: i64, n: i64) -> Option<Interval> {
+    if n <= 0 {
+        return None;
+    }
+    let n = n as f64;
+    let p = successes as f64 / n;
+    let z2 = Z95 * Z95;
+    let denom = 1.0 + z2 / n;
+    let center = (p + z2 / (2.0 * n)) / denom;
+    let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).max(0.0).sqrt() / denom;
+    // At p = 0 or 1 the bound on that side is exactly 0 or 1; rounding
+    // would otherwise leave 0.9999999999999999.
+    let low = if successes <= 0 {
+        0.0
+    } else {
+        (center - half).max(0.0)
+    };
+    let high = if successes as f64 >= n {
+        1.0
+    } else {
+        (center + half).min(1.0)
+    };
+    Some(Interval { low, high })
+}
+
+fn percent(part: i64, n: i64) -> f64 {
+    100.0 * part as f64 / n as f64
+}
+
+fn mean(stats: &ScoreStats) -> f64 {
+    stats.sum as f64 / stats.count as f64
+}
+
+/// Sample standard deviation of the scores (0 for fewer than two).
+fn std_dev(stats: &ScoreStats) -> f64 {
+    let n = stats.count as f64;
+    if stats.count < 2 {
+        return 0.0;
+    }
+    let var = (stats.sum_sq as f64 - (stats.sum as f64).powi(2) / n) / (n - 1.0);
+    var.max(0.0).sqrt()
+}
+
+/// Counts of each score on the kind's scale, lowest first.
+fn histogram(kind: SurveyKind, stats: &ScoreStats) -> Vec<i64> {
+    stats.hist[usize::from(kind.min())..=usize::from(kind.max())].to_vec()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Csat {
+    pub count: i64,
+    /// Share of 4 and 5.
+    pub percent: f64,
+    /// Share of 5: delight, not just satisfaction.
+    pub top_box: f64,
+    pub mean: f64,
+    pub std_dev: f64,
+    /// 95% Wilson interval of `percent`.
+    pub low: f64,
+    pub high: f64,
+    /// Responses per score, 1 to 5.
+    pub histogram: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Nps {
+    pub count: i64,
+    /// %promoters − %detractors, −100 to 100.
+    pub score: f64,
+    /// Shares, 0–100.
+    pub promoters: f64,
+    pub passives: f64,
+    pub detractors: f64,
+    /// 95% normal interval of `score` from the trinomial variance.
+    pub low: f64,
+    pub high: f64,
+    pub mean: f64,
+    pub std_dev: f64,
+    /// Responses per score, 0 to 10.
+    pub histogram: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ces {
+    pub count: i64,
+    pub mean: f64,
+    /// Share of 5–7 ("agree it was easy").
+    pub agree_percent: f64,
+    pub std_dev: f64,
+    /// 95% normal interval of `mean`.
+    pub low: f64,
+    pub high: f64,
+    /// Responses per score, 1 to 7.
+    pub histogram: Vec<i64>,
+}
+
+pub fn csat(stats: &ScoreStats) -> Option<Csat> {
+    let n = stats.count;
+    if n <= 0 {
+        return None;
+    }
+    let satisfied = stats.count_in(4..=5);
+    let interval = wilson(satisfied, n)?;
+    Some(Csat {
+        count: n,
+        percent: percent(satisfied, n),
+        top_box: percent(stats.hist[5], n),
+        mean: mean(stats),
+        std_dev: std_dev(stats),
+        low: 100.0 * interval.low,
+        high: 100.0 * interval.high,
+        histogram: histogram(SurveyKind::Csat, stats),
+    })
+}
+
+pub fn nps(stats: &ScoreStats) -> Option<Nps> {
+    let n = stats.count;
+    if n <= 0 {
+        return None;
+    }
+    let promoters = stats.count_in(9..=10);
+    let passives = stats.count_in(7..=8);
+    let detractors = stats.count_in(0..=6);
+    let (p, d) = (promoters as f64 / n as f64, detractors as f64 / n as f64);
+    let score = p - d;
+    let variance = ((p + d) - score * score) / n as f64;
+    let half = Z95 * variance.max(0.0).sqrt();
+    Some(Nps {
+        count: n,
+        score: 100.0 * score,
+        promoters: percent(promoters, n),
+        passives: percent(passives, n),
+        detractors: percent(detractors, n),
+        low: (100.0 * (score - half)).max(-100.0),
+        high: (100.0 * (score + half)).min(100.0),
+        mean: mean(stats),
+        std_dev: std_dev(stats),
+        histogram: histogram(SurveyKind::Nps, stats),
+    })
+}
+
+pub fn ces(stats: &ScoreStats) -> Option<Ces> {
+    let n = stats.count;
+    if n <= 0 {
+        return None;
+    }
+    let m = mean(stats);
+    let sd = std_dev(stats);
+    let half = Z95 * sd / (n as f64).sqrt();
+    Some(Ces {
+        count: n,
+        mean: m,
+        agree_percent: percent(stats.count_in(5..=7), n),
+        std_dev: sd,
+        low: (m - half).max(1.0),
+        high: (m + half).min(7.0),
+        histogram: histogram(SurveyKind::Ces, stats),
+    })
+}
+
+/// Every figure of a rollup: per kind with data, plus invitations and the
+/// response rate (answered / invited, by invitation day).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub responses: i64,
+    pub invitations: i64,
+    pub answered: i64,
+    /// Percent of the period's invitations that were answered; `None`
+    /// without invitations.
+    pub response_rate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csat: Option<Csat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nps: Option<Nps>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ces: Option<Ces>,
+}
+
+impl Summary {
+    pub fn of(rollup: &Rollup) -> Summary {
+        Summary {
+            responses: rollup.responses(),
+            invitations: rollup.invitations,
+            answered: rollup.answered,
+            response_rate: (rollup.invitations > 0)
+                .then(|| percent(rollup.answered.min(rollup.invitations), rollup.invitations)),
+            csat: csat(&rollup.csat),
+            nps: nps(&rollup.nps),
+            ces: ces(&rollup.ces),
+        }
+    }
+}
+
+/// The per-response value that a kind's headline figure averages: the score
+/// itself for CSAT and CES; +100 / 0 / −100 for NPS, whose mean is the NPS.
+fn headline_sum(kind: SurveyKind, stats: &ScoreStats) -> f64 {
+    match kind {
+        SurveyKind::Csat | SurveyKind::Ces => stats.sum as f64,
+        SurveyKind::Nps => 100.0 * (stats.count_in(9..=10) - stats.count_in(0..=6)) as f64,
+    }
+}
+
+/// The headline figure a leaderboard shows: mean score (CSAT, CES) or NPS.
+pub fn headline(kind: SurveyKind, stats: &ScoreStats) -> Option<f64> {
+    (stats.count > 0).then(|| headline_sum(kind, stats) / stats.count as f64)
+}
+
+/// A fair ranking score: the headline figure shrunk toward the tenant's
+/// (a Bayesian average with [`PRIOR_WEIGHT`] pseudo-ratings at the tenant
+/// mean), so that few ratings cannot outrank many good ones by luck.
+pub fn fair_score(kind: SurveyKind, rep: &ScoreStats, tenant: &ScoreStats) -> Option<f64> {
+    if rep.count <= 0 {
+        return None;
+    }
+    let prior = headline(kind, tenant).unwrap_or_else(|| headline(kind, rep).unwrap_or(0.0));
+    Some((PRIOR_WEIGHT * prior + headline_sum(kind, rep)) / (PRIOR_WEIGHT + rep.count as f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats_of(kind: SurveyKind, scores: &[u8]) -> ScoreStats {
+        let _ = kind;
+        let mut s = ScoreStats::default();
+        for &x in scores {
+            s.count += 1;
+            s.sum += i64::from(x);
+            s.sum_sq += i64::from(x) * i64::from(x);
+            s.hist[usize::from(x)] += 1;
+        }
+        s
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-6
+    }
+
+    #[test]
+    fn wilson_matches_published_values() {
+        // 8 of 10: the textbook Wilson interval is 0.4902 to 0.9433.
+        let i = wilson(8, 10).unwrap();
+        assert!(
+            (i.low - 0.4902).abs() < 1e-4 && (i.high - 0.9433).abs() < 1e-4,
+            "{i:?}"
+        );
+        let all = wilson(10, 10).unwrap();
+        assert_eq!(all.high, 1.0);
+        assert!(all.low > 0.72 && all.low < 0.73);
+        assert!(wilson(0, 0).is_none());
+    }
+
+    #[test]
+    fn csat_counts_four_and_five() {
+        let c = csat(&stats_of(SurveyKind::Csat, &[5, 5, 4, 3, 1])).unwrap();
+        assert!(close(c.percent, 60.0) && close(c.top_box, 40.0) && close(c.mean, 3.6));
+        assert_eq!(c.histogram, [1, 0, 1, 1, 2]);
+        assert!(c.low < 60.0 && c.high > 60.0);
+        assert!(csat(&ScoreStats::default()).is_none());
+    }
+
+    #[test]
+    fn nps_is_promoters_minus_detractors() {
+        // 5 promoters, 3 passives, 2 detractors: NPS 30.
+        let n = nps(&stats_of(
+            SurveyKind::Nps,
+            &[10, 10, 9, 9, 9, 8, 7, 7, 6, 0],
+        ))
+        .unwrap();
+        assert!(close(n.score, 30.0) && close(n.promoters, 50.0) && close(n.detractors, 20.0));
+        // variance = ((0.5 + 0.2) - 0.3²) / 10 = 0.061
+        let half = 100.0 * Z95 * 0.061f64.sqrt();
+        assert!(close(n.low, 30.0 - half) && close(n.high, 30.0 + half));
+        let all_promoters = nps(&stats_of(SurveyKind::Nps, &[10; 4])).unwrap();
+        assert!(close(all_promoters.score, 100.0) && close(all_promoters.high, 100.0));
+    }
+
+    #[test]
+    fn ces_mean_and_agreement() {
+        let e = ces(&stats_of(SurveyKind::Ces, &[7, 6, 5, 2])).unwrap();
+        assert!(close(e.mean, 5.0) && close(e.agree_percent, 75.0));
+        assert!(e.low >= 1.0 && e.high <= 7.0 && e.low < 5.0);
+        assert_eq!(e.histogram.len(), 7);
+    }
+
+    #[test]
+    fn two_lucky_fives_do_not_beat_two_hundred_ratings_at_four_point_eight() {
+        let mut many = vec![5u8; 160];
+        many.extend([4u8; 40]); // mean 4.8
+        let many = stats_of(SurveyKind::Csat, &many);
+        let lucky = stats_of(SurveyKind::Csat, &[5, 5]);
+        let mut tenant = many;
+        tenant.count += lucky.count;
+        tenant.sum += lucky.sum;
+        tenant.sum_sq += lucky.sum_sq;
+        let mixed = stats_of(SurveyKind::Csat, &[3; 100]);
+        tenant.count += mixed.count;
+        tenant.sum += mixed.sum;
+        let f_many = fair_score(SurveyKind::Csat, &many, &tenant).unwrap();
+        let f_lucky = fair_score(SurveyKind::Csat, &lucky, &tenant).unwrap();
+        assert!(f_many > f_lucky, "{f_many} vs {f_lucky}");
+        assert!(fair_score(SurveyKind::Csat, &ScoreStats::default(), &tenant).is_none());
+    }
+
+    #[test]
+    fn response_rate_is_answered_over_invited() {
+        let r = Rollup {
+            invitations: 8,
+            answered: 2,
+            ..Rollup::default()
+        };
+        assert_eq!(Summary::of(&r).response_rate, Some(25.0));
+        assert_eq!(Summary::of(&Rollup::default()).response_rate, None);
+    }
+}

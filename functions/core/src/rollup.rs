@@ -1,0 +1,457 @@
+//! Rollups: the sums that every score is computed from.
+//!
+//! A rollup is kept per (slice, day). It merges associatively and
+//! commutatively (it is a vector of integer sums), so a week, a month or a
+//! year is the merge of its days, and an edit is a signed delta. Stores keep
+//! it as named integer counters (one DynamoDB `ADD` or SQLite upsert each);
+//! the names below are the storage format, so never rename one.
+//!
+//! | counter            | meaning                                              |
+//! |--------------------|------------------------------------------------------|
+//! | `inv`              | invitations created that day                         |
+//! | `ans`              | of those, how many have been answered (by invite day) |
+//! | `{k}_n`            | responses of kind k (`c` CSAT, `n` NPS, `e` CES)     |
+//! | `{k}_s`, `{k}_q`   | sum of scores, sum of squared scores                 |
+//! | `{k}_h{score}`     | histogram: responses with that score                 |
+//! | `{k}_{q}_{m}`      | optional question q (`fr` friendliness, `sp` speed, `kn` knowledge, `rs` resolved, `ex` expectations), moment m over the answers x and the main score y: `n`, `x`, `xx`, `y`, `yy`, `xy` |
+
+use crate::model::{Answers, Invitation, Response};
+use crate::slice::Slice;
+use crate::survey::SurveyKind;
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+/// Sums over pairs (x, y): an optional answer x and the main score y. They
+/// give count, means, variances and the correlation of x with y.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Moments {
+    pub n: i64,
+    pub x: i64,
+    pub xx: i64,
+    pub y: i64,
+    pub yy: i64,
+    pub xy: i64,
+}
+
+const MOMENT_NAMES: [&str; 6] = ["n", "x", "xx", "y", "yy", "xy"];
+
+impl Moments {
+    fn observe(x: i64, y: i64) -> Self {
+        Moments {
+            n: 1,
+            x,
+            xx: x * x,
+            y,
+            yy: y * y,
+            xy: x * y,
+        }
+    }
+
+    fn slots(&mut self) -> [&mut i64; 6] {
+        [
+            &mut self.n,
+            &mut self.x,
+            &mut self.xx,
+            &mut self.y,
+            &mut self.yy,
+            &mut self.xy,
+        ]
+    }
+
+    fn values(&self) -> [i64; 6] {
+        [self.n, self.x, self.xx, self.y, self.yy, self.xy]
+    }
+
+    fn add(&mut self, other: &Moments, sign: i64) {
+        for (slot, v) in self.slots().into_iter().zip(other.values()) {
+            *slot += sign * v;
+        }
+    }
+}
+
+/// The optional questions' moments, each against the main score.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Questions {
+    pub friendliness: Moments,
+    pub speed: Moments,
+    pub knowledge: Moments,
+    /// x = 1 for resolved, 0 for not.
+    pub resolved: Moments,
+    /// x = 0 below, 1 met, 2 exceeded.
+    pub expectations: Moments,
+}
+
+const QUESTION_NAMES: [&str; 5] = ["fr", "sp", "kn", "rs", "ex"];
+
+impl Questions {
+    fn all(&self) -> [&Moments; 5] {
+        [
+            &self.friendliness,
+            &self.speed,
+            &self.knowledge,
+            &self.resolved,
+            &self.expectations,
+        ]
+    }
+
+    fn all_mut(&mut self) -> [&mut Moments; 5] {
+        [
+            &mut self.friendliness,
+            &mut self.speed,
+            &mut self.knowledge,
+            &mut self.resolved,
+            &mut self.expectations,
+        ]
+    }
+
+    fn of(answers: &Answers, score: i64) -> Self {
+        let m = |x: Option<i64>| x.map(|x| Moments::observe(x, score)).unwrap_or_default();
+        Questions {
+            friendliness: m(answers.friendliness.map(i64::from)),
+            speed: m(answers.speed.map(i64::from)),
+            knowledge: m(answers.knowledge.map(i64::from)),
+            resolved: m(answers.resolved.map(i64::from)),
+            expectations: m(answers.expectations.map(|e| e.ordinal())),
+        }
+    }
+}
+
+/// Sums of one survey kind's scores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScoreStats {
+    pub count: i64,
+    pub sum: i64,
+    pub sum_sq: i64,
+    /// `hist[s]` responses gave score `s` (0..=10; unused cells stay 0).
+    pub hist: [i64; 11],
+    pub questions: Questions,
+}
+
+impl ScoreStats {
+    fn add(&mut self, other: &ScoreStats, sign: i64) {
+        self.count += sign * other.count;
+        self.sum += sign * other.sum;
+        self.sum_sq += sign * other.sum_sq;
+        for (h, o) in self.hist.iter_mut().zip(other.hist) {
+            *h += sign * o;
+        }
+        for (q, o) in self
+            .questions
+            .all_mut()
+            .into_iter()
+            .zip(other.questions.all())
+        {
+            q.add(o, sign);
+        }
+    }
+
+    /// Responses whose score lies in `range`.
+    pub fn count_in(&self, range: std::ops::RangeInclusive<usize>) -> i64 {
+        self.hist[range].iter().sum()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rollup {
+    pub invitations: i64,
+    pub answered: i64,
+    pub csat: ScoreStats,
+    pub nps: ScoreStats,
+    pub ces: ScoreStats,
+}
+
+fn kind_prefix(kind: SurveyKind) -> &'static str {
+    match kind {
+        SurveyKind::Csat => "c",
+        SurveyKind::Nps => "n",
+        SurveyKind::Ces => "e",
+    }
+}
+
+impl Rollup {
+    pub fn stats(&self, kind: SurveyKind) -> &ScoreStats {
+        match kind {
+            SurveyKind::Csat => &self.csat,
+            SurveyKind::Nps => &self.nps,
+            SurveyKind::Ces => &self.ces,
+        }
+    }
+
+    fn stats_mut(&mut self, kind: SurveyKind) -> &mut ScoreStats {
+        match kind {
+            SurveyKind::Csat => &mut self.csat,
+            SurveyKind::Nps => &mut self.nps,
+            SurveyKind::Ces => &mut self.ces,
+        }
+    }
+
+    /// Responses of every kind.
+    pub fn responses(&self) -> i64 {
+        self.csat.count + self.nps.count + self.ces.count
+    }
+
+    /// Adds `other` into this rollup.
+    pub fn merge(&mut self, other: &Rollup) {
+        self.combine(other, 1);
+    }
+
+    /// `self - other`: the delta that turns `other` into `self`.
+    pub fn minus(&self, other: &Rollup) -> Rollup {
+        let mut delta = *self;
+        delta.combine(other, -1);
+        delta
+    }
+
+    fn combine(&mut self, other: &Rollup, sign: i64) {
+        self.invitations += sign * other.invitations;
+        self.answered += sign * other.answered;
+        for kind in SurveyKind::ALL {
+            self.stats_mut(kind).add(other.stats(kind), sign);
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Rollup::default()
+    }
+
+    /// The scores of one response (not its invitation counters).
+    pub fn of_response(response: &Response) -> Rollup {
+        let mut rollup = Rollup::default();
+        let score = i64::from(response.score);
+        let stats = rollup.stats_mut(response.attribution.survey);
+        stats.count = 1;
+        stats.sum = score;
+        stats.sum_sq = score * score;
+        stats.hist[usize::from(response.score.min(10))] = 1;
+        stats.questions = Questions::of(&response.answers, score);
+        rollup
+    }
+
+    /// Every non-zero counter with its storage name.
+    pub fn counters(&self) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        let mut put = |name: String, value: i64| {
+            if value != 0 {
+                out.push((name, value));
+            }
+        };
+        put("inv".into(), self.invitations);
+        put("ans".into(), self.answered);
+        for kind in SurveyKind::ALL {
+            let k = kind_prefix(kind);
+            let stats = self.stats(kind);
+            put(format!("{k}_n"), stats.count);
+            put(format!("{k}_s"), stats.sum);
+            put(format!("{k}_q"), stats.sum_sq);
+            for (score, &count) in stats.hist.iter().enumerate() {
+                put(format!("{k}_h{score}"), count);
+            }
+            for (q, moments) in QUESTION_NAMES.iter().zip(stats.questions.all()) {
+                for (m, value) in MOMENT_NAMES.iter().zip(moments.values()) {
+                    put(format!("{k}_{q}_{m}"), value);
+                }
+            }
+        }
+        out
+    }
+
+    /// Adds `value` to the counter stored as `name`. Returns false for a name
+    /// this version does not know (written by a newer one), which is skipped.
+    pub fn add_counter(&mut self, name: &str, value: i64) -> bool {
+        match self.slot(name) {
+            Some(slot) => {
+                *slot += value;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn slot(&mut self, name: &str) -> Option<&mut i64> {
+        match name {
+            "inv" => return Some(&mut self.invitations),
+            "ans" => return Some(&mut self.answered),
+            _ => {}
+        }
+        let (k, rest) = name.split_once('_')?;
+        let kind = SurveyKind::ALL
+            .into_iter()
+            .find(|&kind| kind_prefix(kind) == k)?;
+        let stats = self.stats_mut(kind);
+        match rest {
+            "n" => Some(&mut stats.count),
+            "s" => Some(&mut stats.sum),
+            "q" => Some(&mut stats.sum_sq),
+            _ if rest.starts_with('h') => {
+                let score: usize = rest[1..].parse().ok()?;
+                stats.hist.get_mut(score)
+            }
+            _ => {
+                let (q, m) = rest.split_once('_')?;
+                let qi = QUESTION_NAMES.iter().position(|&n| n == q)?;
+                let mi = MOMENT_NAMES.iter().position(|&n| n == m)?;
+                let moments = stats.questions.all_mut().into_iter().nth(qi)?;
+                moments.slots().into_iter().nth(mi)
+            }
+        }
+    }
+}
+
+/// A signed change to the rollup of one slice on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupIncrement {
+    pub slice: Slice,
+    pub day: NaiveDate,
+    pub delta: Rollup,
+}
+
+/// Collects deltas per (slice, day), merging those that hit the same row:
+/// DynamoDB refuses two updates of one item in one transaction.
+#[derive(Default)]
+struct Increments(BTreeMap<(Slice, NaiveDate), Rollup>);
+
+impl Increments {
+    fn add(&mut self, slices: &[Slice], day: NaiveDate, delta: &Rollup) {
+        for slice in slices {
+            self.0.entry((slice.clone(), day)).or_default().merge(delta);
+        }
+    }
+
+    fn finish(self) -> Vec<RollupIncrement> {
+        self.0
+            .into_iter()
+            .filter(|(_, delta)| !delta.is_zero())
+            .map(|((slice, day), delta)| RollupIncrement { slice, day, delta })
+            .collect()
+    }
+}
+
+/// Counts a new invitation on its day in each of its slices.
+pub fn for_invitation(invitation: &Invitation) -> Vec<RollupIncrement> {
+    let mut inc = Increments::default();
+    let delta = Rollup {
+        invitations: 1,
+        ..Rollup::default()
+    };
+    inc.add(
+        &Slice::all_for(&invitation.attribution),
+        invitation.day,
+        &delta,
+    );
+    inc.finish()
+}
+
+/// Counts a first response: its score on the day it was given, and one more
+/// answered invitation on the invitation's day.
+pub fn for_new_response(response: &Response) -> Vec<RollupIncrement> {
+    let slices = Slice::all_for(&response.attribution);
+    let mut inc = Increments::default();
+    inc.add(&slices, response.day, &Rollup::of_response(response));
+    inc.add(
+        &slices,
+        response.invited_day,
+        &Rollup {
+            answered: 1,
+            ..Rollup::default()
+        },
+    );
+    inc.finish()
+}
+
+/// Moves a response's counts from its old answer to its new one.
+pub fn for_revision(old: &Response, new: &Response) -> Vec<RollupIncrement> {
+    let delta = Rollup::of_response(new).minus(&Rollup::of_response(old));
+    let mut inc = Increments::default();
+    inc.add(&Slice::all_for(&old.attribution), old.day, &delta);
+    inc.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attribution, Channel, Expectation};
+
+    fn response(score: u8, day: &str, invited: &str) -> Response {
+        Response {
+            id: "c0de0c0de0c0".into(),
+            code: crate::Code::parse("code", "c0de0c0de0c0").unwrap(),
+            attribution: Attribution {
+                survey: SurveyKind::Csat,
+                rep_id: Some(crate::RepId::parse("r", "ayesha").unwrap()),
+                channel: Channel::Sms,
+                location: None,
+            },
+            score,
+            answers: Answers {
+                speed: Some(4),
+                resolved: Some(true),
+                expectations: Some(Expectation::Exceeded),
+                ..Answers::default()
+            },
+            comment: None,
+            locale: None,
+            submitted_at: "2026-01-01T10:00:00Z".parse().unwrap(),
+            edited_at: None,
+            revision: 1,
+            day: day.parse().unwrap(),
+            invited_day: invited.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn counters_round_trip_through_their_names() {
+        let mut rollup = Rollup::of_response(&response(4, "2026-01-01", "2026-01-01"));
+        rollup.invitations = 3;
+        rollup.answered = 2;
+        let mut back = Rollup::default();
+        for (name, value) in rollup.counters() {
+            assert!(back.add_counter(&name, value), "{name}");
+        }
+        assert_eq!(back, rollup);
+        assert!(!back.add_counter("z_future", 1));
+        assert!(!back.add_counter("c_h11", 1));
+        assert!(!back.add_counter("c_zz_n", 1));
+    }
+
+    #[test]
+    fn the_counter_names_are_the_storage_format() {
+        let rollup = Rollup::of_response(&response(5, "2026-01-01", "2026-01-01"));
+        let names: Vec<_> = rollup.counters().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [
+                "c_n", "c_s", "c_q", "c_h5", "c_sp_n", "c_sp_x", "c_sp_xx", "c_sp_y", "c_sp_yy",
+                "c_sp_xy", "c_rs_n", "c_rs_x", "c_rs_xx", "c_rs_y", "c_rs_yy", "c_rs_xy", "c_ex_n",
+                "c_ex_x", "c_ex_xx", "c_ex_y", "c_ex_yy", "c_ex_xy"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_same_day_response_merges_its_rows() {
+        let same = for_new_response(&response(5, "2026-01-01", "2026-01-01"));
+        // all, channel and rep, each once: score and answered on one row.
+        assert_eq!(same.len(), 3);
+        assert!(
+            same.iter()
+                .all(|i| i.delta.answered == 1 && i.delta.csat.count == 1)
+        );
+        let later = for_new_response(&response(5, "2026-01-03", "2026-01-01"));
+        assert_eq!(later.len(), 6);
+    }
+
+    #[test]
+    fn a_revision_moves_the_histogram() {
+        let old = response(2, "2026-01-01", "2026-01-01");
+        let new = Response {
+            score: 5,
+            ..old.clone()
+        };
+        let moves = for_revision(&old, &new);
+        assert_eq!(moves.len(), 3);
+        let d = &moves[0].delta.csat;
+        assert_eq!((d.count, d.hist[2], d.hist[5], d.sum), (0, -1, 1, 3));
+        assert_eq!(moves[0].delta.answered, 0);
+        assert!(for_revision(&old, &old).is_empty());
+    }
+}

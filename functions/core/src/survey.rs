@@ -1,0 +1,115 @@
+//! Survey kinds and their scales.
+
+use crate::error::{FieldError, Rule};
+use serde::{Deserialize, Serialize};
+
+/// What the main question measures, and on which scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveyKind {
+    /// Customer satisfaction, 1–5.
+    Csat,
+    /// Net Promoter Score question, 0–10.
+    Nps,
+    /// Customer effort ("it was easy"), 1–7, higher is easier.
+    Ces,
+}
+
+impl SurveyKind {
+    pub const ALL: [SurveyKind; 3] = [SurveyKind::Csat, SurveyKind::Nps, SurveyKind::Ces];
+
+    pub fn min(self) -> u8 {
+        match self {
+            SurveyKind::Csat | SurveyKind::Ces => 1,
+            SurveyKind::Nps => 0,
+        }
+    }
+
+    pub fn max(self) -> u8 {
+        match self {
+            SurveyKind::Csat => 5,
+            SurveyKind::Nps => 10,
+            SurveyKind::Ces => 7,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SurveyKind::Csat => "csat",
+            SurveyKind::Nps => "nps",
+            SurveyKind::Ces => "ces",
+        }
+    }
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == value)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    Rule::UnknownValue,
+                    format!(
+                        "unknown survey '{}'; expected csat, nps or ces",
+                        truncate(value)
+                    ),
+                )
+            })
+    }
+
+    /// Checks that `score` lies on this kind's scale.
+    pub fn score(self, field: &str, score: i64) -> Result<u8, FieldError> {
+        match u8::try_from(score) {
+            Ok(s) if (self.min()..=self.max()).contains(&s) => Ok(s),
+            _ => Err(FieldError::new(
+                field,
+                Rule::OutOfRange,
+                format!(
+                    "must be an integer from {} to {} for a {} survey, got {score}",
+                    self.min(),
+                    self.max(),
+                    self.as_str()
+                ),
+            )),
+        }
+    }
+}
+
+/// Echoes at most 40 characters of a bad value back in an error message.
+pub(crate) fn truncate(value: &str) -> String {
+    let mut s: String = value.chars().take(40).filter(|c| !c.is_control()).collect();
+    if value.chars().count() > 40 {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scales() {
+        assert_eq!(SurveyKind::Csat.score("score", 5).unwrap(), 5);
+        assert_eq!(SurveyKind::Nps.score("score", 0).unwrap(), 0);
+        for (kind, bad) in [
+            (SurveyKind::Csat, 0),
+            (SurveyKind::Csat, 6),
+            (SurveyKind::Nps, 11),
+            (SurveyKind::Nps, -1),
+            (SurveyKind::Ces, 8),
+            (SurveyKind::Ces, i64::MAX),
+        ] {
+            let err = kind.score("score", bad).unwrap_err();
+            assert_eq!((err.field.as_str(), err.rule), ("score", Rule::OutOfRange));
+        }
+    }
+
+    #[test]
+    fn parse_names_the_field() {
+        assert_eq!(SurveyKind::parse("survey", "nps").unwrap(), SurveyKind::Nps);
+        let err = SurveyKind::parse("survey", "stars").unwrap_err();
+        assert_eq!(err.field, "survey");
+        assert!(err.message.contains("stars"));
+    }
+}

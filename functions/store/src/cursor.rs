@@ -1,0 +1,91 @@
+//! Opaque list cursors and the sort key they point into.
+//!
+//! Responses are listed newest first by `(submitted_at, id)`, encoded as the
+//! fixed-width text `2026-01-31T09:15:02.123456Z#<id>` that sorts the same
+//! way in SQLite and in a DynamoDB sort key. A cursor is that key, base64url
+//! encoded: opaque to clients, and the same in both stores.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, SecondsFormat, Utc};
+use feedback_core::{FieldError, Response, Rule};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(String);
+
+/// The fixed-width, sortable form of an instant (microsecond precision).
+pub(crate) fn instant_key(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The list sort key of a response.
+pub(crate) fn sort_key(response: &Response) -> String {
+    format!("{}#{}", instant_key(response.submitted_at), response.id)
+}
+
+impl Cursor {
+    pub(crate) fn after(response: &Response) -> Self {
+        Cursor(sort_key(response))
+    }
+
+    pub(crate) fn from_key(key: String) -> Self {
+        Cursor(key)
+    }
+
+    pub(crate) fn key(&self) -> &str {
+        &self.0
+    }
+
+    /// The opaque text given to clients.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(&self.0)
+    }
+
+    /// Reads a cursor a client sent back, naming `field` if it is not one.
+    pub fn parse(field: &str, text: &str) -> Result<Self, FieldError> {
+        let bad = || {
+            FieldError::new(
+                field,
+                Rule::BadFormat,
+                "is not a cursor returned by this API",
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let key = String::from_utf8(bytes).map_err(|_| bad())?;
+        let (instant, id) = key.split_once('#').ok_or_else(bad)?;
+        DateTime::parse_from_rfc3339(instant).map_err(|_| bad())?;
+        if id.is_empty() || instant.len() != 27 {
+            return Err(bad());
+        }
+        Ok(Cursor(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instant_keys_are_fixed_width_and_sort_in_time_order() {
+        let a = instant_key("2026-01-01T09:00:00Z".parse().unwrap());
+        let b = instant_key("2026-01-01T09:00:00.5Z".parse().unwrap());
+        let c = instant_key("2026-01-01T10:00:00Z".parse().unwrap());
+        assert_eq!(a, "2026-01-01T09:00:00.000000Z");
+        assert!(a < b && b < c);
+        assert_eq!(a.len(), b.len());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_forgeries() {
+        let c = Cursor("2026-01-01T09:00:00.000000Z#abc".into());
+        assert_eq!(Cursor::parse("cursor", &c.encode()).unwrap(), c);
+        for bad in [
+            "",
+            "!!!",
+            "bm90LWEta2V5",
+            &URL_SAFE_NO_PAD.encode("2026-01-01#x"),
+        ] {
+            assert_eq!(Cursor::parse("cursor", bad).unwrap_err().field, "cursor");
+        }
+    }
+}

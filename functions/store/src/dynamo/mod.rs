@@ -1,0 +1,677 @@
+//! `DynamoStore`: one DynamoDB table per tenant, on-demand.
+//!
+//! Every write that counts is one `TransactWriteItems`: the conditional put
+//! of the record (`attribute_not_exists` or a revision check) rides with the
+//! `ADD`s to its rollups, so a counter moves exactly when its record does.
+//! `ADD` alone is not idempotent; inside the guarded transaction it is. Each
+//! attempt carries a client request token, so the SDK's own retries of a
+//! transaction that did commit answer success instead of applying it twice.
+
+mod table;
+
+pub use table::create_table;
+use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
+
+use crate::cursor::{Cursor, instant_key, sort_key};
+use crate::sqlite::{page, upper_bound};
+use crate::{InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, ConditionCheck, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use aws_smithy_runtime_api::box_error::BoxError;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use feedback_core::rollup::{self, RollupIncrement};
+use feedback_core::submission::{Decision, decide};
+use feedback_core::{Code, Invitation, Rep, RepId, Response, Rollup, Slice};
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Attempts at a transaction that keeps losing to concurrent writers of the
+/// same items before the caller gets [`StoreError::Conflict`].
+const MAX_ATTEMPTS: u32 = 12;
+/// Query pages one list request may read before it returns what it found
+/// with a cursor, so a very selective filter cannot make one request unbounded.
+const MAX_LIST_PAGES: usize = 10;
+/// The invitation's expiry as epoch seconds, so the transaction's condition
+/// compares numbers rather than timestamp strings.
+const EXPIRES: &str = "expires_epoch";
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: Arc<str>,
+    requests: Arc<AtomicU64>,
+}
+
+/// Counts the HTTP requests the client sends, retries included.
+#[derive(Debug)]
+struct RequestCounter(Arc<AtomicU64>);
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Maps an SDK error: throttling, server-side faults and network trouble are
+/// `Unavailable` (retry later; nothing was stored); the rest is `Internal`.
+pub(crate) fn sdk_error<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let transient = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(e) => matches!(
+            e.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "TransactionInProgressException"
+            )
+        ),
+        _ => false,
+    };
+    let text = DisplayErrorContext(&error).to_string();
+    if transient {
+        StoreError::unavailable(text)
+    } else {
+        StoreError::Internal(text)
+    }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    from_item(item).map_err(|e| StoreError::internal(format!("corrupt stored item: {e}")))
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Item, StoreError> {
+    to_item(value).map_err(StoreError::internal)
+}
+
+fn invitation_pk(code: &Code) -> String {
+    format!("INV#{code}")
+}
+
+fn response_key(code: &Code, id: &str) -> (String, String) {
+    (invitation_pk(code), format!("RESP#{id}"))
+}
+
+fn invitation_item(invitation: &Invitation) -> Result<Item, StoreError> {
+    let mut item = encode(invitation)?;
+    item.insert(PK.into(), s(invitation_pk(&invitation.code)));
+    item.insert(SK.into(), s("INV"));
+    item.insert(EXPIRES.into(), n(invitation.expires_at.timestamp()));
+    Ok(item)
+}
+
+fn response_item(response: &Response) -> Result<Item, StoreError> {
+    let mut item = encode(response)?;
+    let (pk, sk) = response_key(&response.code, &response.id);
+    item.insert(PK.into(), s(pk));
+    item.insert(SK.into(), s(sk));
+    item.insert(GSI1_PK.into(), s("RESP"));
+    item.insert(GSI1_SK.into(), s(sort_key(response)));
+    Ok(item)
+}
+
+/// Why each part of a cancelled transaction failed ("None" where it did not).
+struct Cancelled(Vec<CancellationReason>);
+
+impl Cancelled {
+    fn failed(&self, index: usize) -> Option<&CancellationReason> {
+        self.0
+            .get(index)
+            .filter(|r| r.code() == Some("ConditionalCheckFailed"))
+    }
+
+    /// The item as it was, when the condition of part `index` failed and
+    /// DynamoDB handed it back (`ReturnValuesOnConditionCheckFailure`).
+    fn old_item(&self, index: usize) -> Option<Item> {
+        self.failed(index).and_then(|r| r.item().cloned())
+    }
+}
+
+impl DynamoStore {
+    /// A store on `table` using the given SDK configuration.
+    pub fn new(config: &aws_config::SdkConfig, table: &str) -> Self {
+        let requests = Arc::new(AtomicU64::new(0));
+        let dynamo_config = aws_sdk_dynamodb::config::Builder::from(config)
+            .interceptor(RequestCounter(Arc::clone(&requests)))
+            .build();
+        DynamoStore {
+            client: Client::from_conf(dynamo_config),
+            table: table.into(),
+            requests,
+        }
+    }
+
+    /// A store configured from the environment: `DYNAMODB_TABLE` (default
+    /// `feedback`) and, for DynamoDB Local, `DYNAMODB_ENDPOINT`; credentials
+    /// and region from the usual AWS chain (placeholders for a local endpoint
+    /// when none are set, since DynamoDB Local ignores them).
+    pub async fn from_env() -> Self {
+        let table = std::env::var("DYNAMODB_TABLE").unwrap_or_else(|_| "feedback".to_owned());
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty());
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(endpoint) = endpoint {
+            loader = loader.endpoint_url(endpoint);
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                loader = loader
+                    .credentials_provider(Credentials::new("local", "local", None, None, "local"));
+            }
+            if std::env::var_os("AWS_REGION").is_none()
+                && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+            {
+                loader = loader.region(Region::new("us-east-1"));
+            }
+        }
+        Self::new(&loader.load().await, &table)
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates this store's table if it does not exist (see [`create_table`]).
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        create_table(&self.client, &self.table).await
+    }
+
+    /// HTTP requests sent to DynamoDB so far, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    fn rollup_update(&self, increment: &RollupIncrement) -> Result<TransactWriteItem, StoreError> {
+        let mut update = Update::builder()
+            .table_name(&*self.table)
+            .key(PK, s(format!("ROLL#{}", increment.slice.key())))
+            .key(SK, s(increment.day.to_string()));
+        let mut adds = Vec::new();
+        for (i, (name, value)) in increment.delta.counters().into_iter().enumerate() {
+            adds.push(format!("#c{i} :c{i}"));
+            update = update
+                .expression_attribute_names(format!("#c{i}"), name)
+                .expression_attribute_values(format!(":c{i}"), n(value));
+        }
+        let update = update
+            .update_expression(format!("ADD {}", adds.join(", ")))
+            .build();
+        Ok(TransactWriteItem::builder()
+            .update(update.map_err(StoreError::internal)?)
+            .build())
+    }
+
+    fn rollup_updates(
+        &self,
+        increments: &[RollupIncrement],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        increments
+            .iter()
+            .map(|inc| self.rollup_update(inc))
+            .collect()
+    }
+
+    fn put(&self, item: Item, condition: &str) -> Put {
+        // Build can only fail without table or item, both set here.
+        Put::builder()
+            .table_name(&*self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .expect("table and item are set")
+    }
+
+    /// Runs one transaction. Losing a race to another transaction on the same
+    /// items (`TransactionConflict`) is retried with jittered backoff and a
+    /// fresh token; a failed condition is handed back for the caller to read.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Result<(), Cancelled>, StoreError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(uuid::Uuid::new_v4().to_string())
+                .send()
+                .await;
+            let error = match sent {
+                Ok(_) => return Ok(Ok(())),
+                Err(error) => error,
+            };
+            let reasons = match error.as_service_error() {
+                Some(e) if e.is_transaction_canceled_exception() => match e {
+                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
+                        c.cancellation_reasons().to_vec()
+                    }
+                    _ => unreachable!("checked above"),
+                },
+                _ => return Err(sdk_error(error)),
+            };
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
+            if codes.contains(&"ConditionalCheckFailed") {
+                return Ok(Err(Cancelled(reasons)));
+            }
+            if codes
+                .iter()
+                .any(|c| !matches!(*c, "None" | "TransactionConflict"))
+            {
+                return Err(StoreError::unavailable(format!(
+                    "transaction cancelled: {codes:?}"
+                )));
+            }
+            let cap_ms = 10u64 << attempt.min(6);
+            tokio::time::sleep(std::time::Duration::from_millis(fastrand::u64(1..=cap_ms))).await;
+        }
+        Err(StoreError::Conflict(format!(
+            "still conflicting after {MAX_ATTEMPTS} attempts"
+        )))
+    }
+
+    async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&*self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.item)
+    }
+
+    /// Every item of partition `pk`, or of its sort keys in `from..=to`.
+    async fn query_all(
+        &self,
+        pk: String,
+        range: Option<(String, String)>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        let mut query = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true);
+        query = match range {
+            None => query.key_condition_expression("#pk = :pk"),
+            Some((from, to)) => query
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(to)),
+        };
+        loop {
+            let out = query
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    async fn existing_response(
+        &self,
+        code: &Code,
+        id: &str,
+    ) -> Result<Option<Response>, StoreError> {
+        let (pk, sk) = response_key(code, id);
+        self.get(pk, sk).await?.map(decode).transpose()
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn create_invitation(
+        &self,
+        invitation: &Invitation,
+    ) -> Result<InvitationOutcome, StoreError> {
+        let order = HashMap::from([
+            (PK.to_owned(), s(format!("ORDER#{}", invitation.order_id))),
+            (SK.to_owned(), s("ORDER")),
+            ("code".to_owned(), s(invitation.code.to_string())),
+        ]);
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .put(self.put(order, "attribute_not_exists(pk)"))
+                .build(),
+            TransactWriteItem::builder()
+                .put(self.put(invitation_item(invitation)?, "attribute_not_exists(pk)"))
+                .build(),
+        ];
+        items.extend(self.rollup_updates(&rollup::for_invitation(invitation))?);
+        match self.transact(items).await? {
+            Ok(()) => Ok(InvitationOutcome::Created(invitation.clone())),
+            Err(cancelled) => {
+                let Some(order) = cancelled.old_item(0) else {
+                    return Err(StoreError::internal(
+                        "invitation code collision; retry with a new code",
+                    ));
+                };
+                let code: String = order
+                    .get("code")
+                    .and_then(|c| c.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                let code = Code::parse("code", &code).map_err(StoreError::internal)?;
+                let existing = self.get_invitation(&code).await?;
+                existing
+                    .map(InvitationOutcome::Existing)
+                    .ok_or_else(|| StoreError::internal("order points to a missing invitation"))
+            }
+        }
+    }
+
+    async fn get_invitation(&self, code: &Code) -> Result<Option<Invitation>, StoreError> {
+        self.get(invitation_pk(code), "INV".into())
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    async fn record_response(
+        &self,
+        response: &Response,
+        now: DateTime<Utc>,
+        edit_window: Duration,
+    ) -> Result<Recorded, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let check = ConditionCheck::builder()
+                .table_name(&*self.table)
+                .key(PK, s(invitation_pk(&response.code)))
+                .key(SK, s("INV"))
+                .condition_expression("attribute_exists(pk) AND #exp > :now")
+                .expression_attribute_names("#exp", EXPIRES)
+                .expression_attribute_values(":now", n(now.timestamp()))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build()
+                .map_err(StoreError::internal)?;
+            let mut items = vec![
+                TransactWriteItem::builder().condition_check(check).build(),
+                TransactWriteItem::builder()
+                    .put(self.put(response_item(response)?, "attribute_not_exists(pk)"))
+                    .build(),
+            ];
+            items.extend(self.rollup_updates(&rollup::for_new_response(response))?);
+            let cancelled = match self.transact(items).await? {
+                Ok(()) => return Ok(Recorded::Created(response.clone())),
+                Err(cancelled) => cancelled,
+            };
+            // The stored response comes back with the failure; when only the
+            // invitation's condition was reported, look for one explicitly
+            // (an edit may come after the invitation expired).
+            let existing = match cancelled.old_item(1) {
+                Some(item) => Some(decode::<Response>(item)?),
+                None => self.existing_response(&response.code, &response.id).await?,
+            };
+            let Some(existing) = existing else {
+                return Err(match cancelled.old_item(0) {
+                    None => StoreError::NotFound,
+                    Some(item) => StoreError::Expired(decode::<Invitation>(item)?.expires_at),
+                });
+            };
+            match decide(Some(&existing), response, now, edit_window) {
+                Decision::Unchanged => return Ok(Recorded::Unchanged(existing)),
+                Decision::WindowClosed => return Err(StoreError::WindowClosed(Box::new(existing))),
+                Decision::Insert => {
+                    return Err(StoreError::internal(
+                        "insert decided over an existing response",
+                    ));
+                }
+                Decision::Replace(current) => {
+                    let put = Put::builder()
+                        .table_name(&*self.table)
+                        .set_item(Some(response_item(&current)?))
+                        .condition_expression("#rev = :rev")
+                        .expression_attribute_names("#rev", "revision")
+                        .expression_attribute_values(":rev", n(existing.revision))
+                        .build()
+                        .map_err(StoreError::internal)?;
+                    let mut items = vec![TransactWriteItem::builder().put(put).build()];
+                    items.extend(self.rollup_updates(&rollup::for_revision(&existing, &current))?);
+                    if self.transact(items).await?.is_ok() {
+                        return Ok(Recorded::Replaced {
+                            previous: existing,
+                            current,
+                        });
+                    }
+                    // Another edit won the race: start over from what is stored now.
+                }
+            }
+        }
+        Err(StoreError::Conflict(
+            "the response kept changing under concurrent edits".into(),
+        ))
+    }
+
+    async fn get_response(&self, code: &Code) -> Result<Option<Response>, StoreError> {
+        self.existing_response(code, code.as_str()).await
+    }
+
+    async fn list_responses(
+        &self,
+        filter: &ResponseFilter,
+        limit: usize,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<Response>, StoreError> {
+        let limit = limit.clamp(1, crate::MAX_PAGE);
+        let lower = filter.from.map(instant_key);
+        let upper = upper_bound(filter, cursor);
+        let key_condition = match (&lower, &upper) {
+            (Some(_), Some(_)) => "#gpk = :gpk AND #gsk BETWEEN :lo AND :hi",
+            (Some(_), None) => "#gpk = :gpk AND #gsk >= :lo",
+            (None, Some(_)) => "#gpk = :gpk AND #gsk < :hi",
+            (None, None) => "#gpk = :gpk",
+        };
+        let (filter_expression, mut names, mut values) = filter_expression(filter);
+        names.insert("#gpk".into(), GSI1_PK.into());
+        values.insert(":gpk".into(), s("RESP"));
+        if lower.is_some() || upper.is_some() {
+            names.insert("#gsk".into(), GSI1_SK.into());
+        }
+        if let Some(lo) = &lower {
+            values.insert(":lo".into(), s(lo.clone()));
+        }
+        if let Some(hi) = &upper {
+            values.insert(":hi".into(), s(hi.clone()));
+        }
+        let mut found = Vec::with_capacity(limit + 1);
+        let mut start = None;
+        for _ in 0..MAX_LIST_PAGES {
+            let out = self
+                .client
+                .query()
+                .table_name(&*self.table)
+                .index_name(GSI1)
+                .key_condition_expression(key_condition)
+                .set_filter_expression(filter_expression.clone())
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(false)
+                .limit(((limit as i32 + 1) * 2).clamp(50, 1000))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in out.items.unwrap_or_default() {
+                // BETWEEN includes its upper end, which is excluded here.
+                let key = item.get(GSI1_SK).and_then(|v| v.as_s().ok());
+                if upper.is_none() || key != upper.as_ref() {
+                    found.push(decode::<Response>(item)?);
+                }
+            }
+            start = out.last_evaluated_key;
+            if found.len() > limit || start.is_none() {
+                return Ok(page(found, limit));
+            }
+        }
+        // Read as much as one request may: return what was found, and a
+        // cursor at the last key read so the client can go on.
+        let resume = start
+            .as_ref()
+            .and_then(|k| k.get(GSI1_SK))
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .map(Cursor::from_key);
+        let mut result = page(found, limit);
+        if result.next.is_none() {
+            result.next = resume;
+        }
+        Ok(result)
+    }
+
+    async fn read_rollups(
+        &self,
+        slice: &Slice,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, Rollup)>, StoreError> {
+        let range = Some((from.to_string(), to.to_string()));
+        let items = self
+            .query_all(format!("ROLL#{}", slice.key()), range)
+            .await?;
+        items
+            .into_iter()
+            .map(|item| {
+                let mut rollup = Rollup::default();
+                let mut day = None;
+                for (name, value) in item {
+                    match (name.as_str(), value) {
+                        (SK, AttributeValue::S(d)) => day = d.parse::<NaiveDate>().ok(),
+                        (_, AttributeValue::N(v)) => {
+                            let v: i64 = v.parse().map_err(StoreError::internal)?;
+                            rollup.add_counter(&name, v);
+                        }
+                        _ => {}
+                    }
+                }
+                let day = day.ok_or_else(|| StoreError::internal("rollup item without a day"))?;
+                Ok((day, rollup))
+            })
+            .collect()
+    }
+
+    async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError> {
+        let mut item = encode(rep)?;
+        item.insert(PK.into(), s("REP"));
+        item.insert(SK.into(), s(rep.id.to_string()));
+        let out = self
+            .client
+            .put_item()
+            .table_name(&*self.table)
+            .set_item(Some(item))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.attributes.is_none_or(|a| a.is_empty()))
+    }
+
+    async fn get_rep(&self, id: &RepId) -> Result<Option<Rep>, StoreError> {
+        self.get("REP".into(), id.to_string())
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    async fn list_reps(&self) -> Result<Vec<Rep>, StoreError> {
+        let items = self.query_all("REP".into(), None).await?;
+        items.into_iter().map(decode).collect()
+    }
+}
+
+/// The list filter as a DynamoDB filter expression with its names and values.
+fn filter_expression(filter: &ResponseFilter) -> (Option<String>, HashMap<String, String>, Item) {
+    let mut terms = Vec::new();
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    let mut equal = |attr: &str, value: Option<String>| {
+        if let Some(value) = value {
+            let i = names.len();
+            terms.push(format!("#f{i} = :f{i}"));
+            names.insert(format!("#f{i}"), attr.to_owned());
+            values.insert(format!(":f{i}"), s(value));
+        }
+    };
+    equal("rep_id", filter.rep_id.as_ref().map(ToString::to_string));
+    equal("channel", filter.channel.map(|c| c.as_str().to_owned()));
+    equal(
+        "location",
+        filter.location.as_ref().map(ToString::to_string),
+    );
+    equal("survey", filter.survey.map(|k| k.as_str().to_owned()));
+    if filter.min_score.is_some() || filter.max_score.is_some() {
+        names.insert("#score".into(), "score".into());
+    }
+    if let Some(min) = filter.min_score {
+        terms.push("#score >= :min".into());
+        values.insert(":min".into(), n(min));
+    }
+    if let Some(max) = filter.max_score {
+        terms.push("#score <= :max".into());
+        values.insert(":max".into(), n(max));
+    }
+    if let Some(has) = filter.has_comment {
+        names.insert("#comment".into(), "comment".into());
+        terms.push(
+            if has {
+                "attribute_exists(#comment)"
+            } else {
+                "attribute_not_exists(#comment)"
+            }
+            .into(),
+        );
+    }
+    let expression = (!terms.is_empty()).then(|| terms.join(" AND "));
+    (expression, names, values)
+}

@@ -1,0 +1,117 @@
+//! The table: its key schema, index and stream, in one place so that
+//! `create_table`, the SAM template and the test that compares them agree.
+//!
+//! | item       | pk                 | sk              | gsi1pk / gsi1sk           |
+//! |------------|--------------------|-----------------|---------------------------|
+//! | invitation | `INV#{code}`       | `INV`           |                           |
+//! | order      | `ORDER#{order_id}` | `ORDER`         |                           |
+//! | response   | `INV#{code}`       | `RESP#{id}`     | `RESP` / `{submitted}#{id}` |
+//! | rollup     | `ROLL#{slice}`     | `{YYYY-MM-DD}`  |                           |
+//! | rep        | `REP`              | `{rep_id}`      |                           |
+//!
+//! A slice's rollups share one partition sorted by day, so any day range is
+//! one `Query`. Responses are listed newest first through `gsi1`.
+
+use crate::StoreError;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::client::Waiters;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
+};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1_PK: &str = "gsi1pk";
+pub const GSI1_SK: &str = "gsi1sk";
+/// Epoch seconds after which DynamoDB may delete an item (personal data
+/// under a retention setting).
+pub const TTL_ATTRIBUTE: &str = "ttl";
+
+fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .map_err(StoreError::internal)
+}
+
+fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(StoreError::internal)
+}
+
+/// Creates the table (on-demand, with `gsi1`, a stream of new and old
+/// images, and TTL) unless it exists. Used by tests and the local tools; the
+/// SAM template declares the same table for deployments.
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(vec![
+            string_attribute(PK)?,
+            string_attribute(SK)?,
+            string_attribute(GSI1_PK)?,
+            string_attribute(GSI1_SK)?,
+        ]))
+        .key_schema(key(PK, KeyType::Hash)?)
+        .key_schema(key(SK, KeyType::Range)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(GSI1)
+                .key_schema(key(GSI1_PK, KeyType::Hash)?)
+                .key_schema(key(GSI1_SK, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(StoreError::internal)?,
+        )
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .map_err(StoreError::internal)?,
+        )
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            return Ok(());
+        }
+        Err(e) => return Err(super::sdk_error(e)),
+    }
+    client
+        .wait_until_table_exists()
+        .table_name(table)
+        .wait(std::time::Duration::from_secs(120))
+        .await
+        .map_err(StoreError::unavailable)?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(TTL_ATTRIBUTE)
+                .build()
+                .map_err(StoreError::internal)?,
+        )
+        .send()
+        .await
+        .map_err(super::sdk_error)?;
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Persistence for the feedback backend.
+//!
+//! [`Store`] is a small async trait with two implementations that pass one
+//! contract suite (`tests/contract.rs`):
+//! - [`DynamoStore`]: one DynamoDB table, on-demand. Production.
+//! - [`SqliteStore`]: embedded SQLite (WAL). The local server and single-shop
+//!   self-hosting.
+//!
+//! Both keep the same promises: recording a response and counting it in the
+//! rollups is one atomic step (a retry or a double tap counts once); scores
+//! are read from per-day rollups, never by scanning responses; and a write
+//! the store refuses is reported, never acknowledged.
+
+mod cursor;
+pub mod dynamo;
+mod error;
+mod filter;
+pub mod sqlite;
+
+pub use cursor::Cursor;
+pub use dynamo::DynamoStore;
+pub use error::StoreError;
+pub use filter::ResponseFilter;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use feedback_core::{Code, Invitation, Rep, RepId, Response, Rollup, Slice};
+
+/// The outcome of creating an invitation, which is idempotent by order id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvitationOutcome {
+    Created(Invitation),
+    /// An invitation for the same order already existed; this is it.
+    Existing(Invitation),
+}
+
+impl InvitationOutcome {
+    pub fn invitation(&self) -> &Invitation {
+        match self {
+            InvitationOutcome::Created(i) | InvitationOutcome::Existing(i) => i,
+        }
+    }
+}
+
+/// The outcome of recording a customer's submit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// First answer: stored and counted.
+    Created(Response),
+    /// A new answer inside the edit window: stored, counts moved.
+    Replaced {
+        previous: Response,
+        current: Response,
+    },
+    /// The same answer as stored (a double tap or retry): nothing written.
+    Unchanged(Response),
+}
+
+impl Recorded {
+    /// The response as it is now stored.
+    pub fn response(&self) -> &Response {
+        match self {
+            Recorded::Created(r) | Recorded::Unchanged(r) => r,
+            Recorded::Replaced { current, .. } => current,
+        }
+    }
+}
+
+/// One page of a list, newest first, and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Cursor>,
+}
+
+/// Largest page a list returns, whatever the client asks for.
+pub const MAX_PAGE: usize = 500;
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Stores `invitation` and counts it in its day's rollups, unless an
+    /// invitation for the same order id exists: then that one is returned.
+    async fn create_invitation(
+        &self,
+        invitation: &Invitation,
+    ) -> Result<InvitationOutcome, StoreError>;
+
+    async fn get_invitation(&self, code: &Code) -> Result<Option<Invitation>, StoreError>;
+
+    /// Records `response` (built by [`Response::first`] at `now`) and its
+    /// rollup increments in one atomic step. A second submit for the same
+    /// response id replaces the answer while `now` is inside `edit_window`
+    /// of the first, moving the counts; an identical one changes nothing.
+    ///
+    /// Errors: [`StoreError::NotFound`] without an invitation,
+    /// [`StoreError::Expired`] for a first answer after expiry,
+    /// [`StoreError::WindowClosed`] for a change after the window.
+    async fn record_response(
+        &self,
+        response: &Response,
+        now: DateTime<Utc>,
+        edit_window: Duration,
+    ) -> Result<Recorded, StoreError>;
+
+    /// The response to the one-use invitation `code`, if answered.
+    async fn get_response(&self, code: &Code) -> Result<Option<Response>, StoreError>;
+
+    /// Responses matching `filter`, newest first, `limit` (1..=[`MAX_PAGE`])
+    /// at most, starting after `cursor`.
+    async fn list_responses(
+        &self,
+        filter: &ResponseFilter,
+        limit: usize,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<Response>, StoreError>;
+
+    /// The rollups of `slice` on the days `from..=to` that have any, by day.
+    async fn read_rollups(
+        &self,
+        slice: &Slice,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, Rollup)>, StoreError>;
+
+    /// Creates or replaces a rep; true when it was created.
+    async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError>;
+
+    async fn get_rep(&self, id: &RepId) -> Result<Option<Rep>, StoreError>;
+
+    /// Every rep, by id.
+    async fn list_reps(&self) -> Result<Vec<Rep>, StoreError>;
+}

