@@ -22,23 +22,28 @@ pub struct Code(String);
 #[error("the operating system's random number generator failed: {0}")]
 pub struct RandomError(String);
 
-impl Code {
-    /// A fresh code from the operating system's CSPRNG, uniform over base62.
-    pub fn generate() -> Result<Self, RandomError> {
-        let mut code = String::with_capacity(CODE_LEN);
-        let mut buf = [0u8; 32];
-        while code.len() < CODE_LEN {
-            getrandom::fill(&mut buf).map_err(|e| RandomError(e.to_string()))?;
-            // 248 = 4 * 62: rejecting the bytes above it keeps every
-            // character equally likely (no modulo bias).
-            for &b in buf.iter().filter(|&&b| b < 248) {
-                if code.len() == CODE_LEN {
-                    break;
-                }
-                code.push(ALPHABET[usize::from(b % 62)] as char);
+/// `len` characters from the operating system's CSPRNG, uniform over base62.
+pub fn random_base62(len: usize) -> Result<String, RandomError> {
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 32];
+    while out.len() < len {
+        getrandom::fill(&mut buf).map_err(|e| RandomError(e.to_string()))?;
+        // 248 = 4 * 62: rejecting the bytes above it keeps every character
+        // equally likely (no modulo bias).
+        for &b in buf.iter().filter(|&&b| b < 248) {
+            if out.len() == len {
+                break;
             }
+            out.push(ALPHABET[usize::from(b % 62)] as char);
         }
-        Ok(Self(code))
+    }
+    Ok(out)
+}
+
+impl Code {
+    /// A fresh, unguessable code.
+    pub fn generate() -> Result<Self, RandomError> {
+        random_base62(CODE_LEN).map(Self)
     }
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {

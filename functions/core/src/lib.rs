@@ -4,17 +4,21 @@
 //! Nothing here performs I/O or knows about HTTP, AWS or SQLite, so every rule
 //! is unit-testable and shared by every entry point and both stores.
 
+pub mod auth;
 pub mod code;
 pub mod error;
 pub mod ids;
 pub mod metrics;
 pub mod model;
 pub mod rollup;
+pub mod settings;
 pub mod slice;
+pub mod sms;
 pub mod submission;
 pub mod survey;
 pub mod time;
 
+pub use auth::{ApiKey, Scope};
 pub use code::Code;
 pub use error::{FieldError, Rule};
 pub use ids::{CustomerRef, Locale, LocationId, OrderId, RepId};
@@ -23,5 +27,6 @@ pub use model::{
     Submission,
 };
 pub use rollup::{Rollup, RollupIncrement, ScoreStats};
+pub use settings::Settings;
 pub use slice::Slice;
 pub use survey::SurveyKind;

@@ -25,7 +25,7 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use feedback_core::{Code, Invitation, Rep, RepId, Response, Rollup, Slice};
+use feedback_core::{ApiKey, Code, Invitation, Rep, RepId, Response, Rollup, Settings, Slice};
 
 /// The outcome of creating an invitation, which is idempotent by order id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,4 +130,29 @@ pub trait Store: Send + Sync {
 
     /// Every rep, by id.
     async fn list_reps(&self) -> Result<Vec<Rep>, StoreError>;
+
+    async fn create_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+
+    /// The key whose secret hashes to `hash`, revoked or not.
+    async fn find_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Every key, revoked ones included, oldest first.
+    async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Revokes key `id` (again is harmless); `None` if there is no such key.
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Records that the key was used at `at`.
+    async fn touch_key(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// The tenant's settings, `None` until first saved.
+    async fn get_settings(&self) -> Result<Option<Settings>, StoreError>;
+
+    async fn put_settings(&self, settings: &Settings) -> Result<(), StoreError>;
+}
+
+/// Keys in the order `list_keys` returns them.
+pub(crate) fn sort_keys(mut keys: Vec<ApiKey>) -> Vec<ApiKey> {
+    keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    keys
 }

@@ -12,14 +12,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{Decision, decide};
-use feedback_core::{Code, Invitation, Rep, RepId, Response, Rollup, Slice};
+use feedback_core::{ApiKey, Code, Invitation, Rep, RepId, Response, Rollup, Settings, Slice};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how
 /// many have run. Append, never edit.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE invitations (
     code     TEXT PRIMARY KEY,
     order_id TEXT NOT NULL UNIQUE,
@@ -49,7 +50,19 @@ CREATE TABLE reps (
     id   TEXT PRIMARY KEY,
     body TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE api_keys (
+    hash TEXT PRIMARY KEY,
+    id   TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+CREATE TABLE settings (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    body      TEXT NOT NULL
+);
+"#,
+];
 
 struct Inner {
     path: PathBuf,
@@ -443,6 +456,92 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn create_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let key = key.clone();
+        self.write(move |tx| write_key(tx, &key)).await
+    }
+
+    async fn find_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        let hash = hash.to_owned();
+        self.read(move |conn| get_body(conn, "SELECT body FROM api_keys WHERE hash = ?1", &hash))
+            .await
+    }
+
+    async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT body FROM api_keys")
+                .map_err(sql_err)?;
+            let rows = stmt
+                .query_map([], |row| row.get::<_, String>(0))
+                .map_err(sql_err)?;
+            let keys = rows
+                .map(|body| serde_json::from_str(&body.map_err(sql_err)?).map_err(json_err))
+                .collect::<Result<Vec<ApiKey>, _>>()?;
+            Ok(crate::sort_keys(keys))
+        })
+        .await
+    }
+
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            let Some(mut key) =
+                get_body::<ApiKey>(tx, "SELECT body FROM api_keys WHERE id = ?1", &id)?
+            else {
+                return Ok(None);
+            };
+            key.revoked_at.get_or_insert(at);
+            write_key(tx, &key)?;
+            Ok(Some(key))
+        })
+        .await
+    }
+
+    async fn touch_key(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let hash = hash.to_owned();
+        self.write(move |tx| {
+            if let Some(mut key) =
+                get_body::<ApiKey>(tx, "SELECT body FROM api_keys WHERE hash = ?1", &hash)?
+            {
+                key.last_used_at = Some(at);
+                write_key(tx, &key)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_settings(&self) -> Result<Option<Settings>, StoreError> {
+        self.read(|conn| get_body(conn, "SELECT body FROM settings WHERE singleton = ?1", "1"))
+            .await
+    }
+
+    async fn put_settings(&self, settings: &Settings) -> Result<(), StoreError> {
+        let body = serde_json::to_string(settings).map_err(json_err)?;
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO settings (singleton, body) VALUES (1, ?1)
+                 ON CONFLICT (singleton) DO UPDATE SET body = excluded.body",
+                [body],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn write_key(tx: &rusqlite::Transaction<'_>, key: &ApiKey) -> Result<(), StoreError> {
+    let body = serde_json::to_string(key).map_err(json_err)?;
+    tx.execute(
+        "INSERT INTO api_keys (hash, id, body) VALUES (?1, ?2, ?3)
+         ON CONFLICT (hash) DO UPDATE SET body = excluded.body",
+        params![key.hash, key.id, body],
+    )
+    .map_err(sql_err)?;
+    Ok(())
 }
 
 /// The exclusive upper sort key of a listing: the cursor or the `before`

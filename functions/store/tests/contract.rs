@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use feedback_core::model::{Answer, Answers, Expectation, NewInvitation};
 use feedback_core::time::TenantZone;
 use feedback_core::{
-    Channel, Code, Invitation, LocationId, Rep, RepId, Response, Rollup, Slice, SurveyKind,
+    ApiKey, Channel, Code, Invitation, LocationId, Rep, RepId, Response, Rollup, Scope, Settings,
+    Slice, SurveyKind,
 };
 use feedback_store::{
     Cursor, DynamoStore, InvitationOutcome, Recorded, ResponseFilter, SqliteStore, Store,
@@ -606,6 +607,71 @@ mod cases {
         );
     }
 
+    pub async fn keys_are_found_by_hash_listed_and_revoked(f: &Fixture) {
+        let (admin, _) = ApiKey::generate(vec![Scope::Admin], Some("owner".into()), t(T0)).unwrap();
+        let (reader, secret) =
+            ApiKey::generate(vec![Scope::ScoresRead], None, t(T0) + Duration::seconds(1)).unwrap();
+        f.store.create_key(&admin).await.unwrap();
+        f.store.create_key(&reader).await.unwrap();
+        let hash = feedback_core::auth::hash_key(&secret);
+        assert_eq!(f.store.find_key(&hash).await.unwrap(), Some(reader.clone()));
+        assert_eq!(f.store.find_key(&"0".repeat(64)).await.unwrap(), None);
+        let used = t(T0) + Duration::minutes(5);
+        f.store.touch_key(&hash, used).await.unwrap();
+        f.store.touch_key(&"0".repeat(64), used).await.unwrap();
+        assert_eq!(
+            f.store.find_key(&hash).await.unwrap().unwrap().last_used_at,
+            Some(used)
+        );
+        let revoked_at = t(T0) + Duration::hours(1);
+        let revoked = f
+            .store
+            .revoke_key(&reader.id, revoked_at)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(revoked.revoked_at, Some(revoked_at));
+        // Revoking again keeps the first time.
+        let again = f
+            .store
+            .revoke_key(&reader.id, revoked_at + Duration::hours(1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.revoked_at, Some(revoked_at));
+        assert_eq!(
+            f.store.revoke_key("nosuchkey", revoked_at).await.unwrap(),
+            None
+        );
+        let ids: Vec<_> = f
+            .store
+            .list_keys()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|k| (k.is_active(), k.id))
+            .collect();
+        assert_eq!(ids, [(true, admin.id), (false, reader.id)]);
+    }
+
+    pub async fn settings_round_trip(f: &Fixture) {
+        assert_eq!(f.store.get_settings().await.unwrap(), None);
+        let mut settings = Settings::defaults("چائے کارنر");
+        settings
+            .thank_you
+            .insert("ur".into(), "آپ کا شکریہ!".into());
+        settings.coupon = Some("CHAI10".into());
+        f.store.put_settings(&settings).await.unwrap();
+        assert_eq!(
+            f.store.get_settings().await.unwrap(),
+            Some(settings.clone())
+        );
+        settings.edit_window_hours = 2;
+        settings.coupon = None;
+        f.store.put_settings(&settings).await.unwrap();
+        assert_eq!(f.store.get_settings().await.unwrap(), Some(settings));
+    }
+
     pub async fn surveys_and_days_are_kept_apart(f: &Fixture) {
         // An NPS invitation late in the evening: its local day is the next.
         let at = t("2026-03-10T20:30:00Z");
@@ -688,4 +754,6 @@ for_each_store!(
     four_hundred_days_of_rollups_in_few_round_trips,
     reps_are_upserted_and_listed,
     surveys_and_days_are_kept_apart,
+    keys_are_found_by_hash_listed_and_revoked,
+    settings_round_trip,
 );

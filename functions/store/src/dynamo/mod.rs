@@ -28,7 +28,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{Decision, decide};
-use feedback_core::{Code, Invitation, Rep, RepId, Response, Rollup, Slice};
+use feedback_core::{ApiKey, Code, Invitation, Rep, RepId, Response, Rollup, Settings, Slice};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -358,6 +358,17 @@ impl DynamoStore {
         }
     }
 
+    async fn put_item(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&*self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
     async fn existing_response(
         &self,
         code: &Code,
@@ -628,6 +639,81 @@ impl Store for DynamoStore {
         let items = self.query_all("REP".into(), None).await?;
         items.into_iter().map(decode).collect()
     }
+
+    async fn create_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        self.put_item(key_item(key)?).await
+    }
+
+    async fn find_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        self.get("KEY".into(), hash.to_owned())
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let items = self.query_all("KEY".into(), None).await?;
+        let keys = items
+            .into_iter()
+            .map(decode)
+            .collect::<Result<Vec<ApiKey>, _>>()?;
+        Ok(crate::sort_keys(keys))
+    }
+
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
+        // A tenant has a handful of keys: finding one by id in the list is
+        // cheaper than keeping a second item per key.
+        let Some(mut key) = self.list_keys().await?.into_iter().find(|k| k.id == id) else {
+            return Ok(None);
+        };
+        key.revoked_at.get_or_insert(at);
+        self.put_item(key_item(&key)?).await?;
+        Ok(Some(key))
+    }
+
+    async fn touch_key(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let touched = self
+            .client
+            .update_item()
+            .table_name(&*self.table)
+            .key(PK, s("KEY"))
+            .key(SK, s(hash))
+            .update_expression("SET last_used_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .send()
+            .await;
+        match touched {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            other => other.map(|_| ()).map_err(sdk_error),
+        }
+    }
+
+    async fn get_settings(&self) -> Result<Option<Settings>, StoreError> {
+        self.get("SETTINGS".into(), "SETTINGS".into())
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    async fn put_settings(&self, settings: &Settings) -> Result<(), StoreError> {
+        let mut item = encode(settings)?;
+        item.insert(PK.into(), s("SETTINGS"));
+        item.insert(SK.into(), s("SETTINGS"));
+        self.put_item(item).await
+    }
+}
+
+fn key_item(key: &ApiKey) -> Result<Item, StoreError> {
+    let mut item = encode(key)?;
+    item.insert(PK.into(), s("KEY"));
+    item.insert(SK.into(), s(key.hash.clone()));
+    Ok(item)
 }
 
 /// The list filter as a DynamoDB filter expression with its names and values.

@@ -8,6 +8,8 @@
 //! | response   | `INV#{code}`       | `RESP#{id}`     | `RESP` / `{submitted}#{id}` |
 //! | rollup     | `ROLL#{slice}`     | `{YYYY-MM-DD}`  |                           |
 //! | rep        | `REP`              | `{rep_id}`      |                           |
+//! | API key    | `KEY`              | `{sha256 hex}`  |                           |
+//! | settings   | `SETTINGS`         | `SETTINGS`      |                           |
 //!
 //! A slice's rollups share one partition sorted by day, so any day range is
 //! one `Query`. Responses are listed newest first through `gsi1`.

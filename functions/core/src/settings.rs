@@ -1,0 +1,201 @@
+//! The business's settings, changed through the API.
+
+use crate::error::{Errors, FieldError, Rule};
+use crate::ids::Locale;
+use crate::model::{validate_comment, validate_label};
+use crate::survey::SurveyKind;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The name customers see on pages and in SMS.
+    pub display_name: String,
+    /// The survey kind of invitations that do not name one.
+    pub default_survey: SurveyKind,
+    /// The pages' language when the invitation names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_locale: Option<Locale>,
+    /// The thank-you text per language (`en`, `ur`, `hi`).
+    #[serde(default)]
+    pub thank_you: BTreeMap<String, String>,
+    /// A coupon shown on the thank-you page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
+    pub invitation_lifetime_days: u32,
+    pub edit_window_hours: u32,
+}
+
+impl Settings {
+    /// The settings of a tenant that has changed nothing yet.
+    pub fn defaults(display_name: &str) -> Settings {
+        Settings {
+            display_name: display_name.to_owned(),
+            default_survey: SurveyKind::Csat,
+            default_locale: None,
+            thank_you: BTreeMap::new(),
+            coupon: None,
+            invitation_lifetime_days: 30,
+            edit_window_hours: 24,
+        }
+    }
+
+    pub fn invitation_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.invitation_lifetime_days))
+    }
+
+    pub fn edit_window(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.edit_window_hours))
+    }
+
+    /// These settings with `patch` applied; every bad field is reported.
+    pub fn apply(&self, patch: &SettingsPatch) -> Result<Settings, Vec<FieldError>> {
+        let mut errors = Errors::default();
+        let mut next = self.clone();
+        if let Some(name) = &patch.display_name
+            && let Some(v) = errors.check(validate_label("display_name", name, 100))
+        {
+            next.display_name = v;
+        }
+        if let Some(kind) = &patch.default_survey
+            && let Some(v) = errors.check(SurveyKind::parse("default_survey", kind))
+        {
+            next.default_survey = v;
+        }
+        if let Some(locale) = &patch.default_locale {
+            match locale {
+                None => next.default_locale = None,
+                Some(l) => {
+                    if let Some(v) = errors.check(Locale::parse("default_locale", l)) {
+                        next.default_locale = Some(v);
+                    }
+                }
+            }
+        }
+        if let Some(texts) = &patch.thank_you {
+            let mut checked = BTreeMap::new();
+            for (lang, text) in texts {
+                let field = format!("thank_you.{lang}");
+                let lang_ok = errors.check(Locale::parse(&field, lang));
+                let text_ok = errors.check(bounded_text(&field, text, 500));
+                if let (Some(l), Some(Some(t))) = (lang_ok, text_ok) {
+                    checked.insert(l.to_string(), t);
+                }
+            }
+            next.thank_you = checked;
+        }
+        if let Some(coupon) = &patch.coupon {
+            next.coupon = match coupon {
+                None => None,
+                Some(c) => errors.check(bounded_text("coupon", c, 200)).flatten(),
+            };
+        }
+        if let Some(days) = patch.invitation_lifetime_days
+            && let Some(v) = errors.check(in_range("invitation_lifetime_days", days, 1, 365))
+        {
+            next.invitation_lifetime_days = v;
+        }
+        if let Some(hours) = patch.edit_window_hours
+            && let Some(v) = errors.check(in_range("edit_window_hours", hours, 0, 720))
+        {
+            next.edit_window_hours = v;
+        }
+        errors.finish(|| next)
+    }
+}
+
+fn bounded_text(field: &str, text: &str, max: usize) -> Result<Option<String>, FieldError> {
+    let len = text.chars().count();
+    if len > max {
+        return Err(FieldError::new(
+            field,
+            Rule::TooLong,
+            format!("must be at most {max} characters, got {len}"),
+        ));
+    }
+    validate_comment(field, text)
+}
+
+fn in_range(field: &str, value: i64, min: u32, max: u32) -> Result<u32, FieldError> {
+    u32::try_from(value)
+        .ok()
+        .filter(|v| (min..=max).contains(v))
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                Rule::OutOfRange,
+                format!("must be an integer from {min} to {max}, got {value}"),
+            )
+        })
+}
+
+/// A change to settings: each present field replaces its value; for the
+/// nullable ones, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsPatch {
+    pub display_name: Option<String>,
+    pub default_survey: Option<String>,
+    pub default_locale: Option<Option<String>>,
+    pub thank_you: Option<BTreeMap<String, String>>,
+    pub coupon: Option<Option<String>>,
+    pub invitation_lifetime_days: Option<i64>,
+    pub edit_window_hours: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_changes_only_what_it_names() {
+        let base = Settings::defaults("Chai Corner");
+        let patch = SettingsPatch {
+            coupon: Some(Some("CHAI10".into())),
+            thank_you: Some(BTreeMap::from([("ur".into(), "شکریہ!".into())])),
+            edit_window_hours: Some(48),
+            ..Default::default()
+        };
+        let next = base.apply(&patch).unwrap();
+        assert_eq!(next.coupon.as_deref(), Some("CHAI10"));
+        assert_eq!(next.thank_you["ur"], "شکریہ!");
+        assert_eq!(
+            (next.edit_window_hours, next.invitation_lifetime_days),
+            (48, 30)
+        );
+        let cleared = next
+            .apply(&SettingsPatch {
+                coupon: Some(None),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(cleared.coupon, None);
+    }
+
+    #[test]
+    fn bad_fields_are_all_named() {
+        let patch = SettingsPatch {
+            display_name: Some("  ".into()),
+            default_survey: Some("stars".into()),
+            invitation_lifetime_days: Some(0),
+            edit_window_hours: Some(-1),
+            thank_you: Some(BTreeMap::from([("not a tag".into(), "x".into())])),
+            ..Default::default()
+        };
+        let fields: Vec<_> = Settings::defaults("x")
+            .apply(&patch)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "display_name",
+                "default_survey",
+                "thank_you.not a tag",
+                "invitation_lifetime_days",
+                "edit_window_hours"
+            ]
+        );
+    }
+}
