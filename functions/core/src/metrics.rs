@@ -20,9 +20,24 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 /// lets a rep with fifty ratings be judged mostly on their own.
 pub const PRIOR_WEIGHT: f64 = 10.0;
 
+/// Figures go on the wire with two decimals: more is noise at any count a
+/// business has, and exact values stay available to Rust callers.
+fn round2<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64((value * 100.0).round() / 100.0)
+}
+
+fn round2_opt<S: serde::Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => round2(v, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Interval {
+    #[serde(serialize_with = "round2")]
     pub low: f64,
+    #[serde(serialize_with = "round2")]
     pub high: f64,
 }
 
@@ -79,13 +94,19 @@ fn histogram(kind: SurveyKind, stats: &ScoreStats) -> Vec<i64> {
 pub struct Csat {
     pub count: i64,
     /// Share of 4 and 5.
+    #[serde(serialize_with = "round2")]
     pub percent: f64,
     /// Share of 5: delight, not just satisfaction.
+    #[serde(serialize_with = "round2")]
     pub top_box: f64,
+    #[serde(serialize_with = "round2")]
     pub mean: f64,
+    #[serde(serialize_with = "round2")]
     pub std_dev: f64,
     /// 95% Wilson interval of `percent`.
+    #[serde(serialize_with = "round2")]
     pub low: f64,
+    #[serde(serialize_with = "round2")]
     pub high: f64,
     /// Responses per score, 1 to 5.
     pub histogram: Vec<i64>,
@@ -95,15 +116,23 @@ pub struct Csat {
 pub struct Nps {
     pub count: i64,
     /// %promoters − %detractors, −100 to 100.
+    #[serde(serialize_with = "round2")]
     pub score: f64,
     /// Shares, 0–100.
+    #[serde(serialize_with = "round2")]
     pub promoters: f64,
+    #[serde(serialize_with = "round2")]
     pub passives: f64,
+    #[serde(serialize_with = "round2")]
     pub detractors: f64,
     /// 95% normal interval of `score` from the trinomial variance.
+    #[serde(serialize_with = "round2")]
     pub low: f64,
+    #[serde(serialize_with = "round2")]
     pub high: f64,
+    #[serde(serialize_with = "round2")]
     pub mean: f64,
+    #[serde(serialize_with = "round2")]
     pub std_dev: f64,
     /// Responses per score, 0 to 10.
     pub histogram: Vec<i64>,
@@ -112,12 +141,17 @@ pub struct Nps {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ces {
     pub count: i64,
+    #[serde(serialize_with = "round2")]
     pub mean: f64,
     /// Share of 5–7 ("agree it was easy").
+    #[serde(serialize_with = "round2")]
     pub agree_percent: f64,
+    #[serde(serialize_with = "round2")]
     pub std_dev: f64,
     /// 95% normal interval of `mean`.
+    #[serde(serialize_with = "round2")]
     pub low: f64,
+    #[serde(serialize_with = "round2")]
     pub high: f64,
     /// Responses per score, 1 to 7.
     pub histogram: Vec<i64>,
@@ -196,6 +230,7 @@ pub struct Summary {
     pub answered: i64,
     /// Percent of the period's invitations that were answered; `None`
     /// without invitations.
+    #[serde(serialize_with = "round2_opt")]
     pub response_rate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csat: Option<Csat>,
@@ -329,6 +364,15 @@ mod tests {
         let f_lucky = fair_score(SurveyKind::Csat, &lucky, &tenant).unwrap();
         assert!(f_many > f_lucky, "{f_many} vs {f_lucky}");
         assert!(fair_score(SurveyKind::Csat, &ScoreStats::default(), &tenant).is_none());
+    }
+
+    #[test]
+    fn figures_are_rounded_on_the_wire_only() {
+        let c = csat(&stats_of(SurveyKind::Csat, &[5, 4, 1])).unwrap();
+        assert!((c.percent - 200.0 / 3.0).abs() < 1e-12);
+        let wire = serde_json::to_value(&c).unwrap();
+        assert_eq!(wire["percent"], 66.67);
+        assert_eq!(wire["mean"], 3.33);
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub struct Settings {
     /// The thank-you text per language (`en`, `ur`, `hi`).
     #[serde(default)]
     pub thank_you: BTreeMap<String, String>,
+    /// The optional questions asked after the main score.
+    #[serde(default)]
+    pub questions: Vec<Question>,
     /// A coupon shown on the thank-you page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon: Option<String>,
@@ -34,6 +37,7 @@ impl Settings {
             default_survey: SurveyKind::Csat,
             default_locale: None,
             thank_you: BTreeMap::new(),
+            questions: Vec::new(),
             coupon: None,
             invitation_lifetime_days: 30,
             edit_window_hours: 24,
@@ -84,6 +88,17 @@ impl Settings {
             }
             next.thank_you = checked;
         }
+        if let Some(names) = &patch.questions {
+            let mut questions = Vec::new();
+            for (i, name) in names.iter().enumerate() {
+                if let Some(q) = errors.check(Question::parse(&format!("questions[{i}]"), name))
+                    && !questions.contains(&q)
+                {
+                    questions.push(q);
+                }
+            }
+            next.questions = questions;
+        }
         if let Some(coupon) = &patch.coupon {
             next.coupon = match coupon {
                 None => None,
@@ -101,6 +116,53 @@ impl Settings {
             next.edit_window_hours = v;
         }
         errors.finish(|| next)
+    }
+}
+
+/// An optional question a business can turn on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Question {
+    Friendliness,
+    Speed,
+    Knowledge,
+    Resolved,
+    Expectations,
+}
+
+impl Question {
+    pub const ALL: [Question; 5] = [
+        Question::Friendliness,
+        Question::Speed,
+        Question::Knowledge,
+        Question::Resolved,
+        Question::Expectations,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Question::Friendliness => "friendliness",
+            Question::Speed => "speed",
+            Question::Knowledge => "knowledge",
+            Question::Resolved => "resolved",
+            Question::Expectations => "expectations",
+        }
+    }
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|q| q.as_str() == value)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    Rule::UnknownValue,
+                    format!(
+                        "unknown question; expected one of {}",
+                        Self::ALL.map(Question::as_str).join(", ")
+                    ),
+                )
+            })
     }
 }
 
@@ -137,6 +199,7 @@ pub struct SettingsPatch {
     pub default_survey: Option<String>,
     pub default_locale: Option<Option<String>>,
     pub thank_you: Option<BTreeMap<String, String>>,
+    pub questions: Option<Vec<String>>,
     pub coupon: Option<Option<String>>,
     pub invitation_lifetime_days: Option<i64>,
     pub edit_window_hours: Option<i64>,
@@ -153,6 +216,7 @@ mod tests {
             coupon: Some(Some("CHAI10".into())),
             thank_you: Some(BTreeMap::from([("ur".into(), "شکریہ!".into())])),
             edit_window_hours: Some(48),
+            questions: Some(vec!["speed".into(), "resolved".into(), "speed".into()]),
             ..Default::default()
         };
         let next = base.apply(&patch).unwrap();

@@ -1,1 +1,20 @@
+//! HTTP for the feedback backend, shared by every entry point: the routers of
+//! each Lambda function, API-key auth, problem+json errors and request
+//! parsing. The Lambda binaries serve one router each; the local server
+//! serves them all on one port.
 
+mod auth;
+mod body;
+mod error;
+mod handlers;
+pub mod lambda;
+pub mod routes;
+mod state;
+
+pub use auth::{AuthMode, Principal};
+pub use error::ApiError;
+pub use routes::{Function, ROUTES, Route, router};
+pub use state::{AppState, Tenant};
+
+/// The OpenAPI 3.1 description of every route, served at `/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");

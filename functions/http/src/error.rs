@@ -1,0 +1,165 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`), each with
+//! a stable `type`. Internal failures are logged with an id and answered
+//! without their details.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use feedback_core::FieldError;
+use feedback_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request names bad fields.
+    Invalid(Vec<FieldError>),
+    /// 400: the body is not JSON (or a form) at all.
+    Malformed(String),
+    Unauthorized(&'static str),
+    Forbidden(String),
+    NotFound(&'static str),
+    /// 409: the request conflicts with the stored state.
+    Conflict(String),
+    /// 410: the invitation expired.
+    Gone(String),
+    TooLarge(usize),
+    UnsupportedMediaType,
+    /// 422: well-formed, but refers to something that does not exist.
+    Unprocessable(Vec<FieldError>),
+    Unavailable(u64),
+    Internal(String),
+}
+
+impl From<Vec<FieldError>> for ApiError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        ApiError::Invalid(errors)
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        ApiError::Invalid(vec![error])
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound("no such invitation"),
+            StoreError::Expired(at) => {
+                ApiError::Gone(format!("this link expired at {}", at.to_rfc3339()))
+            }
+            StoreError::WindowClosed(_) => {
+                ApiError::Conflict("this answer can no longer be changed".into())
+            }
+            // Concurrent writers kept colliding: worth an immediate retry.
+            StoreError::Conflict(_) => ApiError::Unavailable(1),
+            StoreError::Unavailable {
+                retry_after_secs,
+                reason,
+            } => {
+                tracing::warn!(%reason, "store unavailable");
+                ApiError::Unavailable(retry_after_secs)
+            }
+            StoreError::Internal(reason) => ApiError::Internal(reason),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_) | ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable problem type, `urn:feedback:problem:<name>`.
+    fn kind(&self) -> &'static str {
+        match self {
+            ApiError::Invalid(_) => "validation",
+            ApiError::Malformed(_) => "malformed-body",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Gone(_) => "expired",
+            ApiError::TooLarge(_) => "body-too-large",
+            ApiError::UnsupportedMediaType => "unsupported-media-type",
+            ApiError::Unprocessable(_) => "unknown-reference",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Invalid(errors) | ApiError::Unprocessable(errors) => errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+            ApiError::Malformed(d)
+            | ApiError::Forbidden(d)
+            | ApiError::Conflict(d)
+            | ApiError::Gone(d) => d.clone(),
+            ApiError::Unauthorized(d) | ApiError::NotFound(d) => (*d).to_owned(),
+            ApiError::TooLarge(limit) => format!("the request body is larger than {limit} bytes"),
+            ApiError::UnsupportedMediaType => {
+                "send application/json or application/x-www-form-urlencoded".into()
+            }
+            ApiError::Unavailable(_) => {
+                "the service is briefly unavailable; nothing was stored, retry later".into()
+            }
+            ApiError::Internal(_) => "an internal error occurred; it has been logged".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut body = json!({
+            "type": format!("urn:feedback:problem:{}", self.kind()),
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": self.detail(),
+        });
+        match &self {
+            ApiError::Invalid(errors) | ApiError::Unprocessable(errors) => {
+                body["errors"] = json!(errors)
+            }
+            ApiError::Internal(reason) => {
+                let id = feedback_core::code::random_base62(12).unwrap_or_default();
+                tracing::error!(error_id = %id, %reason, "internal error");
+                body["error_id"] = json!(id);
+            }
+            _ => {}
+        }
+        let mut response = (status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        match self {
+            ApiError::Unavailable(secs) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            ApiError::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
+    }
+}

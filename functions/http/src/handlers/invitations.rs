@@ -1,0 +1,220 @@
+//! `POST /v1/invitations` (one, or a batch of up to 500) and
+//! `GET /v1/invitations/{code}`.
+
+use super::{json, now};
+use crate::body::{self, BUSINESS_LIMIT, Fields, Object};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use feedback_core::model::{InvitationSpec, NewInvitation};
+use feedback_core::{Code, FieldError, Invitation, RepId, Rule, Settings, sms};
+use feedback_store::InvitationOutcome;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Largest batch one request may create.
+pub const MAX_BATCH: usize = 500;
+/// Invitations written at once within a batch.
+const WRITE_CONCURRENCY: usize = 16;
+
+const FIELDS: [&str; 7] = [
+    "order_id",
+    "rep_id",
+    "channel",
+    "location",
+    "customer_ref",
+    "survey",
+    "locale",
+];
+
+fn new_invitation(object: &Object) -> Result<NewInvitation, Vec<FieldError>> {
+    let mut errors = object.unknown_fields(&FIELDS);
+    let mut get = |name: &str| {
+        object.string(name).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        })
+    };
+    let input = NewInvitation {
+        order_id: get("order_id"),
+        rep_id: get("rep_id"),
+        channel: get("channel"),
+        location: get("location"),
+        customer_ref: get("customer_ref"),
+        survey: get("survey"),
+        locale: get("locale"),
+    };
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(errors)
+    }
+}
+
+pub fn view(invitation: &Invitation, state: &AppState, settings: &Settings) -> Value {
+    let url = state.tenant.link(&invitation.code);
+    json!({
+        "code": invitation.code,
+        "url": url,
+        "sms_text": sms::invitation_text(&settings.display_name, &url),
+        "order_id": invitation.order_id,
+        "rep_id": invitation.attribution.rep_id,
+        "channel": invitation.attribution.channel,
+        "location": invitation.attribution.location,
+        "customer_ref": invitation.customer_ref,
+        "survey": invitation.attribution.survey,
+        "locale": invitation.locale,
+        "created_at": invitation.created_at,
+        "expires_at": invitation.expires_at,
+    })
+}
+
+/// Refuses invitations for reps that do not exist or are inactive.
+async fn check_reps(state: &AppState, specs: &[(String, InvitationSpec)]) -> Result<(), ApiError> {
+    let mut wanted: BTreeMap<&RepId, Vec<&str>> = BTreeMap::new();
+    for (path, spec) in specs {
+        if let Some(rep) = &spec.attribution.rep_id {
+            wanted.entry(rep).or_default().push(path);
+        }
+    }
+    let mut errors = Vec::new();
+    for (id, paths) in wanted {
+        let problem = match state.store.get_rep(id).await? {
+            None => Some(format!(
+                "no rep '{id}'; create it first with PUT /v1/reps/{id}"
+            )),
+            Some(rep) if !rep.active => Some(format!("rep '{id}' is inactive")),
+            Some(_) => None,
+        };
+        if let Some(message) = problem {
+            errors.extend(paths.iter().map(|p| {
+                FieldError::new(format!("{p}rep_id"), Rule::UnknownValue, message.clone())
+            }));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Unprocessable(errors))
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Fields::Json(map) = body::read(&headers, body, BUSINESS_LIMIT, false).await? else {
+        return Err(ApiError::UnsupportedMediaType);
+    };
+    let root = Object::new("", &map);
+    let settings = state.settings().await?;
+    // One object, or {"invitations": [...]}.
+    let batch = map.contains_key("invitations");
+    let mut items: Vec<(String, Object)> = Vec::new();
+    if batch {
+        let extra = root.unknown_fields(&["invitations"]);
+        if !extra.is_empty() {
+            return Err(ApiError::Invalid(extra));
+        }
+        let Some(list) = map.get("invitations").and_then(Value::as_array) else {
+            return Err(FieldError::new(
+                "invitations",
+                Rule::BadFormat,
+                "must be an array of invitations",
+            )
+            .into());
+        };
+        if list.is_empty() || list.len() > MAX_BATCH {
+            return Err(FieldError::new(
+                "invitations",
+                Rule::OutOfRange,
+                format!("must hold 1 to {MAX_BATCH} invitations"),
+            )
+            .into());
+        }
+        for (i, item) in list.iter().enumerate() {
+            let path = format!("invitations[{i}]");
+            let Some(object) = item.as_object() else {
+                return Err(FieldError::new(path, Rule::BadFormat, "must be an object").into());
+            };
+            items.push((format!("{path}."), Object::new(&path, object)));
+        }
+    } else {
+        items.push((String::new(), root));
+    }
+    let mut errors = Vec::new();
+    let mut specs = Vec::new();
+    for (prefix, object) in &items {
+        match new_invitation(object).and_then(|input| input.validate(settings.default_survey)) {
+            Ok(spec) => specs.push((prefix.clone(), spec)),
+            Err(e) => errors.extend(e.into_iter().map(|e| match prefix.is_empty() {
+                true => e,
+                false => e.within(prefix.trim_end_matches('.')),
+            })),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    check_reps(&state, &specs).await?;
+    let at = now();
+    let outcomes: Vec<Result<InvitationOutcome, ApiError>> = futures::stream::iter(specs)
+        .map(|(_, spec)| {
+            let (store, zone) = (state.store.clone(), state.tenant.zone);
+            let lifetime = settings.invitation_lifetime();
+            async move {
+                let code = Code::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+                let invitation = spec.issue(code, at, lifetime, &zone);
+                Ok(store.create_invitation(&invitation).await?)
+            }
+        })
+        .buffered(WRITE_CONCURRENCY)
+        .collect()
+        .await;
+    let mut views = Vec::new();
+    let mut all_new = true;
+    for outcome in outcomes {
+        let outcome = outcome?;
+        let created = matches!(outcome, InvitationOutcome::Created(_));
+        all_new &= created;
+        let mut v = view(outcome.invitation(), &state, &settings);
+        v["status"] = json!(if created { "created" } else { "existing" });
+        views.push(v);
+    }
+    if batch {
+        Ok(json(StatusCode::OK, &json!({ "invitations": views })))
+    } else {
+        let status = if all_new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok(json(status, &views[0]))
+    }
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let code = Code::parse("code", &raw).map_err(|_| ApiError::NotFound("no such invitation"))?;
+    let invitation = state
+        .store
+        .get_invitation(&code)
+        .await?
+        .ok_or(ApiError::NotFound("no such invitation"))?;
+    let settings = state.settings().await?;
+    let mut body = view(&invitation, &state, &settings);
+    let answer = state.store.get_response(&code).await?;
+    body["response"] = json!(
+        answer
+            .as_ref()
+            .map(|a| super::public::rating_view(a, &settings))
+    );
+    Ok(json(StatusCode::OK, &body))
+}

@@ -1,0 +1,100 @@
+//! `POST /v1/keys`, `GET /v1/keys`, `DELETE /v1/keys/{id}` (scope `admin`).
+
+use super::{json, now};
+use crate::body::{self, BUSINESS_LIMIT, Fields, Object};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use feedback_core::model::validate_label;
+use feedback_core::{ApiKey, FieldError, Rule, Scope};
+use serde_json::{Value, json};
+
+fn view(key: &ApiKey) -> Value {
+    json!({
+        "id": key.id,
+        "name": key.name,
+        "scopes": key.scopes,
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Fields::Json(map) = body::read(&headers, body, BUSINESS_LIMIT, false).await? else {
+        return Err(ApiError::UnsupportedMediaType);
+    };
+    let o = Object::new("", &map);
+    let mut errors = o.unknown_fields(&["scopes", "name"]);
+    let mut scopes = Vec::new();
+    match o.strings("scopes") {
+        Ok(Some(names)) if !names.is_empty() => {
+            for (i, name) in names.iter().enumerate() {
+                match Scope::parse(&format!("scopes[{i}]"), name) {
+                    Ok(s) if !scopes.contains(&s) => scopes.push(s),
+                    Ok(_) => {}
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        Ok(_) => errors.push(FieldError::new(
+            "scopes",
+            Rule::Required,
+            "must name at least one scope",
+        )),
+        Err(e) => errors.push(e),
+    }
+    let name = match o.string("name") {
+        Ok(n) => n.and_then(|n| {
+            validate_label("name", &n, 64)
+                .map_err(|e| errors.push(e))
+                .ok()
+        }),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let (key, secret) =
+        ApiKey::generate(scopes, name, now()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.store.create_key(&key).await?;
+    let mut body = view(&key);
+    body["key"] = json!(secret);
+    Ok(json(StatusCode::CREATED, &body))
+}
+
+pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let keys = state.store.list_keys().await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "keys": keys.iter().map(view).collect::<Vec<_>>() }),
+    ))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let keys = state.store.list_keys().await?;
+    let Some(key) = keys.iter().find(|k| k.id == id) else {
+        return Err(ApiError::NotFound("no such key"));
+    };
+    let is_admin = |k: &ApiKey| k.is_active() && k.scopes.contains(&Scope::Admin);
+    if is_admin(key) && keys.iter().filter(|k| is_admin(k)).count() == 1 {
+        return Err(ApiError::Conflict(
+            "this is the last active admin key; create another before revoking it".into(),
+        ));
+    }
+    state.store.revoke_key(&id, now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,22 @@
+//! Health, the OpenAPI document, and the answer for unknown paths.
+
+use crate::error::ApiError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+pub async fn health() -> Response {
+    super::json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))
+}
+
+pub async fn openapi() -> Response {
+    let mut response = crate::OPENAPI.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route")
+}

@@ -1,0 +1,30 @@
+//! Route handlers: parse → call the domain and store → render. Each file is
+//! one resource.
+
+pub mod invitations;
+pub mod keys;
+pub mod meta;
+pub mod public;
+pub mod reps;
+pub mod responses;
+pub mod scores;
+pub mod settings;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::Serialize;
+
+/// The current time at millisecond precision, as everything is stored.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
+/// A JSON answer that no cache keeps (every answer here is per tenant).
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,77 @@
+//! `PUT /v1/reps/{rep_id}`, `GET /v1/reps/{rep_id}`, `GET /v1/reps`.
+
+use super::json;
+use crate::body::{self, BUSINESS_LIMIT, Fields, Object};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use feedback_core::RepId;
+use feedback_core::model::NewRep;
+use serde_json::json;
+
+fn rep_id(raw: &str) -> Result<RepId, ApiError> {
+    Ok(RepId::parse("rep_id", raw)?)
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let id = rep_id(&raw)?;
+    let Fields::Json(map) = body::read(&headers, body, BUSINESS_LIMIT, false).await? else {
+        return Err(ApiError::UnsupportedMediaType);
+    };
+    let object = Object::new("", &map);
+    let mut errors = object.unknown_fields(&["display_name", "team", "active"]);
+    let mut input = NewRep::default();
+    match object.string("display_name") {
+        Ok(v) => input.display_name = v,
+        Err(e) => errors.push(e),
+    }
+    match object.string("team") {
+        Ok(v) => input.team = v,
+        Err(e) => errors.push(e),
+    }
+    match object.bool("active") {
+        Ok(v) => input.active = v,
+        Err(e) => errors.push(e),
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let rep = input.validate(id)?;
+    let created = state.store.put_rep(&rep).await?;
+    Ok(json(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        &rep,
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = rep_id(&raw).map_err(|_| ApiError::NotFound("no such rep"))?;
+    let rep = state
+        .store
+        .get_rep(&id)
+        .await?
+        .ok_or(ApiError::NotFound("no such rep"))?;
+    Ok(json(StatusCode::OK, &rep))
+}
+
+pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "reps": state.store.list_reps().await? }),
+    ))
+}

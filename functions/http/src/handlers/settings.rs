@@ -1,0 +1,76 @@
+//! `GET /v1/settings` and `PUT /v1/settings`.
+
+use super::json;
+use crate::body::{self, BUSINESS_LIMIT, Fields, Object, take};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use feedback_core::settings::SettingsPatch;
+use feedback_core::{FieldError, Rule, Settings};
+use serde_json::{Value, json};
+
+fn view(settings: &Settings, state: &AppState) -> Value {
+    let mut body = json!(settings);
+    // The zone comes from the deployment; shown, never changed here.
+    body["time_zone"] = json!(state.tenant.zone.name());
+    body
+}
+
+pub async fn get(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(json(
+        StatusCode::OK,
+        &view(&state.settings().await?, &state),
+    ))
+}
+
+const FIELDS: [&str; 8] = [
+    "display_name",
+    "default_survey",
+    "default_locale",
+    "thank_you",
+    "questions",
+    "coupon",
+    "invitation_lifetime_days",
+    "edit_window_hours",
+];
+
+pub async fn put(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Fields::Json(map) = body::read(&headers, body, BUSINESS_LIMIT, false).await? else {
+        return Err(ApiError::UnsupportedMediaType);
+    };
+    let o = Object::new("", &map);
+    let mut errors: Vec<FieldError> = Vec::new();
+    for key in map.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
+        errors.push(match key.as_str() {
+            "time_zone" => FieldError::new(
+                key,
+                Rule::UnknownValue,
+                "is read-only: it is set by the deployment",
+            ),
+            _ => FieldError::new(key, Rule::UnknownValue, "is not a known field"),
+        });
+    }
+    let patch = SettingsPatch {
+        display_name: take(&mut errors, o.string("display_name")),
+        default_survey: take(&mut errors, o.string("default_survey")),
+        default_locale: take(&mut errors, o.nullable_string("default_locale")),
+        thank_you: take(&mut errors, o.string_map("thank_you")),
+        questions: take(&mut errors, o.strings("questions")),
+        coupon: take(&mut errors, o.nullable_string("coupon")),
+        invitation_lifetime_days: take(&mut errors, o.int("invitation_lifetime_days")),
+        edit_window_hours: take(&mut errors, o.int("edit_window_hours")),
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let next = state.settings().await?.apply(&patch)?;
+    state.store.put_settings(&next).await?;
+    Ok(json(StatusCode::OK, &view(&next, &state)))
+}

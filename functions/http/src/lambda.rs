@@ -1,0 +1,61 @@
+//! Running a router as a Lambda function behind API Gateway (HTTP API).
+
+use crate::auth::AuthMode;
+use crate::routes::{Function, router};
+use crate::state::{AppState, Tenant};
+use feedback_store::DynamoStore;
+use std::sync::Arc;
+
+/// Everything a function's process builds once: the SDK client (and its
+/// connection, opened here so the first customer does not pay the TLS
+/// handshake), the tenant, and the router.
+pub async fn state() -> Result<AppState, lambda_http::Error> {
+    let store = DynamoStore::from_env().await;
+    let tenant = Tenant::from_env("")?;
+    if tenant.base_url.is_empty() {
+        return Err("PUBLIC_BASE_URL must be set: customer links are built from it".into());
+    }
+    let state = AppState::new(Arc::new(store), tenant, AuthMode::Gateway);
+    // Warm the connection; a failure here is logged, not fatal (the store
+    // may be throttled for a moment, and every request reports its own).
+    if let Err(e) = state.store.get_settings().await {
+        tracing::warn!(error = %e, "warm-up read failed");
+    }
+    Ok(state)
+}
+
+/// The `main` of an HTTP function: JSON logs with the request id (from
+/// `AWS_LAMBDA_LOG_FORMAT`), then serve `function`'s routes.
+pub async fn serve(function: Function) -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let state = state().await?;
+    tracing::info!(function = function.name(), tenant = %state.tenant.id, "starting");
+    lambda_http::run(router(&[function], state)).await
+}
+
+/// The authorizer's answer: authorized for any live key, with the key id and
+/// its scopes in the context. Scopes are checked by the function serving the
+/// route, because API Gateway caches this answer per key, not per route.
+pub async fn authorize(
+    store: &dyn feedback_store::Store,
+    event: &aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request,
+) -> Result<
+    aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerSimpleResponse,
+    lambda_runtime::Error,
+> {
+    use crate::auth::{CONTEXT_KEY_ID, CONTEXT_SCOPES, authenticate};
+    use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerSimpleResponse;
+    let header = event
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    let principal = authenticate(store, header).await?;
+    let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+    if let Some(p) = principal {
+        let scopes: Vec<&str> = p.scopes.iter().map(|s| s.as_str()).collect();
+        response.is_authorized = true;
+        response.context =
+            serde_json::json!({ CONTEXT_KEY_ID: p.key_id, CONTEXT_SCOPES: scopes.join(",") });
+    }
+    Ok(response)
+}

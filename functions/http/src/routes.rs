@@ -1,0 +1,146 @@
+//! The route table: every route, the function that serves it and the scope
+//! it needs. Routers, auth, the OpenAPI check and the SAM template check all
+//! read this one list.
+
+use crate::auth;
+use crate::handlers::{invitations, keys, meta, public, reps, responses, scores, settings};
+use crate::state::AppState;
+use axum::Router;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use feedback_core::Scope;
+
+/// The Lambda functions that serve HTTP (the authorizer serves none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    /// Public rating endpoints: the only function without an API key.
+    Collect,
+    /// Business writes: invitations, reps, settings, keys.
+    Manage,
+    /// Business reads: responses, scores, leaderboard.
+    Scores,
+}
+
+impl Function {
+    pub const ALL: [Function; 3] = [Function::Collect, Function::Manage, Function::Scores];
+
+    /// The crate (and binary) name of the function.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Collect => "collect",
+            Function::Manage => "manage",
+            Function::Scores => "scores",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Health,
+    RatingJson,
+    Submit,
+    OpenApi,
+    CreateInvitations,
+    GetInvitation,
+    PutRep,
+    GetRep,
+    ListReps,
+    GetSettings,
+    PutSettings,
+    CreateKey,
+    ListKeys,
+    RevokeKey,
+    ListResponses,
+    Scores,
+    Leaderboard,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub method: Method,
+    /// axum path syntax: `/v1/reps/{rep_id}`.
+    pub path: &'static str,
+    pub function: Function,
+    /// `None`: public, no key.
+    pub scope: Option<Scope>,
+    pub endpoint: Endpoint,
+}
+
+macro_rules! route {
+    ($method:ident $path:literal => $function:ident, $scope:expr, $endpoint:ident) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            function: Function::$function,
+            scope: $scope,
+            endpoint: Endpoint::$endpoint,
+        }
+    };
+}
+
+use Scope::*;
+
+pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(|| {
+    vec![
+        route!(GET "/healthz" => Collect, None, Health),
+        route!(GET "/r/{code}" => Collect, None, RatingJson),
+        route!(POST "/r/{code}" => Collect, None, Submit),
+        route!(GET "/v1/openapi.json" => Manage, None, OpenApi),
+        route!(POST "/v1/invitations" => Manage, Some(InvitationsWrite), CreateInvitations),
+        route!(GET "/v1/invitations/{code}" => Manage, Some(InvitationsWrite), GetInvitation),
+        route!(PUT "/v1/reps/{rep_id}" => Manage, Some(RepsWrite), PutRep),
+        route!(GET "/v1/reps/{rep_id}" => Manage, Some(ScoresRead), GetRep),
+        route!(GET "/v1/reps" => Manage, Some(ScoresRead), ListReps),
+        route!(GET "/v1/settings" => Manage, Some(SettingsWrite), GetSettings),
+        route!(PUT "/v1/settings" => Manage, Some(SettingsWrite), PutSettings),
+        route!(POST "/v1/keys" => Manage, Some(Admin), CreateKey),
+        route!(GET "/v1/keys" => Manage, Some(Admin), ListKeys),
+        route!(DELETE "/v1/keys/{id}" => Manage, Some(Admin), RevokeKey),
+        route!(GET "/v1/responses" => Scores, Some(ResponsesRead), ListResponses),
+        route!(GET "/v1/scores" => Scores, Some(ScoresRead), Scores),
+        route!(GET "/v1/leaderboard" => Scores, Some(ScoresRead), Leaderboard),
+    ]
+});
+
+/// The route a request matched, by method and matched path.
+pub fn find(method: &Method, path: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.method == method && r.path == path)
+}
+
+fn handler(route: &Route) -> MethodRouter<AppState> {
+    let filter = MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
+    match route.endpoint {
+        Endpoint::Health => on(filter, meta::health),
+        Endpoint::RatingJson => on(filter, public::rating),
+        Endpoint::Submit => on(filter, public::submit),
+        Endpoint::OpenApi => on(filter, meta::openapi),
+        Endpoint::CreateInvitations => on(filter, invitations::create),
+        Endpoint::GetInvitation => on(filter, invitations::get),
+        Endpoint::PutRep => on(filter, reps::put),
+        Endpoint::GetRep => on(filter, reps::get),
+        Endpoint::ListReps => on(filter, reps::list),
+        Endpoint::GetSettings => on(filter, settings::get),
+        Endpoint::PutSettings => on(filter, settings::put),
+        Endpoint::CreateKey => on(filter, keys::create),
+        Endpoint::ListKeys => on(filter, keys::list),
+        Endpoint::RevokeKey => on(filter, keys::revoke),
+        Endpoint::ListResponses => on(filter, responses::list),
+        Endpoint::Scores => on(filter, scores::scores),
+        Endpoint::Leaderboard => on(filter, scores::leaderboard),
+    }
+}
+
+/// The router serving `functions`' routes (all of them in the local server).
+pub fn router(functions: &[Function], state: AppState) -> Router {
+    let mut router = Router::new();
+    for route in ROUTES.iter().filter(|r| functions.contains(&r.function)) {
+        router = router.route(route.path, handler(route));
+    }
+    router
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
+        .fallback(meta::not_found)
+        .with_state(state)
+}

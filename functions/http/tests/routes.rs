@@ -1,0 +1,64 @@
+//! The route table, the routers and the OpenAPI document describe the same
+//! set of routes.
+
+use feedback_http::{Function, OPENAPI, ROUTES};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+#[test]
+fn openapi_describes_exactly_the_routes_served() {
+    let doc: Value = serde_json::from_str(OPENAPI).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if method == "parameters" {
+                continue;
+            }
+            documented.insert((method.to_uppercase(), path.clone()));
+            let scopes: Vec<&str> = op["security"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|s| s["apiKey"].as_array().into_iter().flatten())
+                .filter_map(Value::as_str)
+                .collect();
+            let route = ROUTES
+                .iter()
+                .find(|r| r.method.as_str() == method.to_uppercase() && r.path == path);
+            let route =
+                route.unwrap_or_else(|| panic!("{method} {path} is documented but not served"));
+            assert_eq!(
+                scopes,
+                route.scope.map(|s| vec![s.as_str()]).unwrap_or_default(),
+                "{method} {path}"
+            );
+        }
+    }
+    let served: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect();
+    assert_eq!(documented, served);
+}
+
+#[test]
+fn every_function_serves_some_routes_and_routes_are_unique() {
+    for f in Function::ALL {
+        assert!(ROUTES.iter().any(|r| r.function == f), "{}", f.name());
+    }
+    let unique: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path))
+        .collect();
+    assert_eq!(unique.len(), ROUTES.len());
+    // Only the collect function's routes and the API description are public.
+    for r in ROUTES.iter().filter(|r| r.scope.is_none()) {
+        assert!(
+            r.function == Function::Collect || r.path == "/v1/openapi.json",
+            "{} {}",
+            r.method,
+            r.path
+        );
+    }
+}

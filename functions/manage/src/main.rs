@@ -1,0 +1,6 @@
+//! Lambda `manage`: the business's writes (invitations, reps, settings, keys).
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    feedback_http::lambda::serve(feedback_http::Function::Manage).await
+}

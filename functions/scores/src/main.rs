@@ -1,0 +1,6 @@
+//! Lambda `scores`: the business's reads (responses, scores, leaderboard).
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    feedback_http::lambda::serve(feedback_http::Function::Scores).await
+}
