@@ -54,10 +54,11 @@ export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 log "cargo test --workspace (DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT)"
 cargo test --workspace --all-targets 2>&1 | tee target/test-output.log
 
-# The DynamoDB half of the contract must have run, as fully as the SQLite half.
+# The DynamoDB half of the store contract and end-to-end suites must have run,
+# as fully as the SQLite half.
 dynamo_ok=$(grep -c '^test dynamo::.* ok$' target/test-output.log || true)
 sqlite_ok=$(grep -c '^test sqlite::.* ok$' target/test-output.log || true)
 [ "$dynamo_ok" -gt 0 ] || die "the DynamoDB contract suite did not run"
 [ "$dynamo_ok" -eq "$sqlite_ok" ] ||
-  die "contract suites differ: $dynamo_ok DynamoDB cases passed, $sqlite_ok SQLite cases"
-log "contract suite passed on both stores ($sqlite_ok cases each)"
+  die "store suites differ: $dynamo_ok DynamoDB cases passed, $sqlite_ok SQLite cases"
+log "contract and end-to-end suites passed on both stores ($sqlite_ok cases on each)"

@@ -274,3 +274,21 @@ pub fn take<T>(errors: &mut Vec<FieldError>, result: Result<Option<T>, FieldErro
         None
     })
 }
+
+/// Combines a body's shape errors (unknown fields, wrong types) with the
+/// result of validating what could be read, so a client sees every problem
+/// at once; a field whose type was wrong is not also reported as missing.
+pub fn combine<T>(
+    mut shape: Vec<FieldError>,
+    validated: Result<T, Vec<FieldError>>,
+) -> Result<T, ApiError> {
+    match validated {
+        Ok(value) if shape.is_empty() => Ok(value),
+        Ok(_) => Err(ApiError::Invalid(shape)),
+        Err(more) => {
+            let known: Vec<String> = shape.iter().map(|e| e.field.clone()).collect();
+            shape.extend(more.into_iter().filter(|e| !known.contains(&e.field)));
+            Err(ApiError::Invalid(shape))
+        }
+    }
+}

@@ -31,7 +31,7 @@ const FIELDS: [&str; 7] = [
     "locale",
 ];
 
-fn new_invitation(object: &Object) -> Result<NewInvitation, Vec<FieldError>> {
+fn new_invitation(object: &Object) -> (NewInvitation, Vec<FieldError>) {
     let mut errors = object.unknown_fields(&FIELDS);
     let mut get = |name: &str| {
         object.string(name).unwrap_or_else(|e| {
@@ -48,11 +48,7 @@ fn new_invitation(object: &Object) -> Result<NewInvitation, Vec<FieldError>> {
         survey: get("survey"),
         locale: get("locale"),
     };
-    if errors.is_empty() {
-        Ok(input)
-    } else {
-        Err(errors)
-    }
+    (input, errors)
 }
 
 pub fn view(invitation: &Invitation, state: &AppState, settings: &Settings) -> Value {
@@ -150,12 +146,16 @@ pub async fn create(
     let mut errors = Vec::new();
     let mut specs = Vec::new();
     for (prefix, object) in &items {
-        match new_invitation(object).and_then(|input| input.validate(settings.default_survey)) {
+        let (input, shape) = new_invitation(object);
+        match body::combine(shape, input.validate(settings.default_survey)) {
             Ok(spec) => specs.push((prefix.clone(), spec)),
-            Err(e) => errors.extend(e.into_iter().map(|e| match prefix.is_empty() {
-                true => e,
-                false => e.within(prefix.trim_end_matches('.')),
-            })),
+            Err(ApiError::Invalid(e)) => {
+                errors.extend(e.into_iter().map(|e| match prefix.is_empty() {
+                    true => e,
+                    false => e.within(prefix.trim_end_matches('.')),
+                }))
+            }
+            Err(other) => return Err(other),
         }
     }
     if !errors.is_empty() {

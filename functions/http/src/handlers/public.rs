@@ -120,8 +120,9 @@ const ANSWER_FIELDS: [&str; 5] = [
 ];
 
 /// A submit body, JSON (`{"score", "comment", "answers": {…}}`) or a form
-/// with the same names, answers flat.
-fn submission(fields: &Fields) -> Result<Submission, ApiError> {
+/// with the same names, answers flat; with the errors of its shape (unknown
+/// fields, wrong types), reported together with the range checks.
+fn submission(fields: &Fields) -> (Submission, Vec<FieldError>) {
     let mut errors: Vec<FieldError> = Vec::new();
     let submission = match fields {
         Fields::Json(map) => {
@@ -196,11 +197,7 @@ fn submission(fields: &Fields) -> Result<Submission, ApiError> {
             s
         }
     };
-    if errors.is_empty() {
-        Ok(submission)
-    } else {
-        Err(ApiError::Invalid(errors))
-    }
+    (submission, errors)
 }
 
 /// `POST /r/{code}`: records a rating (201), replaces it inside the edit
@@ -213,13 +210,13 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     let code = code(&raw)?;
     let fields = body::read(&headers, body, PUBLIC_LIMIT, true).await?;
-    let submission = submission(&fields)?;
+    let (submission, shape) = submission(&fields);
     let invitation = state
         .store
         .get_invitation(&code)
         .await?
         .ok_or(ApiError::NotFound("no such invitation"))?;
-    let answer = submission.validate(invitation.attribution.survey)?;
+    let answer = body::combine(shape, submission.validate(invitation.attribution.survey))?;
     let settings = state.settings().await?;
     let at = now();
     let rating = Rating::first(&invitation, answer, at, &state.tenant.zone);

@@ -41,10 +41,7 @@ pub async fn put(
         Ok(v) => input.active = v,
         Err(e) => errors.push(e),
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    let rep = input.validate(id)?;
+    let rep = body::combine(errors, input.validate(id))?;
     let created = state.store.put_rep(&rep).await?;
     Ok(json(
         if created {

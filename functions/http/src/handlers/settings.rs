@@ -67,10 +67,7 @@ pub async fn put(
         invitation_lifetime_days: take(&mut errors, o.int("invitation_lifetime_days")),
         edit_window_hours: take(&mut errors, o.int("edit_window_hours")),
     };
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    let next = state.settings().await?.apply(&patch)?;
+    let next = body::combine(errors, state.settings().await?.apply(&patch))?;
     state.store.put_settings(&next).await?;
     Ok(json(StatusCode::OK, &view(&next, &state)))
 }

@@ -1,0 +1,902 @@
+//! Every route end to end over real HTTP against the local server, on both
+//! stores: the walkthrough a business follows, auth failures, and each bad
+//! input answered with its problem.
+
+use chrono::{Duration, NaiveDate, Utc};
+use feedback_e2e::Server;
+use serde_json::{Value, json};
+
+fn today(s: &Server) -> NaiveDate {
+    s.tenant.zone.day_of(Utc::now())
+}
+
+/// `from=…&to=…` covering yesterday to today in the tenant's zone.
+fn recent(s: &Server) -> String {
+    let t = today(s);
+    format!("from={}&to={t}", t - Duration::days(1))
+}
+
+async fn invite(s: &Server, key: &str, body: Value) -> Value {
+    let r = s
+        .call("POST", "/v1/invitations", Some(key), Some(body))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body
+}
+
+mod cases {
+    use super::*;
+
+    pub async fn walkthrough_of_every_route(s: &Server) {
+        let admin = s.admin.clone();
+        let r = s.call("GET", "/healthz", None, None).await;
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ok")));
+        let r = s.call("GET", "/v1/openapi.json", None, None).await;
+        assert_eq!((r.status, r.body["openapi"].as_str()), (200, Some("3.1.0")));
+
+        // Keys for each job.
+        let writer = s
+            .key(&["invitations:write", "reps:write", "settings:write"])
+            .await;
+        let reader = s.key(&["scores:read", "responses:read"]).await;
+        let r = s.call("GET", "/v1/keys", Some(&admin), None).await;
+        assert_eq!(r.body["keys"].as_array().unwrap().len(), 3);
+        assert!(
+            !r.body.to_string().contains(&writer),
+            "secrets are never listed"
+        );
+
+        // Settings.
+        let r = s.call("GET", "/v1/settings", Some(&writer), None).await;
+        assert_eq!(
+            (
+                r.status,
+                r.body["time_zone"].as_str(),
+                r.body["edit_window_hours"].as_u64()
+            ),
+            (200, Some("Asia/Karachi"), Some(24))
+        );
+        let patch = json!({"display_name": "Chai Corner Gulberg", "questions": ["speed", "resolved"], "coupon": "CHAI10"});
+        let r = s
+            .call("PUT", "/v1/settings", Some(&writer), Some(patch))
+            .await;
+        assert_eq!((r.status, r.body["coupon"].as_str()), (200, Some("CHAI10")));
+
+        // Reps.
+        let r = s
+            .call(
+                "PUT",
+                "/v1/reps/ayesha",
+                Some(&writer),
+                Some(json!({"display_name": "Ayesha Khan", "team": "front"})),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+        let r = s
+            .call(
+                "PUT",
+                "/v1/reps/ayesha",
+                Some(&writer),
+                Some(json!({"display_name": "Ayesha K."})),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["display_name"].as_str()),
+            (200, Some("Ayesha K."))
+        );
+        s.call(
+            "PUT",
+            "/v1/reps/bilal",
+            Some(&writer),
+            Some(json!({"display_name": "Bilal"})),
+        )
+        .await;
+        let r = s.call("GET", "/v1/reps/ayesha", Some(&reader), None).await;
+        assert_eq!(r.body["display_name"], "Ayesha K.");
+        let r = s.call("GET", "/v1/reps", Some(&reader), None).await;
+        assert_eq!(r.body["reps"].as_array().unwrap().len(), 2);
+
+        // Invitations: one, the same order again, then a batch.
+        let inv = invite(s, &writer, json!({"order_id": "A-1001", "rep_id": "ayesha", "channel": "sms", "location": "gulberg", "customer_ref": "+923001234567"})).await;
+        let code = inv["code"].as_str().unwrap().to_owned();
+        assert_eq!(inv["url"], format!("{}/r/{code}", s.base));
+        let sms = inv["sms_text"].as_str().unwrap();
+        assert!(
+            sms.contains("Chai Corner Gulberg")
+                && sms.ends_with(&format!("/r/{code}"))
+                && sms.len() <= 160,
+            "{sms}"
+        );
+        let again = s
+            .call(
+                "POST",
+                "/v1/invitations",
+                Some(&writer),
+                Some(json!({"order_id": "A-1001", "channel": "email"})),
+            )
+            .await;
+        assert_eq!(
+            (
+                again.status,
+                again.body["code"].as_str(),
+                again.body["status"].as_str()
+            ),
+            (200, Some(code.as_str()), Some("existing"))
+        );
+        let batch = json!({"invitations": [
+            {"order_id": "A-1002", "rep_id": "bilal", "channel": "receipt"},
+            {"order_id": "A-1003", "channel": "email", "survey": "nps", "locale": "ur"},
+            {"order_id": "A-1001", "channel": "sms"}
+        ]});
+        let r = s
+            .call("POST", "/v1/invitations", Some(&writer), Some(batch))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let statuses: Vec<_> = r.body["invitations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["status"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(statuses, ["created", "created", "existing"]);
+        let nps_code = r.body["invitations"][1]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = s
+            .call(
+                "GET",
+                &format!("/v1/invitations/{code}"),
+                Some(&writer),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["order_id"].as_str(), &r.body["response"]),
+            (200, Some("A-1001"), &Value::Null)
+        );
+
+        // The customer's side.
+        let page = s.call("GET", &format!("/r/{code}.json"), None, None).await;
+        assert_eq!(page.status, 200);
+        assert_eq!(
+            (
+                page.body["business"].as_str(),
+                page.body["rep"]["display_name"].as_str()
+            ),
+            (Some("Chai Corner Gulberg"), Some("Ayesha K."))
+        );
+        assert_eq!(
+            (
+                page.body["survey"]["max"].as_u64(),
+                page.body["answered"].as_bool()
+            ),
+            (Some(5), Some(false))
+        );
+        assert_eq!(page.body["questions"], json!(["speed", "resolved"]));
+        let urdu = "بہت اچھی سروس 👍";
+        let r = s.call("POST", &format!("/r/{code}"), None, Some(json!({"score": 2, "comment": urdu, "answers": {"speed": 2, "resolved": false}}))).await;
+        assert_eq!(
+            (r.status, r.body["score"].as_u64()),
+            (201, Some(2)),
+            "{}",
+            r.body
+        );
+        // Changed inside the window through a form post: 200, counted once.
+        let r = s
+            .form(
+                &format!("/r/{code}"),
+                "score=5&speed=5&resolved=true&comment=Sorted+it+out",
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["score"].as_u64()),
+            (200, Some(5)),
+            "{}",
+            r.body
+        );
+        let r = s
+            .form(
+                &format!("/r/{code}"),
+                "score=5&speed=5&resolved=true&comment=Sorted+it+out",
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        let r = s
+            .call(
+                "POST",
+                &format!("/r/{nps_code}"),
+                None,
+                Some(json!({"score": 9, "comment": urdu})),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+        let page = s
+            .call("GET", &format!("/r/{nps_code}.json"), None, None)
+            .await;
+        assert_eq!(
+            (
+                page.body["answered"].as_bool(),
+                page.body["locale"].as_str()
+            ),
+            (Some(true), Some("ur"))
+        );
+
+        // The business's reads.
+        let r = s
+            .call(
+                "GET",
+                &format!(
+                    "/v1/scores?{}&granularity=day&compare=previous_period",
+                    recent(s)
+                ),
+                Some(&reader),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let summary = &r.body["summary"];
+        assert_eq!(
+            (
+                summary["csat"]["count"].as_u64(),
+                summary["csat"]["histogram"].clone()
+            ),
+            (Some(1), json!([0, 0, 0, 0, 1]))
+        );
+        assert_eq!(
+            (
+                summary["nps"]["count"].as_u64(),
+                summary["nps"]["score"].as_f64()
+            ),
+            (Some(1), Some(100.0))
+        );
+        assert_eq!(
+            (
+                summary["invitations"].as_u64(),
+                summary["answered"].as_u64()
+            ),
+            (Some(3), Some(2))
+        );
+        assert_eq!(r.body["series"].as_array().unwrap().len(), 2);
+        assert_eq!(r.body["compare"]["responses"], 0);
+        let r = s
+            .call(
+                "GET",
+                &format!("/v1/scores?{}&rep_id=ayesha", recent(s)),
+                Some(&reader),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (
+                r.body["summary"]["csat"]["top_box"].as_f64(),
+                r.body["slice"]["rep_id"].as_str()
+            ),
+            (Some(100.0), Some("ayesha"))
+        );
+        let r = s
+            .call(
+                "GET",
+                &format!("/v1/leaderboard?{}&min_count=1", recent(s)),
+                Some(&reader),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (
+                r.status,
+                r.body["reps"][0]["rep_id"].as_str(),
+                r.body["reps"][0]["rank"].as_u64()
+            ),
+            (200, Some("ayesha"), Some(1))
+        );
+        let r = s
+            .call(
+                "GET",
+                &format!("/v1/responses?{}&has_comment=true&limit=1", recent(s)),
+                Some(&reader),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body["responses"].as_array().unwrap().len(), 1);
+        let cursor = r.body["next_cursor"]
+            .as_str()
+            .expect("a second page")
+            .to_owned();
+        let r2 = s
+            .call(
+                "GET",
+                &format!(
+                    "/v1/responses?{}&has_comment=true&limit=1&cursor={cursor}",
+                    recent(s)
+                ),
+                Some(&reader),
+                None,
+            )
+            .await;
+        let ids: Vec<_> = [&r, &r2]
+            .iter()
+            .map(|r| r.body["responses"][0]["code"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(ids.contains(&code) && ids.contains(&nps_code));
+        assert_eq!(r2.body["next_cursor"], Value::Null);
+        let r = s
+            .call("GET", "/v1/responses?survey=nps", Some(&reader), None)
+            .await;
+        assert_eq!(r.body["responses"][0]["comment"], urdu);
+
+        // Revoking a key.
+        let id = s.call("GET", "/v1/keys", Some(&admin), None).await.body["keys"][2]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = s
+            .call("DELETE", &format!("/v1/keys/{id}"), Some(&admin), None)
+            .await;
+        assert_eq!(r.status, 204);
+        assert_eq!(
+            s.call("GET", "/v1/reps", Some(&reader), None).await.status,
+            401
+        );
+    }
+
+    pub async fn auth_failures_are_401_and_403(s: &Server) {
+        let path = format!("/v1/scores?{}", recent(s));
+        let r = s.call("GET", &path, None, None).await;
+        assert_eq!(
+            (r.status, r.header("www-authenticate")),
+            (401, Some("Bearer"))
+        );
+        assert_eq!(r.body["type"], "urn:feedback:problem:unauthorized");
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            s.call(
+                "GET",
+                &path,
+                Some("fbk_notARealKey0000000000000000000000000000"),
+                None
+            )
+            .await
+            .status,
+            401
+        );
+        let writer = s.key(&["invitations:write"]).await;
+        let r = s.call("GET", &path, Some(&writer), None).await;
+        assert_eq!(
+            (r.status, r.body["type"].as_str()),
+            (403, Some("urn:feedback:problem:forbidden"))
+        );
+        assert_eq!(
+            s.call(
+                "POST",
+                "/v1/keys",
+                Some(&writer),
+                Some(json!({"scopes": ["admin"]}))
+            )
+            .await
+            .status,
+            403
+        );
+        let reader = s.key(&["scores:read"]).await;
+        assert_eq!(s.call("GET", &path, Some(&reader), None).await.status, 200);
+        let keys = s.call("GET", "/v1/keys", Some(&s.admin), None).await.body;
+        let reader_id = keys["keys"][2]["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            s.call(
+                "DELETE",
+                &format!("/v1/keys/{reader_id}"),
+                Some(&s.admin),
+                None
+            )
+            .await
+            .status,
+            204
+        );
+        assert_eq!(
+            s.call("GET", &path, Some(&reader), None).await.status,
+            401,
+            "a revoked key"
+        );
+        // The last admin key cannot be revoked.
+        let admin_id = keys["keys"][0]["id"].as_str().unwrap().to_owned();
+        let r = s
+            .call(
+                "DELETE",
+                &format!("/v1/keys/{admin_id}"),
+                Some(&s.admin),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["type"].as_str()),
+            (409, Some("urn:feedback:problem:conflict"))
+        );
+        assert_eq!(
+            s.call("DELETE", "/v1/keys/nosuchkey", Some(&s.admin), None)
+                .await
+                .status,
+            404
+        );
+    }
+
+    pub async fn bad_input_gets_its_problem(s: &Server) {
+        let admin = s.admin.clone();
+        s.call(
+            "PUT",
+            "/v1/reps/ayesha",
+            Some(&admin),
+            Some(json!({"display_name": "Ayesha"})),
+        )
+        .await;
+        let code = invite(s, &admin, json!({"order_id": "B-1", "channel": "sms"})).await["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let submit = |body: Value| {
+            let path = format!("/r/{code}");
+            async move { s.call("POST", &path, None, Some(body)).await }
+        };
+
+        let r = submit(json!({"score": 9})).await;
+        assert_eq!((r.status, r.fields()), (400, vec!["score".to_owned()]));
+        assert_eq!(r.body["errors"][0]["rule"], "out_of_range");
+        let r =
+            submit(json!({"score": 5, "answers": {"speed": 7, "mood": "ok"}, "coment": "typo"}))
+                .await;
+        assert_eq!(r.status, 400);
+        let mut fields = r.fields();
+        fields.sort();
+        assert_eq!(fields, ["answers.mood", "answers.speed", "coment"]);
+        let r = submit(json!({"score": "five"})).await;
+        assert_eq!((r.status, r.fields()), (400, vec!["score".to_owned()]));
+        let r = submit(json!({"score": 4, "comment": "x".repeat(2001)})).await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["rule"].as_str()),
+            (400, Some("too_long"))
+        );
+        let r = submit(json!({"score": 4, "comment": "a\u{0}b"})).await;
+        assert_eq!(r.body["errors"][0]["rule"], "control_characters");
+        let r = s.form(&format!("/r/{code}"), "score=abc").await;
+        assert_eq!((r.status, r.fields()), (400, vec!["score".to_owned()]));
+        let r = s
+            .send(
+                "POST",
+                &format!("/r/{code}"),
+                None,
+                "application/json",
+                b"{not json".to_vec(),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["type"].as_str()),
+            (400, Some("urn:feedback:problem:malformed-body"))
+        );
+        let r = s
+            .send(
+                "POST",
+                &format!("/r/{code}"),
+                None,
+                "text/plain",
+                b"score=5".to_vec(),
+            )
+            .await;
+        assert_eq!(r.status, 415);
+        let big = json!({"score": 5, "comment": "x".repeat(17 * 1024)});
+        assert_eq!(submit(big).await.status, 413);
+        let r = s
+            .call("POST", "/r/AAAAAAAAAAAA", None, Some(json!({"score": 5})))
+            .await;
+        assert_eq!(
+            (r.status, r.body["type"].as_str()),
+            (404, Some("urn:feedback:problem:not-found"))
+        );
+        assert_eq!(
+            s.call("GET", "/r/not-a-code.json", None, None).await.status,
+            404
+        );
+        assert_eq!(
+            s.call("GET", "/no/such/route", None, None).await.status,
+            404
+        );
+
+        // Invitations.
+        let r = s
+            .call(
+                "POST",
+                "/v1/invitations",
+                Some(&admin),
+                Some(json!({"order_id": "B-2", "channel": "fax"})),
+            )
+            .await;
+        assert_eq!((r.status, r.fields()), (400, vec!["channel".to_owned()]));
+        let batch = json!({"invitations": [{"order_id": "B-3", "channel": "sms"}, {"channel": "sms", "survey": "stars"}]});
+        let r = s
+            .call("POST", "/v1/invitations", Some(&admin), Some(batch))
+            .await;
+        assert_eq!(
+            (r.status, r.fields()),
+            (
+                400,
+                vec![
+                    "invitations[1].order_id".to_owned(),
+                    "invitations[1].survey".to_owned()
+                ]
+            )
+        );
+        let r = s
+            .call(
+                "POST",
+                "/v1/invitations",
+                Some(&admin),
+                Some(json!({"order_id": "B-4", "channel": "sms", "rep_id": "nobody"})),
+            )
+            .await;
+        assert_eq!((r.status, r.fields()), (422, vec!["rep_id".to_owned()]));
+        let too_many: Vec<Value> = (0..501)
+            .map(|i| json!({"order_id": format!("M-{i}"), "channel": "sms"}))
+            .collect();
+        let r = s
+            .call(
+                "POST",
+                "/v1/invitations",
+                Some(&admin),
+                Some(json!({"invitations": too_many})),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.fields()),
+            (400, vec!["invitations".to_owned()])
+        );
+        let huge = vec![b' '; 1024 * 1024 + 1];
+        assert_eq!(
+            s.send(
+                "POST",
+                "/v1/invitations",
+                Some(&admin),
+                "application/json",
+                huge
+            )
+            .await
+            .status,
+            413
+        );
+
+        // Reads.
+        let r = s
+            .call(
+                "GET",
+                "/v1/scores?from=2026-13-01&to=2026-01-31",
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!((r.status, r.fields()), (400, vec!["from".to_owned()]));
+        let r = s
+            .call("GET", "/v1/scores?from=2026-01-01", Some(&admin), None)
+            .await;
+        assert_eq!(r.fields(), ["to"]);
+        let r = s
+            .call(
+                "GET",
+                "/v1/scores?from=2026-01-01&to=2026-01-31&rep_id=a&channel=sms",
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!((r.status, r.fields()), (400, vec!["channel".to_owned()]));
+        let r = s
+            .call(
+                "GET",
+                "/v1/scores?from=2026-01-01&to=2026-01-31&granularity=hour&frm=x",
+                Some(&admin),
+                None,
+            )
+            .await;
+        let mut fields = r.fields();
+        fields.sort();
+        assert_eq!(fields, ["frm"]);
+        let r = s
+            .call(
+                "GET",
+                "/v1/scores?from=2026-01-01&to=2026-01-31&granularity=hour",
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(r.fields(), ["granularity"]);
+        let r = s
+            .call(
+                "GET",
+                "/v1/responses?limit=0&cursor=%21%21",
+                Some(&admin),
+                None,
+            )
+            .await;
+        let mut fields = r.fields();
+        fields.sort();
+        assert_eq!(fields, ["cursor", "limit"]);
+        let r = s
+            .call(
+                "PUT",
+                "/v1/settings",
+                Some(&admin),
+                Some(json!({"time_zone": "UTC", "edit_window_hours": -1})),
+            )
+            .await;
+        let mut fields = r.fields();
+        fields.sort();
+        assert_eq!(fields, ["edit_window_hours", "time_zone"]);
+        let r = s
+            .call(
+                "PUT",
+                "/v1/reps/bad%20id",
+                Some(&admin),
+                Some(json!({"display_name": "x"})),
+            )
+            .await;
+        assert_eq!((r.status, r.fields()), (400, vec!["rep_id".to_owned()]));
+        let r = s
+            .call(
+                "POST",
+                "/v1/keys",
+                Some(&admin),
+                Some(json!({"scopes": ["root"]})),
+            )
+            .await;
+        assert_eq!(r.fields(), ["scopes[0]"]);
+        assert!(
+            r.body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("scores:read")
+        );
+    }
+
+    pub async fn expired_links_and_closed_windows(s: &Server) {
+        let admin = s.admin.clone();
+        // An invitation that expired yesterday, written as an old one would be.
+        let past = Utc::now() - Duration::days(31);
+        let spec = feedback_core::model::NewInvitation {
+            order_id: Some("OLD-1".into()),
+            channel: Some("sms".into()),
+            ..Default::default()
+        }
+        .validate(feedback_core::SurveyKind::Csat)
+        .unwrap();
+        let old = spec.issue(
+            feedback_core::Code::generate().unwrap(),
+            past,
+            Duration::days(30),
+            &s.tenant.zone,
+        );
+        s.store.create_invitation(&old).await.unwrap();
+        let r = s
+            .call(
+                "POST",
+                &format!("/r/{}", old.code),
+                None,
+                Some(json!({"score": 5})),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["type"].as_str()),
+            (410, Some("urn:feedback:problem:expired"))
+        );
+        let page = s
+            .call("GET", &format!("/r/{}.json", old.code), None, None)
+            .await;
+        assert_eq!(page.body["expired"], true);
+
+        // With no edit window, a second different answer is refused.
+        s.call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"edit_window_hours": 0})),
+        )
+        .await;
+        let code = invite(s, &admin, json!({"order_id": "W-1", "channel": "web"})).await["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            s.call(
+                "POST",
+                &format!("/r/{code}"),
+                None,
+                Some(json!({"score": 3}))
+            )
+            .await
+            .status,
+            201
+        );
+        let r = s
+            .call(
+                "POST",
+                &format!("/r/{code}"),
+                None,
+                Some(json!({"score": 1})),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["type"].as_str()),
+            (409, Some("urn:feedback:problem:conflict"))
+        );
+        // The same answer again (a double tap) is still fine.
+        assert_eq!(
+            s.call(
+                "POST",
+                &format!("/r/{code}"),
+                None,
+                Some(json!({"score": 3}))
+            )
+            .await
+            .status,
+            200
+        );
+        let scores = s
+            .call(
+                "GET",
+                &format!("/v1/scores?{}", recent(s)),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(
+            scores.body["summary"]["csat"]["histogram"],
+            json!([0, 0, 1, 0, 0])
+        );
+    }
+
+    pub async fn concurrent_submits_over_http_count_once(s: &Server) {
+        let code = invite(s, &s.admin, json!({"order_id": "C-1", "channel": "qr"})).await["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/r/{code}");
+        let replies = futures_join(20, |_| {
+            s.call("POST", &path, None, Some(json!({"score": 4})))
+        })
+        .await;
+        let created = replies.iter().filter(|r| r.status == 201).count();
+        assert_eq!(created, 1);
+        assert!(
+            replies.iter().all(|r| r.status == 201 || r.status == 200),
+            "{:?}",
+            replies.iter().map(|r| r.status).collect::<Vec<_>>()
+        );
+        let scores = s
+            .call(
+                "GET",
+                &format!("/v1/scores?{}", recent(s)),
+                Some(&s.admin),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (
+                scores.body["summary"]["csat"]["count"].as_u64(),
+                scores.body["summary"]["answered"].as_u64()
+            ),
+            (Some(1), Some(1))
+        );
+    }
+}
+
+/// Runs `n` requests at once and collects their replies.
+async fn futures_join<'a, F, Fut>(n: usize, make: F) -> Vec<feedback_e2e::Reply>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = feedback_e2e::Reply> + 'a,
+{
+    let mut pending: Vec<_> = (0..n).map(|i| Box::pin(make(i))).collect();
+    let mut out = Vec::new();
+    // Poll all together on this task: they overlap on the wire.
+    while !pending.is_empty() {
+        let (reply, _, rest) = select_all(pending).await;
+        out.push(reply);
+        pending = rest;
+    }
+    out
+}
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// The first of `futures` to finish, with the rest.
+async fn select_all<F: Future + Unpin>(mut futures: Vec<F>) -> (F::Output, usize, Vec<F>) {
+    std::future::poll_fn(move |cx: &mut Context<'_>| {
+        for i in 0..futures.len() {
+            if let Poll::Ready(out) = Pin::new(&mut futures[i]).poll(cx) {
+                let rest = std::mem::take(&mut futures)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, f)| f)
+                    .collect();
+                return Poll::Ready((out, i, rest));
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+macro_rules! e2e_suite {
+    ($store:ident: $($case:ident),* $(,)?) => {
+        mod $store {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let server = Server::$store().await;
+                    cases::$case(&server).await;
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! for_each_store {
+    ($($case:ident),* $(,)?) => {
+        e2e_suite!(sqlite: $($case),*);
+        e2e_suite!(dynamo: $($case),*);
+    };
+}
+
+for_each_store!(
+    walkthrough_of_every_route,
+    auth_failures_are_401_and_403,
+    bad_input_gets_its_problem,
+    expired_links_and_closed_windows,
+    concurrent_submits_over_http_count_once,
+);
+
+/// A store that cannot be reached is a 503 with Retry-After, never a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_store_is_503_with_retry_after() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "x", "x", None, None, "e2e",
+        ))
+        .load()
+        .await;
+    let store = feedback_store::DynamoStore::new(&config, "nowhere");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let tenant = feedback_http::Tenant {
+        id: "t".into(),
+        name: "T".into(),
+        zone: feedback_core::time::TenantZone::parse("tz", "UTC").unwrap(),
+        base_url: base.clone(),
+    };
+    tokio::spawn(feedback_local::serve(
+        listener,
+        std::sync::Arc::new(store),
+        tenant,
+        std::future::pending(),
+    ));
+    let response = reqwest::Client::new()
+        .post(format!("{base}/r/AAAAAAAAAAAA"))
+        .json(&json!({"score": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["type"], "urn:feedback:problem:unavailable");
+}

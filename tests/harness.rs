@@ -1,0 +1,184 @@
+//! The end-to-end harness: the local server (the same `serve` the binary
+//! runs) on a loopback port, on SQLite or on DynamoDB Local, and an HTTP
+//! client for it.
+
+use feedback_http::Tenant;
+use feedback_store::{DynamoStore, SqliteStore, Store};
+use serde_json::Value;
+use std::sync::Arc;
+
+pub struct Server {
+    pub base: String,
+    pub store: Arc<dyn Store>,
+    pub tenant: Tenant,
+    /// The first admin key, printed once at first start.
+    pub admin: String,
+    client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A response: status, headers and the body as JSON (`Null` if empty).
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `field` of each error of a problem.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Server {
+    pub async fn sqlite() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("feedback.db")).expect("sqlite");
+        Self::start(Arc::new(store), Some(dir)).await
+    }
+
+    pub async fn dynamo() -> Server {
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty())
+            .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
+        Self::start(Arc::new(dynamo_store(&endpoint).await), None).await
+    }
+
+    pub async fn start(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let tenant = Tenant {
+            id: "e2e".into(),
+            name: "Chai Corner".into(),
+            zone: feedback_core::time::TenantZone::parse("tz", "Asia/Karachi").unwrap(),
+            base_url: base.clone(),
+        };
+        let admin = feedback_local::first_admin_key(store.as_ref())
+            .await
+            .unwrap()
+            .expect("a new store has no keys");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = Arc::clone(&store);
+        let t = tenant.clone();
+        tokio::spawn(async move {
+            feedback_local::serve(listener, served, t, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server");
+        });
+        Server {
+            base,
+            store,
+            tenant,
+            admin,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            _dir: dir,
+        }
+    }
+
+    /// Sends `body` (raw) with `content_type`.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if !body.is_empty() {
+            request = request.header("content-type", content_type).body(body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.send(method, path, key, "application/json", bytes)
+            .await
+    }
+
+    pub async fn form(&self, path: &str, form: &str) -> Reply {
+        self.send(
+            "POST",
+            path,
+            None,
+            "application/x-www-form-urlencoded",
+            form.as_bytes().to_vec(),
+        )
+        .await
+    }
+
+    /// A new key with `scopes`, made through the API.
+    pub async fn key(&self, scopes: &[&str]) -> String {
+        let reply = self
+            .call(
+                "POST",
+                "/v1/keys",
+                Some(&self.admin),
+                Some(serde_json::json!({ "scopes": scopes })),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body["key"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A DynamoStore on a fresh table of the DynamoDB at `endpoint`.
+pub async fn dynamo_store(endpoint: &str) -> DynamoStore {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "e2e",
+        ))
+        .load()
+        .await;
+    let store = DynamoStore::new(&config, &format!("e2e-{}", uuid::Uuid::new_v4()));
+    store.create_table().await.expect("create table");
+    store
+}
