@@ -58,7 +58,7 @@ cargo test --workspace --all-targets 2>&1 | tee target/test-output.log
 # as fully as the SQLite half.
 dynamo_ok=$(grep -c '^test dynamo::.* ok$' target/test-output.log || true)
 sqlite_ok=$(grep -c '^test sqlite::.* ok$' target/test-output.log || true)
-[ "$dynamo_ok" -gt 0 ] || die "the DynamoDB contract suite did not run"
+[ "$dynamo_ok" -gt 0 ] || die "the DynamoDB suites did not run"
 [ "$dynamo_ok" -eq "$sqlite_ok" ] ||
   die "store suites differ: $dynamo_ok DynamoDB cases passed, $sqlite_ok SQLite cases"
 log "contract and end-to-end suites passed on both stores ($sqlite_ok cases on each)"
