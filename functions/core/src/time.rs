@@ -27,6 +27,11 @@ impl TenantZone {
         self.0.name()
     }
 
+    /// `instant` as local time, formatted with a `chrono` pattern.
+    pub fn format(&self, instant: DateTime<Utc>, pattern: &str) -> String {
+        instant.with_timezone(&self.0).format(pattern).to_string()
+    }
+
     /// The local calendar day that `instant` falls on.
     pub fn day_of(&self, instant: DateTime<Utc>) -> NaiveDate {
         instant.with_timezone(&self.0).date_naive()

@@ -8,6 +8,7 @@ mod body;
 mod error;
 mod handlers;
 pub mod lambda;
+pub mod pages;
 pub mod routes;
 mod state;
 

@@ -1,6 +1,7 @@
 //! Route handlers: parse → call the domain and store → render. Each file is
 //! one resource.
 
+pub mod customer;
 pub mod invitations;
 pub mod keys;
 pub mod meta;

@@ -5,60 +5,61 @@ use crate::body::{self, Fields, Object, PUBLIC_LIMIT, parse_bool, take};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use feedback_core::model::Submission;
 use feedback_core::submission::editable_until;
 use feedback_core::{Code, FieldError, Invitation, Response as Rating, Rule, Settings};
 use feedback_store::Recorded;
 use serde_json::{Value, json};
 
-/// Languages the customer pages are written in.
-pub const LANGUAGES: [&str; 3] = ["en", "ur", "hi"];
-
 /// The page language: the invitation's, else the tenant's default, else the
 /// browser's first supported `Accept-Language`, else English.
 pub fn language(invitation: &Invitation, settings: &Settings, headers: &HeaderMap) -> &'static str {
-    let supported = |tag: &str| {
-        let primary = tag
-            .split(['-', '_'])
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        LANGUAGES.into_iter().find(|l| *l == primary)
-    };
     let from_tag = |l: &feedback_core::Locale| supported(l.as_str());
     invitation
         .locale
         .as_ref()
         .and_then(from_tag)
         .or_else(|| settings.default_locale.as_ref().and_then(from_tag))
-        .or_else(|| {
-            let accept = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
-            let mut tags: Vec<(f32, &str)> = accept
-                .split(',')
-                .filter_map(|part| {
-                    let mut bits = part.split(';');
-                    let tag = bits.next()?.trim();
-                    let q = bits
-                        .find_map(|b| b.trim().strip_prefix("q="))
-                        .and_then(|q| q.parse().ok())
-                        .unwrap_or(1.0);
-                    Some((q, tag))
-                })
-                .collect();
-            tags.sort_by(|a, b| b.0.total_cmp(&a.0));
-            tags.into_iter()
-                .filter(|(q, _)| *q > 0.0)
-                .find_map(|(_, t)| supported(t))
-        })
+        .or_else(|| browser_language(headers))
         .unwrap_or("en")
 }
 
+/// The first language of the browser's `Accept-Language` that pages exist in.
+pub fn browser_language(headers: &HeaderMap) -> Option<&'static str> {
+    let accept = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    let mut tags: Vec<(f32, &str)> = accept
+        .split(',')
+        .filter_map(|part| {
+            let mut bits = part.split(';');
+            let tag = bits.next()?.trim();
+            let q = bits
+                .find_map(|b| b.trim().strip_prefix("q="))
+                .and_then(|q| q.parse().ok())
+                .unwrap_or(1.0);
+            Some((q, tag))
+        })
+        .collect();
+    tags.sort_by(|a, b| b.0.total_cmp(&a.0));
+    tags.into_iter()
+        .filter(|(q, _)| *q > 0.0)
+        .find_map(|(_, t)| supported(t))
+}
+
+fn supported(tag: &str) -> Option<&'static str> {
+    let primary = tag
+        .split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    crate::pages::i18n::languages().find(|l| *l == primary)
+}
+
 /// A code from the path; anything that is not one is simply not found.
-fn code(raw: &str) -> Result<Code, ApiError> {
+pub fn code(raw: &str) -> Result<Code, ApiError> {
     Code::parse("code", raw).map_err(|_| ApiError::NotFound("no such invitation"))
 }
 
@@ -73,16 +74,27 @@ pub fn rating_view(rating: &Rating, settings: &Settings) -> Value {
     })
 }
 
-/// `GET /r/{code}.json`: what a rating page needs.
+/// `GET /r/{code}.json` (what a rating page needs, for apps) or
+/// `GET /r/{code}` (the page itself).
 pub async fn rating(
     State(state): State<AppState>,
     Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
+) -> Response {
+    match raw.strip_suffix(".json") {
+        Some(raw) => rating_json(&state, raw, &headers)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        None => super::customer::rating_page(&state, &raw, query.as_deref(), &headers).await,
+    }
+}
+
+async fn rating_json(
+    state: &AppState,
+    raw: &str,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    // The HTML page at `/r/{code}` arrives with the customer pages.
-    let raw = raw
-        .strip_suffix(".json")
-        .ok_or(ApiError::NotFound("no such page"))?;
     let code = code(raw)?;
     let invitation = state
         .store
@@ -102,7 +114,7 @@ pub async fn rating(
         "rep": rep.map(|r| json!({ "id": r.id, "display_name": r.display_name })),
         "survey": { "kind": kind, "min": kind.min(), "max": kind.max() },
         "questions": settings.questions,
-        "locale": language(&invitation, &settings, &headers),
+        "locale": language(&invitation, &settings, headers),
         "expires_at": invitation.expires_at,
         "expired": answer.is_none() && invitation.is_expired(now()),
         "answered": answer.is_some(),
@@ -122,7 +134,7 @@ const ANSWER_FIELDS: [&str; 5] = [
 /// A submit body, JSON (`{"score", "comment", "answers": {…}}`) or a form
 /// with the same names, answers flat; with the errors of its shape (unknown
 /// fields, wrong types), reported together with the range checks.
-fn submission(fields: &Fields) -> (Submission, Vec<FieldError>) {
+pub fn submission(fields: &Fields) -> (Submission, Vec<FieldError>) {
     let mut errors: Vec<FieldError> = Vec::new();
     let submission = match fields {
         Fields::Json(map) => {
@@ -200,35 +212,110 @@ fn submission(fields: &Fields) -> (Submission, Vec<FieldError>) {
     (submission, errors)
 }
 
+/// What recording a submit produced, for either kind of answer.
+pub struct Submitted {
+    pub invitation: Invitation,
+    pub settings: Settings,
+    pub recorded: Recorded,
+}
+
+/// Why a submit was not recorded; the parsed submission is kept so a page
+/// can show the form again as the customer filled it.
+pub struct NotRecorded {
+    pub error: ApiError,
+    pub submission: Option<Submission>,
+    pub invitation: Option<(Invitation, Settings)>,
+}
+
+impl From<ApiError> for NotRecorded {
+    fn from(error: ApiError) -> Self {
+        NotRecorded {
+            error,
+            submission: None,
+            invitation: None,
+        }
+    }
+}
+
+/// Parses, validates and records a submit: the one path both the JSON API
+/// and the HTML form take.
+pub async fn record(
+    state: &AppState,
+    code: &Code,
+    fields: &Fields,
+) -> Result<Submitted, NotRecorded> {
+    let (submission, shape) = submission(fields);
+    let invitation = state
+        .store
+        .get_invitation(code)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or(ApiError::NotFound("no such invitation"))?;
+    let settings = state.settings().await?;
+    let answer = match body::combine(shape, submission.validate(invitation.attribution.survey)) {
+        Ok(answer) => answer,
+        Err(error) => {
+            return Err(NotRecorded {
+                error,
+                submission: Some(submission),
+                invitation: Some((invitation, settings)),
+            });
+        }
+    };
+    let at = now();
+    let rating = Rating::first(&invitation, answer, at, &state.tenant.zone);
+    match state
+        .store
+        .record_response(&rating, at, settings.edit_window())
+        .await
+    {
+        Ok(recorded) => Ok(Submitted {
+            invitation,
+            settings,
+            recorded,
+        }),
+        Err(e) => Err(NotRecorded {
+            error: e.into(),
+            submission: Some(submission),
+            invitation: Some((invitation, settings)),
+        }),
+    }
+}
+
 /// `POST /r/{code}`: records a rating (201), replaces it inside the edit
-/// window (200), or refuses it (404, 409, 410).
+/// window (200), or refuses it (404, 409, 410). A browser's form post gets a
+/// page back; everything else gets JSON.
 pub async fn submit(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     headers: HeaderMap,
     body: Body,
+) -> Response {
+    if super::customer::wants_page(&headers) {
+        return super::customer::submit_page(&state, &raw, &headers, body).await;
+    }
+    submit_json(&state, &raw, &headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn submit_json(
+    state: &AppState,
+    raw: &str,
+    headers: &HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let code = code(&raw)?;
-    let fields = body::read(&headers, body, PUBLIC_LIMIT, true).await?;
-    let (submission, shape) = submission(&fields);
-    let invitation = state
-        .store
-        .get_invitation(&code)
-        .await?
-        .ok_or(ApiError::NotFound("no such invitation"))?;
-    let answer = body::combine(shape, submission.validate(invitation.attribution.survey))?;
-    let settings = state.settings().await?;
-    let at = now();
-    let rating = Rating::first(&invitation, answer, at, &state.tenant.zone);
-    let recorded = state
-        .store
-        .record_response(&rating, at, settings.edit_window())
-        .await?;
-    let status = match recorded {
+    let code = code(raw)?;
+    let fields = body::read(headers, body, PUBLIC_LIMIT, true).await?;
+    let done = record(state, &code, &fields).await.map_err(|e| e.error)?;
+    let status = match done.recorded {
         Recorded::Created(_) => StatusCode::CREATED,
         Recorded::Replaced { .. } | Recorded::Unchanged(_) => StatusCode::OK,
     };
-    Ok(json(status, &rating_view(recorded.response(), &settings)))
+    Ok(json(
+        status,
+        &rating_view(done.recorded.response(), &done.settings),
+    ))
 }
 
 #[cfg(test)]

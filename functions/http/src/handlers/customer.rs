@@ -1,0 +1,365 @@
+//! The customer's pages: the rating form behind a link, the thank-you page,
+//! and friendly pages for answered, expired and unknown links. A GET never
+//! records anything: mail scanners open every link in a message, so the
+//! one-click link (`?score=N`) only preselects and the customer confirms.
+
+use super::public::{self, NotRecorded, Submitted, browser_language, language};
+use crate::body::{self, PUBLIC_LIMIT};
+use crate::error::ApiError;
+use crate::pages::{self, Answered, Form, i18n::strings, local_time};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use feedback_core::model::Submission;
+use feedback_core::submission::editable_until;
+use feedback_core::{Answers, Expectation, Invitation, Response as Rating, Settings};
+use feedback_store::Recorded;
+
+/// A browser's form post, which wants a page back rather than JSON.
+pub fn wants_page(headers: &HeaderMap) -> bool {
+    let get = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    get(header::CONTENT_TYPE).starts_with("application/x-www-form-urlencoded")
+        && get(header::ACCEPT).contains("text/html")
+}
+
+/// Whether a form post comes from a page of another site. The link's code is
+/// the capability; this also stops another site from posting in a visitor's
+/// name. Browsers send `Sec-Fetch-Site`; where one does not, a non-null
+/// `Origin` must be ours (our own pages send `Origin: null`, because they
+/// set `Referrer-Policy: no-referrer`).
+fn cross_site(headers: &HeaderMap, base_url: &str) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match get("origin") {
+        None | Some("null") => false,
+        Some(origin) => {
+            !base_url.starts_with(origin)
+                || base_url[origin.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c != '/')
+        }
+    }
+}
+
+fn lang_without_invitation(state_settings: Option<&Settings>, headers: &HeaderMap) -> &'static str {
+    state_settings
+        .and_then(|s| s.default_locale.as_ref())
+        .and_then(|l| crate::pages::i18n::languages().find(|x| *x == l.language()))
+        .or_else(|| browser_language(headers))
+        .unwrap_or("en")
+}
+
+fn not_found(lang: &str) -> Response {
+    let s = strings(lang);
+    pages::message(
+        StatusCode::NOT_FOUND,
+        lang,
+        &s.not_found_title,
+        &s.not_found_body,
+    )
+}
+
+fn busy(lang: &str, retry_after: u64) -> Response {
+    let s = strings(lang);
+    let mut page = pages::message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        lang,
+        &s.busy_title,
+        &s.busy_body,
+    );
+    page.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    page
+}
+
+/// The answered/thank-you view of `rating`.
+fn answered<'a>(
+    state: &AppState,
+    invitation: &'a Invitation,
+    settings: &'a Settings,
+    rating: &Rating,
+    lang: &'a str,
+) -> Answered<'a> {
+    let until = editable_until(rating, settings.edit_window());
+    Answered {
+        lang,
+        code: &invitation.code,
+        business: &settings.display_name,
+        score: rating.score,
+        thank_you: settings.thank_you.get(lang).map(String::as_str),
+        coupon: settings.coupon.as_deref(),
+        editable_until: (super::now() < until).then(|| local_time(until, &state.tenant.zone)),
+    }
+}
+
+async fn rep_name(state: &AppState, invitation: &Invitation) -> Option<String> {
+    let id = invitation.attribution.rep_id.as_ref()?;
+    state
+        .store
+        .get_rep(id)
+        .await
+        .ok()
+        .flatten()
+        .map(|r| r.display_name)
+}
+
+/// The answers of a submission that were valid, to show the form again.
+fn kept_answers(s: &Submission) -> Answers {
+    let rating = |v: Option<i64>| {
+        v.and_then(|v| u8::try_from(v).ok())
+            .filter(|v| (1..=5).contains(v))
+    };
+    Answers {
+        friendliness: rating(s.friendliness),
+        speed: rating(s.speed),
+        knowledge: rating(s.knowledge),
+        resolved: s.resolved,
+        expectations: s
+            .expectations
+            .as_deref()
+            .and_then(|e| Expectation::parse("e", e).ok()),
+    }
+}
+
+/// `GET /r/{code}`.
+pub async fn rating_page(
+    state: &AppState,
+    raw: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let settings = state.settings().await.ok();
+    let fallback = lang_without_invitation(settings.as_ref(), headers);
+    let Ok(code) = public::code(raw) else {
+        return not_found(fallback);
+    };
+    let (invitation, settings) = match (state.store.get_invitation(&code).await, settings) {
+        (Ok(Some(i)), Some(s)) => (i, s),
+        (Ok(None), _) => return not_found(fallback),
+        _ => return busy(fallback, 1),
+    };
+    let lang = language(&invitation, &settings, headers);
+    let stored = match state.store.get_response(&code).await {
+        Ok(stored) => stored,
+        Err(_) => return busy(lang, 1),
+    };
+    let s = strings(lang);
+    let rep = rep_name(state, &invitation).await;
+    let mut form = Form {
+        lang,
+        code: &code,
+        business: &settings.display_name,
+        rep: rep.as_deref(),
+        survey: invitation.attribution.survey,
+        questions: &settings.questions,
+        score: None,
+        answers: Answers::default(),
+        comment: None,
+        note: None,
+        error: None,
+    };
+    match &stored {
+        Some(rating) => {
+            let view = answered(state, &invitation, &settings, rating, lang);
+            let Some(until) = view.editable_until.clone() else {
+                return pages::already_answered(StatusCode::OK, &view);
+            };
+            form.score = Some(rating.score);
+            form.answers = rating.answers;
+            form.comment = rating.comment.as_deref();
+            form.note = Some(crate::pages::i18n::fill(
+                &s.change_until,
+                &[("time", &until)],
+            ));
+        }
+        None if invitation.is_expired(super::now()) => {
+            return pages::message(StatusCode::GONE, lang, &s.expired_title, &s.expired_body);
+        }
+        None => {
+            // The one-click link preselects; only the customer's tap records.
+            let kind = invitation.attribution.survey;
+            let wanted =
+                serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or_default())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|(k, _)| k == "score")
+                    .and_then(|(_, v)| v.parse::<i64>().ok())
+                    .and_then(|v| kind.score("score", v).ok());
+            if let Some(score) = wanted {
+                form.score = Some(score);
+                form.note = Some(crate::pages::i18n::fill(
+                    &s.preselected,
+                    &[("score", &score.to_string())],
+                ));
+            }
+        }
+    }
+    pages::rating_form(StatusCode::OK, &form)
+}
+
+/// `POST /r/{code}` from the form.
+pub async fn submit_page(state: &AppState, raw: &str, headers: &HeaderMap, body: Body) -> Response {
+    let fallback = lang_without_invitation(state.settings().await.ok().as_ref(), headers);
+    if cross_site(headers, &state.tenant.base_url) {
+        let s = strings(fallback);
+        return pages::message(
+            StatusCode::FORBIDDEN,
+            fallback,
+            &s.forbidden_title,
+            &s.forbidden_body,
+        );
+    }
+    let Ok(code) = public::code(raw) else {
+        return not_found(fallback);
+    };
+    let fields = match body::read(headers, body, PUBLIC_LIMIT, true).await {
+        Ok(fields) => fields,
+        Err(e) => {
+            let s = strings(fallback);
+            return pages::message(e.status(), fallback, &s.error_title, &s.error_other);
+        }
+    };
+    match public::record(state, &code, &fields).await {
+        Ok(Submitted {
+            invitation,
+            settings,
+            recorded,
+        }) => {
+            let lang = language(&invitation, &settings, headers);
+            let status = if matches!(recorded, Recorded::Created(_)) {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            pages::thank_you(
+                status,
+                &answered(state, &invitation, &settings, recorded.response(), lang),
+            )
+        }
+        Err(NotRecorded {
+            error,
+            submission,
+            invitation,
+        }) => {
+            let Some((invitation, settings)) = invitation else {
+                return match error {
+                    ApiError::NotFound(_) => not_found(fallback),
+                    _ => busy(fallback, 1),
+                };
+            };
+            let lang = language(&invitation, &settings, headers);
+            let s = strings(lang);
+            match error {
+                ApiError::Invalid(errors) => {
+                    let submission = submission.unwrap_or_default();
+                    let message = if errors.iter().any(|e| e.field == "score") {
+                        &s.error_score
+                    } else {
+                        &s.error_other
+                    };
+                    let rep = rep_name(state, &invitation).await;
+                    let kind = invitation.attribution.survey;
+                    let form = Form {
+                        lang,
+                        code: &invitation.code,
+                        business: &settings.display_name,
+                        rep: rep.as_deref(),
+                        survey: kind,
+                        questions: &settings.questions,
+                        score: submission.score.and_then(|v| kind.score("score", v).ok()),
+                        answers: kept_answers(&submission),
+                        comment: submission.comment.as_deref(),
+                        note: None,
+                        error: Some(message),
+                    };
+                    pages::rating_form(StatusCode::BAD_REQUEST, &form)
+                }
+                ApiError::Gone(_) => {
+                    pages::message(StatusCode::GONE, lang, &s.expired_title, &s.expired_body)
+                }
+                ApiError::Conflict(_) => match state.store.get_response(&invitation.code).await {
+                    Ok(Some(stored)) => pages::already_answered(
+                        StatusCode::CONFLICT,
+                        &answered(state, &invitation, &settings, &stored, lang),
+                    ),
+                    _ => busy(lang, 1),
+                },
+                ApiError::Unavailable(secs) => busy(lang, secs),
+                ApiError::NotFound(_) => not_found(lang),
+                other => {
+                    if let ApiError::Internal(reason) = &other {
+                        tracing::error!(%reason, "internal error on a rating page");
+                    }
+                    busy(lang, 1)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_posts_are_recognised() {
+        let base = "https://fb.example.com";
+        assert!(!cross_site(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            base
+        ));
+        assert!(cross_site(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            base
+        ));
+        assert!(cross_site(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            base
+        ));
+        assert!(!cross_site(&headers(&[("origin", "null")]), base));
+        assert!(!cross_site(
+            &headers(&[("origin", "https://fb.example.com")]),
+            base
+        ));
+        assert!(cross_site(
+            &headers(&[("origin", "https://fb.example.com.evil.test")]),
+            base
+        ));
+        assert!(cross_site(
+            &headers(&[("origin", "https://evil.test")]),
+            base
+        ));
+        assert!(!cross_site(&HeaderMap::new(), base));
+    }
+
+    #[test]
+    fn only_browser_form_posts_get_pages() {
+        let form = "application/x-www-form-urlencoded";
+        assert!(wants_page(&headers(&[
+            ("content-type", form),
+            ("accept", "text/html,application/xhtml+xml")
+        ])));
+        assert!(!wants_page(&headers(&[("content-type", form)])));
+        assert!(!wants_page(&headers(&[
+            ("content-type", "application/json"),
+            ("accept", "text/html")
+        ])));
+    }
+}

@@ -1,0 +1,128 @@
+//! The customer pages' strings, one JSON file per language in `locales/`
+//! (embedded at build time by `build.rs`).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+include!(concat!(env!("OUT_DIR"), "/locales.rs"));
+
+/// Every string a customer page shows. A locale file must have them all.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Strings {
+    pub language_name: String,
+    pub dir: String,
+    pub title: String,
+    pub csat_question: String,
+    pub csat_question_rep: String,
+    pub nps_question: String,
+    pub ces_question: String,
+    pub csat_low: String,
+    pub csat_high: String,
+    pub nps_low: String,
+    pub nps_high: String,
+    pub ces_low: String,
+    pub ces_high: String,
+    pub q_friendliness: String,
+    pub q_speed: String,
+    pub q_knowledge: String,
+    pub q_resolved: String,
+    pub q_expectations: String,
+    pub yes: String,
+    pub no: String,
+    pub below: String,
+    pub met: String,
+    pub exceeded: String,
+    pub rating_low: String,
+    pub rating_high: String,
+    pub comment_label: String,
+    pub submit: String,
+    pub preselected: String,
+    pub thanks_title: String,
+    pub thanks_default: String,
+    pub coupon_label: String,
+    pub your_answer: String,
+    pub change_answer: String,
+    pub change_until: String,
+    pub answered_title: String,
+    pub expired_title: String,
+    pub expired_body: String,
+    pub not_found_title: String,
+    pub not_found_body: String,
+    pub error_title: String,
+    pub error_score: String,
+    pub error_other: String,
+    pub too_fast: String,
+    pub busy_title: String,
+    pub busy_body: String,
+    pub forbidden_title: String,
+    pub forbidden_body: String,
+}
+
+/// The parsed locale files by language. A file that does not parse is
+/// logged and left out (a test keeps that from shipping).
+static LOCALES: LazyLock<BTreeMap<&'static str, Strings>> = LazyLock::new(|| {
+    LOCALE_FILES
+        .iter()
+        .filter_map(|(lang, json)| match serde_json::from_str(json) {
+            Ok(strings) => Some((*lang, strings)),
+            Err(e) => {
+                tracing::error!(lang, error = %e, "locale file does not parse; left out");
+                None
+            }
+        })
+        .collect()
+});
+
+/// The languages pages can be shown in.
+pub fn languages() -> impl Iterator<Item = &'static str> {
+    LOCALES.keys().copied()
+}
+
+/// The strings of `lang`, or English.
+pub fn strings(lang: &str) -> &'static Strings {
+    LOCALES
+        .get(lang)
+        .or_else(|| LOCALES.get("en"))
+        .expect("locales/en.json is embedded and tested")
+}
+
+/// `template` with each `{name}` replaced by its value.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(template.to_owned(), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_locale_file_parses_and_has_a_direction() {
+        assert_eq!(
+            LOCALES.len(),
+            LOCALE_FILES.len(),
+            "a locale file failed to parse"
+        );
+        for (lang, s) in LOCALES.iter() {
+            assert!(s.dir == "ltr" || s.dir == "rtl", "{lang}");
+            assert!(s.csat_question_rep.contains("{rep}"), "{lang}");
+            assert!(s.change_until.contains("{time}"), "{lang}");
+        }
+        assert_eq!(languages().collect::<Vec<_>>(), ["en", "hi", "ur"]);
+        assert_eq!(strings("ur").dir, "rtl");
+        assert_eq!(strings("xx").language_name, "English");
+    }
+
+    #[test]
+    fn fill_replaces_placeholders() {
+        assert_eq!(
+            fill("How was it with {rep}?", &[("rep", "Ayesha")]),
+            "How was it with Ayesha?"
+        );
+    }
+}
