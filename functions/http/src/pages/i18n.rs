@@ -88,18 +88,30 @@ pub fn strings(lang: &str) -> &'static Strings {
         .expect("locales/en.json is embedded and tested")
 }
 
-/// `template` with each `{name}` replaced by its value.
-pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+/// `template` escaped, with each `{name}` replaced by its escaped value in a
+/// `<bdi>`, so a Latin name or a date keeps its order inside Urdu text.
+pub fn fill_html(template: &str, values: &[(&str, &str)]) -> String {
     values
         .iter()
-        .fold(template.to_owned(), |text, (name, value)| {
-            text.replace(&format!("{{{name}}}"), value)
+        .fold(super::esc(template), |html, (name, value)| {
+            html.replace(
+                &format!("{{{name}}}"),
+                &format!("<bdi>{}</bdi>", super::esc(value)),
+            )
         })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fill_html_isolates_and_escapes_values() {
+        assert_eq!(
+            fill_html("<{rep}>", &[("rep", "A&B")]),
+            "&lt;<bdi>A&amp;B</bdi>&gt;"
+        );
+    }
 
     #[test]
     fn every_locale_file_parses_and_has_a_direction() {
@@ -116,13 +128,5 @@ mod tests {
         assert_eq!(languages().collect::<Vec<_>>(), ["en", "hi", "ur"]);
         assert_eq!(strings("ur").dir, "rtl");
         assert_eq!(strings("xx").language_name, "English");
-    }
-
-    #[test]
-    fn fill_replaces_placeholders() {
-        assert_eq!(
-            fill("How was it with {rep}?", &[("rep", "Ayesha")]),
-            "How was it with Ayesha?"
-        );
     }
 }

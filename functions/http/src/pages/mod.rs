@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use feedback_core::settings::Question;
 use feedback_core::time::TenantZone;
 use feedback_core::{Answers, Code, SurveyKind};
-use i18n::{Strings, fill, strings};
+use i18n::{Strings, fill_html, strings};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use std::sync::LazyLock;
@@ -99,23 +99,23 @@ pub struct Form<'a> {
     pub score: Option<u8>,
     pub answers: Answers,
     pub comment: Option<&'a str>,
-    /// Shown above the form (a one-click confirmation, "change until").
-    pub note: Option<String>,
+    /// Shown above the form (a one-click confirmation, "change until"),
+    /// already HTML (from [`fill_html`]).
+    pub note_html: Option<String>,
     pub error: Option<&'a str>,
 }
 
 fn radios(
     out: &mut String,
     name: &str,
-    legend: &str,
+    legend_html: &str,
     options: &[(String, String)],
     checked: Option<&str>,
     ends: Option<(&str, &str)>,
 ) {
     let _ = write!(
         out,
-        "<fieldset><legend>{}</legend><div class=\"opts\">",
-        esc(legend)
+        "<fieldset><legend>{legend_html}</legend><div class=\"opts\">"
     );
     for (value, label) in options {
         let id = format!("{name}-{value}");
@@ -150,7 +150,7 @@ fn scale(min: u8, max: u8) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The main question of a survey kind, naming the rep or the business.
+/// The main question of a survey kind (HTML), naming the rep or the business.
 fn main_question<'s>(
     s: &'s Strings,
     survey: SurveyKind,
@@ -160,18 +160,18 @@ fn main_question<'s>(
     match survey {
         SurveyKind::Csat => {
             let q = match rep {
-                Some(rep) => fill(&s.csat_question_rep, &[("rep", rep)]),
-                None => fill(&s.csat_question, &[("business", business)]),
+                Some(rep) => fill_html(&s.csat_question_rep, &[("rep", rep)]),
+                None => fill_html(&s.csat_question, &[("business", business)]),
             };
             (q, &s.csat_low, &s.csat_high)
         }
         SurveyKind::Nps => (
-            fill(&s.nps_question, &[("business", business)]),
+            fill_html(&s.nps_question, &[("business", business)]),
             &s.nps_low,
             &s.nps_high,
         ),
         SurveyKind::Ces => (
-            fill(&s.ces_question, &[("business", business)]),
+            fill_html(&s.ces_question, &[("business", business)]),
             &s.ces_low,
             &s.ces_high,
         ),
@@ -190,8 +190,8 @@ pub fn rating_form(status: StatusCode, f: &Form<'_>) -> Response {
     if let Some(error) = f.error {
         let _ = write!(b, "<p class=\"error\" role=\"alert\">{}</p>", esc(error));
     }
-    if let Some(note) = &f.note {
-        let _ = write!(b, "<p class=\"note\">{}</p>", esc(note));
+    if let Some(note) = &f.note_html {
+        let _ = write!(b, "<p class=\"note\">{note}</p>");
     }
     let _ = write!(
         b,
@@ -220,7 +220,7 @@ pub fn rating_form(status: StatusCode, f: &Form<'_>) -> Response {
                 radios(
                     &mut b,
                     q.as_str(),
-                    legend,
+                    &esc(legend),
                     &scale(1, 5),
                     rated(value).as_deref(),
                     Some((&s.rating_low, &s.rating_high)),
@@ -235,7 +235,7 @@ pub fn rating_form(status: StatusCode, f: &Form<'_>) -> Response {
                 radios(
                     &mut b,
                     "resolved",
-                    &s.q_resolved,
+                    &esc(&s.q_resolved),
                     &options,
                     checked.as_deref(),
                     None,
@@ -251,7 +251,7 @@ pub fn rating_form(status: StatusCode, f: &Form<'_>) -> Response {
                 radios(
                     &mut b,
                     "expectations",
-                    &s.q_expectations,
+                    &esc(&s.q_expectations),
                     &options,
                     checked,
                     None,
@@ -315,7 +315,7 @@ fn push_answer(b: &mut String, s: &Strings, a: &Answered<'_>) {
     let _ = write!(
         b,
         "<p>{}</p>",
-        esc(&fill(&s.your_answer, &[("score", &a.score.to_string())]))
+        fill_html(&s.your_answer, &[("score", &a.score.to_string())])
     );
     if let Some(coupon) = a.coupon {
         let _ = write!(
@@ -331,7 +331,7 @@ fn push_answer(b: &mut String, s: &Strings, a: &Answered<'_>) {
             "<p><a href=\"/r/{}\">{}</a></p><p class=\"biz\">{}</p>",
             esc(a.code.as_str()),
             esc(&s.change_answer),
-            esc(&fill(&s.change_until, &[("time", until)]))
+            fill_html(&s.change_until, &[("time", until)])
         );
     }
 }

@@ -1,0 +1,203 @@
+// The customer pages in a real browser (Debian's Chromium, driven by
+// playwright-core): a customer in English, Urdu and Hindi picks a score,
+// writes a comment, sends it and sees the thank-you page, and the rating is
+// counted once; the one-click link preselects without recording; the radio
+// group works from the keyboard; axe-core finds no serious or critical
+// violation. Screenshots go to target/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const root = path.resolve(import.meta.dirname, '../..');
+const bin = process.env.FEEDBACK_BIN ?? path.join(root, 'target/debug/feedback');
+const shots = process.env.SCREENSHOT_DIR ?? path.join(root, 'target/screenshots');
+const strings = (lang) => JSON.parse(readFileSync(path.join(root, `functions/http/locales/${lang}.json`), 'utf8'));
+const ZONE = 'Asia/Karachi';
+
+let server;
+let base;
+let key;
+let browser;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  const data = mkdtempSync(path.join(tmpdir(), 'feedback-browser-'));
+  const env = { ...process.env, FEEDBACK_DATA: data, FEEDBACK_ADDR: '127.0.0.1:0', TENANT_TIME_ZONE: ZONE, TENANT_NAME: 'Chai Corner' };
+  delete env.DYNAMODB_ENDPOINT;
+  delete env.DYNAMODB_TABLE;
+  delete env.PUBLIC_BASE_URL;
+  server = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  ({ base, key } = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
+    server.stdout.on('data', (d) => {
+      out += d;
+      const served = out.match(/Serving on (http:\/\/\S+)/);
+      const admin = out.match(/fbk_[A-Za-z0-9]+/);
+      if (served && admin) {
+        clearTimeout(timer);
+        resolve({ base: served[1], key: admin[0] });
+      }
+    });
+    server.on('exit', (c) => reject(new Error(`server exited with ${c}: ${out}`)));
+  }));
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  assert.equal((await api('PUT', '/v1/reps/ayesha', { display_name: 'Ayesha Khan' })).status, 201);
+  const settings = await api('PUT', '/v1/settings', {
+    questions: ['speed', 'resolved'],
+    coupon: 'CHAI10',
+    thank_you: {
+      en: 'Thanks from all of us at Chai Corner!',
+      ur: 'چائے کارنر کی پوری ٹیم کی طرف سے شکریہ!',
+      hi: 'चाय कॉर्नर की पूरी टीम की ओर से धन्यवाद!',
+    },
+  });
+  assert.equal(settings.status, 200);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+});
+
+async function api(method, p, body) {
+  const r = await fetch(base + p, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+async function invite(order, locale) {
+  const r = await api('POST', '/v1/invitations', { order_id: order, rep_id: 'ayesha', channel: 'sms', locale });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.code;
+}
+
+// The tenant's today, where the scores count.
+const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: ZONE }).format(new Date());
+
+async function csatCount() {
+  const r = await api('GET', `/v1/scores?from=${today()}&to=${today()}`);
+  assert.equal(r.status, 200);
+  return r.body.summary.csat?.count ?? 0;
+}
+
+async function seriousViolations(url) {
+  // axe is injected, so this context may run it despite the page's CSP; the
+  // flows themselves run under the real policy.
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.addScriptTag({ content: AXE });
+  const found = await page.evaluate(async () =>
+    (await window.axe.run(document)).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+  await context.close();
+  return found;
+}
+
+const customers = [
+  ['en', 'Lovely chai and quick service'],
+  ['ur', 'بہت اچھی چائے، اور عائشہ نے جلدی مدد کی 👍'],
+  ['hi', 'बहुत अच्छी चाय, धन्यवाद'],
+];
+
+for (const [lang, comment] of customers) {
+  test(`a customer rates in ${lang}, sees the thank-you page, and is counted once`, async () => {
+    const s = strings(lang);
+    const code = await invite(`order-${lang}`, lang);
+    const before = await csatCount();
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    const blocked = [];
+    page.on('console', (m) => /Content Security Policy/i.test(m.text()) && blocked.push(m.text()));
+
+    const response = await page.goto(`${base}/r/${code}`);
+    assert.equal(response.status(), 200);
+    assert.ok((await response.body()).length < 20 * 1024, 'the page is under 20 KB');
+    const headers = response.headers();
+    assert.match(headers['content-security-policy'], /^default-src 'none'; style-src 'sha256-/);
+    assert.equal(headers['x-content-type-options'], 'nosniff');
+    assert.equal(headers['referrer-policy'], 'no-referrer');
+    assert.equal(headers['cache-control'], 'no-store');
+    assert.equal(await page.getAttribute('html', 'lang'), lang);
+    const direction = await page.evaluate(() => getComputedStyle(document.documentElement).direction);
+    assert.equal(direction, s.dir);
+    const one = await page.locator('label[for=score-1]').boundingBox();
+    const five = await page.locator('label[for=score-5]').boundingBox();
+    assert.equal(one.x > five.x, lang === 'ur', 'the scale runs right to left in Urdu');
+    const question = await page.textContent('legend');
+    assert.ok(question.includes('Ayesha Khan') && !question.includes('<'), question);
+    await page.screenshot({ path: path.join(shots, `rating-${lang}.png`), fullPage: true });
+
+    await page.click('label[for=score-4]');
+    await page.click('label[for=speed-5]');
+    await page.click('label[for=resolved-true]');
+    await page.fill('#comment', comment);
+    assert.equal(await csatCount(), before, 'nothing is recorded before Send');
+    const [sent] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    assert.equal(sent.status(), 201);
+    assert.equal((await page.textContent('h1')).trim(), s.thanks_title);
+    const text = await page.textContent('main');
+    assert.ok(text.includes('CHAI10'), 'the coupon is shown');
+    assert.ok(await page.locator(`a[href="/r/${code}"]`).count(), 'the answer can still be changed');
+    assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).direction), s.dir);
+    await page.screenshot({ path: path.join(shots, `thanks-${lang}.png`), fullPage: true });
+
+    assert.equal(await csatCount(), before + 1);
+    const stored = await api('GET', `/v1/invitations/${code}`);
+    assert.equal(stored.body.response.score, 4);
+    assert.equal(stored.body.response.comment, comment, 'the comment is stored byte for byte');
+    assert.deepEqual(blocked, [], 'the page needs nothing its CSP blocks');
+    await context.close();
+
+    assert.deepEqual(await seriousViolations(`${base}/r/${await invite(`axe-${lang}`, lang)}`), []);
+    assert.deepEqual(await seriousViolations(`${base}/r/${code}`), []);
+  });
+}
+
+test('the one-click link preselects the score and records nothing until confirmed', async () => {
+  const code = await invite('one-click', 'en');
+  const before = await csatCount();
+  const page = await browser.newPage();
+  // A mail scanner opening the link twice records nothing.
+  await page.goto(`${base}/r/${code}?score=5`);
+  await page.goto(`${base}/r/${code}?score=5`);
+  assert.equal(await page.isChecked('#score-5'), true);
+  assert.match(await page.textContent('.note'), /5/);
+  assert.equal(await csatCount(), before);
+  assert.equal((await api('GET', `/v1/invitations/${code}`)).body.response, null);
+  const [sent] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  assert.equal(sent.status(), 201);
+  assert.equal(await csatCount(), before + 1);
+  assert.equal((await api('GET', `/v1/invitations/${code}`)).body.response.score, 5);
+  await page.close();
+});
+
+test('the score is chosen from the keyboard, with a visible focus', async () => {
+  const code = await invite('keyboard', 'en');
+  const page = await browser.newPage();
+  await page.goto(`${base}/r/${code}`);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'score-1');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.isChecked('#score-3'), true);
+  const outline = await page.evaluate(() => getComputedStyle(document.querySelector('label[for=score-3]')).outlineStyle);
+  assert.equal(outline, 'solid', 'the focused choice is outlined');
+  await page.close();
+});
