@@ -327,10 +327,10 @@ mod cases {
         assert_eq!(r.body["responses"][0]["comment"], urdu);
 
         // Revoking a key.
-        let id = s.call("GET", "/v1/keys", Some(&admin), None).await.body["keys"][2]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = key_id(
+            &s.call("GET", "/v1/keys", Some(&admin), None).await.body,
+            "scores:read",
+        );
         let r = s
             .call("DELETE", &format!("/v1/keys/{id}"), Some(&admin), None)
             .await;
@@ -381,7 +381,7 @@ mod cases {
         let reader = s.key(&["scores:read"]).await;
         assert_eq!(s.call("GET", &path, Some(&reader), None).await.status, 200);
         let keys = s.call("GET", "/v1/keys", Some(&s.admin), None).await.body;
-        let reader_id = keys["keys"][2]["id"].as_str().unwrap().to_owned();
+        let reader_id = key_id(&keys, "scores:read");
         assert_eq!(
             s.call(
                 "DELETE",
@@ -399,7 +399,7 @@ mod cases {
             "a revoked key"
         );
         // The last admin key cannot be revoked.
-        let admin_id = keys["keys"][0]["id"].as_str().unwrap().to_owned();
+        let admin_id = key_id(&keys, "admin");
         let r = s
             .call(
                 "DELETE",
@@ -749,6 +749,233 @@ mod cases {
         );
     }
 
+    pub async fn customer_pages_answer_with_the_right_status(s: &Server) {
+        let admin = s.admin.clone();
+        let html =
+            |r: &feedback_e2e::Reply| r.header("content-type") == Some("text/html; charset=utf-8");
+        let r = s.browser("GET", "/r/AAAAAAAAAAAA", "", &[]).await;
+        assert!(
+            r.status == 404 && html(&r) && r.text.contains("<h1>We could not find this link</h1>"),
+            "{}",
+            r.text
+        );
+
+        let past = Utc::now() - Duration::days(31);
+        let old = feedback_core::model::NewInvitation {
+            order_id: Some("OLD-2".into()),
+            channel: Some("sms".into()),
+            ..Default::default()
+        }
+        .validate(feedback_core::SurveyKind::Csat)
+        .unwrap()
+        .issue(
+            feedback_core::Code::generate().unwrap(),
+            past,
+            Duration::days(30),
+            &s.tenant.zone,
+        );
+        s.store.create_invitation(&old).await.unwrap();
+        let r = s.browser("GET", &format!("/r/{}", old.code), "", &[]).await;
+        assert!(r.status == 410 && html(&r) && r.text.contains("This link has expired"));
+        let r = s
+            .browser(
+                "POST",
+                &format!("/r/{}", old.code),
+                "score=5",
+                &[("sec-fetch-site", "same-origin")],
+            )
+            .await;
+        assert_eq!(r.status, 410);
+
+        let code = invite(
+            s,
+            &admin,
+            json!({"order_id": "H-1", "channel": "email", "survey": "nps"}),
+        )
+        .await["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/r/{code}");
+        let r = s.browser("GET", &path, "", &[]).await;
+        assert!(
+            r.status == 200 && r.text.matches("name=\"score\"").count() == 11,
+            "NPS has 0 to 10"
+        );
+        assert!(
+            r.header("content-security-policy")
+                .is_some_and(|c| c.contains("default-src 'none'"))
+        );
+        // A form from another site is refused, and records nothing.
+        let r = s
+            .browser(
+                "POST",
+                &path,
+                "score=0",
+                &[("sec-fetch-site", "cross-site")],
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        let r = s
+            .browser(
+                "POST",
+                &path,
+                "score=0",
+                &[("origin", "https://evil.example")],
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        assert_eq!(
+            s.call(
+                "GET",
+                &format!("/v1/invitations/{code}"),
+                Some(&admin),
+                None
+            )
+            .await
+            .body["response"],
+            Value::Null
+        );
+        // No score: the form again, with the error and the comment kept.
+        let r = s
+            .browser(
+                "POST",
+                &path,
+                "comment=kept+text",
+                &[("sec-fetch-site", "same-origin")],
+            )
+            .await;
+        assert!(
+            r.status == 400 && r.text.contains("role=\"alert\"") && r.text.contains("kept text")
+        );
+        let r = s
+            .browser(
+                "POST",
+                &path,
+                "score=9&comment=%3Cb%3Ehi%3C%2Fb%3E",
+                &[("origin", "null")],
+            )
+            .await;
+        assert!(
+            r.status == 201
+                && r.text.contains("Thank you!")
+                && r.text.contains(&format!("href=\"/r/{code}\""))
+        );
+        // Answered, inside the window: the form with the answer, to change it.
+        let r = s.browser("GET", &path, "", &[]).await;
+        assert!(
+            r.status == 200
+                && r.text.contains("value=\"9\" checked")
+                && r.text.contains("&lt;b&gt;hi&lt;/b&gt;")
+        );
+        // After the window: the answer, read-only; a change is a 409 page.
+        s.call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"edit_window_hours": 0})),
+        )
+        .await;
+        let r = s.browser("GET", &path, "", &[]).await;
+        assert!(
+            r.status == 200
+                && r.text.contains("You have already answered")
+                && !r.text.contains("<form")
+        );
+        let r = s
+            .browser(
+                "POST",
+                &path,
+                "score=3",
+                &[("sec-fetch-site", "same-origin")],
+            )
+            .await;
+        assert!(r.status == 409 && r.text.contains("Your rating: <bdi>9</bdi>"));
+    }
+
+    pub async fn snippets_for_email_receipts_sms_and_qr(s: &Server) {
+        let admin = s.admin.clone();
+        let inv = invite(s, &admin, json!({"order_id": "S-1", "channel": "email"})).await;
+        let code = inv["code"].as_str().unwrap();
+        let url = inv["url"].as_str().unwrap();
+        let get = |format: &str| {
+            let path = format!("/v1/invitations/{code}/snippet?format={format}");
+            let admin = admin.clone();
+            async move { s.send("GET", &path, Some(&admin), "", Vec::new()).await }
+        };
+        let r = get("html").await;
+        assert_eq!(
+            (r.status, r.header("content-type")),
+            (200, Some("text/html; charset=utf-8"))
+        );
+        for n in 1..=5 {
+            assert!(r.text.contains(&format!("{url}?score={n}\"")), "{}", r.text);
+        }
+        let r = get("text").await;
+        assert!(r.text.contains(url));
+        let r = get("sms").await;
+        assert_eq!(r.text, inv["sms_text"].as_str().unwrap());
+        let r = get("qr").await;
+        assert_eq!(r.header("content-type"), Some("image/svg+xml"));
+        assert!(r.text.contains("<svg"));
+        let r = get("pdf").await;
+        assert_eq!((r.status, r.fields()), (400, vec!["format".to_owned()]));
+        // Opening a one-click link records nothing.
+        let r = s
+            .browser("GET", &format!("/r/{code}?score=5"), "", &[])
+            .await;
+        assert!(r.status == 200 && r.text.contains("value=\"5\" checked required"));
+        assert_eq!(
+            s.call(
+                "GET",
+                &format!("/v1/invitations/{code}"),
+                Some(&admin),
+                None
+            )
+            .await
+            .body["response"],
+            Value::Null
+        );
+    }
+
+    pub async fn public_routes_are_rate_limited_per_code(s: &Server) {
+        let code = invite(s, &s.admin, json!({"order_id": "R-1", "channel": "qr"})).await["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for _ in 0..20 {
+            assert_eq!(
+                s.call("GET", &format!("/r/{code}.json"), None, None)
+                    .await
+                    .status,
+                200
+            );
+        }
+        let r = s.call("GET", &format!("/r/{code}.json"), None, None).await;
+        assert_eq!(
+            (r.status, r.body["type"].as_str()),
+            (429, Some("urn:feedback:problem:rate-limited"))
+        );
+        assert!(
+            r.header("retry-after")
+                .and_then(|v| v.parse::<u64>().ok())
+                .is_some_and(|s| (1..=60).contains(&s))
+        );
+        let r = s.browser("GET", &format!("/r/{code}"), "", &[]).await;
+        assert!(r.status == 429 && r.text.contains("<h1>"));
+        // Other codes are not held back by this one.
+        let other = invite(s, &s.admin, json!({"order_id": "R-2", "channel": "qr"})).await["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            s.call("GET", &format!("/r/{other}.json"), None, None)
+                .await
+                .status,
+            200
+        );
+    }
+
     pub async fn concurrent_submits_over_http_count_once(s: &Server) {
         let code = invite(s, &s.admin, json!({"order_id": "C-1", "channel": "qr"})).await["code"]
             .as_str()
@@ -782,6 +1009,18 @@ mod cases {
             (Some(1), Some(1))
         );
     }
+}
+
+/// The id of the key whose scopes include `scope`, from a `GET /v1/keys`.
+fn key_id(keys: &Value, scope: &str) -> String {
+    keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["scopes"].as_array().unwrap().iter().any(|s| s == scope))
+        .and_then(|k| k["id"].as_str())
+        .unwrap()
+        .to_owned()
 }
 
 /// Runs `n` requests at once and collects their replies.
@@ -852,6 +1091,9 @@ for_each_store!(
     bad_input_gets_its_problem,
     expired_links_and_closed_windows,
     concurrent_submits_over_http_count_once,
+    customer_pages_answer_with_the_right_status,
+    snippets_for_email_receipts_sms_and_qr,
+    public_routes_are_rate_limited_per_code,
 );
 
 /// A store that cannot be reached is a 503 with Retry-After, never a 500.

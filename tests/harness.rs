@@ -23,6 +23,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
+    /// The body as text (HTML pages, snippets).
+    pub text: String,
 }
 
 impl Reply {
@@ -103,8 +105,48 @@ impl Server {
         content_type: &str,
         body: Vec<u8>,
     ) -> Reply {
+        self.send_with(method, path, key, &[], content_type, body)
+            .await
+    }
+
+    /// As a browser would: a GET, or a form post, with extra `headers`.
+    pub async fn browser(
+        &self,
+        method: &str,
+        path: &str,
+        form: &str,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut all = vec![
+            ("accept", "text/html,application/xhtml+xml"),
+            ("accept-language", "en"),
+        ];
+        all.extend_from_slice(headers);
+        self.send_with(
+            method,
+            path,
+            None,
+            &all,
+            "application/x-www-form-urlencoded",
+            form.as_bytes().to_vec(),
+        )
+        .await
+    }
+
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.client.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(key) = key {
             request = request.bearer_auth(key);
         }
@@ -119,6 +161,7 @@ impl Server {
             status,
             headers,
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 

@@ -32,7 +32,9 @@ fi
 # replace old browser builds and a pinned version would vanish from the mirror.
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
-fc-list 2>/dev/null | grep -q "Noto Naskh Arabic" || missing="$missing fonts-noto-core=20201225-1"
+# (Not `fc-list | grep -q`: with pipefail, grep's early exit fails the pipe.)
+fonts=$(fc-list 2>/dev/null || true)
+grep -q "Noto Naskh Arabic" <<<"$fonts" || missing="$missing fonts-noto-core=20201225-1"
 if [ -n "$missing" ]; then
   [ "$(id -u)" -eq 0 ] || die "the browser suite needs:$missing (apt-get install$missing, as root)"
   log "installing$missing (Debian)"

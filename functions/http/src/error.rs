@@ -25,6 +25,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// 422: well-formed, but refers to something that does not exist.
     Unprocessable(Vec<FieldError>),
+    /// 429: over a rate limit (the caller sets Retry-After).
+    TooManyRequests,
     Unavailable(u64),
     Internal(String),
 }
@@ -77,6 +79,7 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,6 +98,7 @@ impl ApiError {
             ApiError::TooLarge(_) => "body-too-large",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
             ApiError::Unprocessable(_) => "unknown-reference",
+            ApiError::TooManyRequests => "rate-limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -115,6 +119,9 @@ impl ApiError {
             ApiError::TooLarge(limit) => format!("the request body is larger than {limit} bytes"),
             ApiError::UnsupportedMediaType => {
                 "send application/json or application/x-www-form-urlencoded".into()
+            }
+            ApiError::TooManyRequests => {
+                "too many requests; retry after Retry-After seconds".into()
             }
             ApiError::Unavailable(_) => {
                 "the service is briefly unavailable; nothing was stored, retry later".into()

@@ -9,6 +9,7 @@ mod error;
 mod handlers;
 pub mod lambda;
 pub mod pages;
+pub mod ratelimit;
 pub mod routes;
 mod state;
 

@@ -2,9 +2,11 @@
 //! it needs. Routers, auth, the OpenAPI check and the SAM template check all
 //! read this one list.
 
-use crate::auth;
-use crate::handlers::{invitations, keys, meta, public, reps, responses, scores, settings};
+use crate::handlers::{
+    invitations, keys, meta, public, reps, responses, scores, settings, snippet,
+};
 use crate::state::AppState;
+use crate::{auth, ratelimit};
 use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -42,6 +44,7 @@ pub enum Endpoint {
     OpenApi,
     CreateInvitations,
     GetInvitation,
+    Snippet,
     PutRep,
     GetRep,
     ListReps,
@@ -88,6 +91,11 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
         route!(GET "/v1/openapi.json" => Manage, None, OpenApi),
         route!(POST "/v1/invitations" => Manage, Some(InvitationsWrite), CreateInvitations),
         route!(GET "/v1/invitations/{code}" => Manage, Some(InvitationsWrite), GetInvitation),
+        route!(
+            GET "/v1/invitations/{code}/snippet" => Manage,
+            Some(InvitationsWrite),
+            Snippet
+        ),
         route!(PUT "/v1/reps/{rep_id}" => Manage, Some(RepsWrite), PutRep),
         route!(GET "/v1/reps/{rep_id}" => Manage, Some(ScoresRead), GetRep),
         route!(GET "/v1/reps" => Manage, Some(ScoresRead), ListReps),
@@ -116,6 +124,7 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::OpenApi => on(filter, meta::openapi),
         Endpoint::CreateInvitations => on(filter, invitations::create),
         Endpoint::GetInvitation => on(filter, invitations::get),
+        Endpoint::Snippet => on(filter, snippet::get),
         Endpoint::PutRep => on(filter, reps::put),
         Endpoint::GetRep => on(filter, reps::get),
         Endpoint::ListReps => on(filter, reps::list),
@@ -134,7 +143,14 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
 pub fn router(functions: &[Function], state: AppState) -> Router {
     let mut router = Router::new();
     for route in ROUTES.iter().filter(|r| functions.contains(&r.function)) {
-        router = router.route(route.path, handler(route));
+        let mut method_router = handler(route);
+        if route.scope.is_none() && route.function == Function::Collect {
+            method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                ratelimit::limit,
+            ));
+        }
+        router = router.route(route.path, method_router);
     }
     router
         .route_layer(axum::middleware::from_fn_with_state(

@@ -48,6 +48,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub tenant: Arc<Tenant>,
     pub auth: AuthMode,
+    /// Public-route limits (the local server; API Gateway throttles in AWS).
+    pub limits: Option<Arc<crate::ratelimit::RateLimiter>>,
 }
 
 impl AppState {
@@ -56,7 +58,14 @@ impl AppState {
             store,
             tenant: Arc::new(tenant),
             auth,
+            limits: None,
         }
+    }
+
+    /// This state with rate limits on the public routes.
+    pub fn with_rate_limits(mut self, limiter: crate::ratelimit::RateLimiter) -> Self {
+        self.limits = Some(Arc::new(limiter));
+        self
     }
 
     /// The tenant's settings, or the defaults until it saves some.

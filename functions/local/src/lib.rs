@@ -5,6 +5,7 @@
 pub mod demo;
 
 use feedback_core::{ApiKey, Scope};
+use feedback_http::ratelimit::RateLimiter;
 use feedback_http::{AppState, AuthMode, Function, Tenant, router};
 use feedback_store::{DynamoStore, SqliteStore, Store, StoreError};
 use std::future::Future;
@@ -66,7 +67,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(
         &Function::ALL,
-        AppState::new(store, tenant, AuthMode::Store),
+        AppState::new(store, tenant, AuthMode::Store).with_rate_limits(RateLimiter::default()),
     );
     axum::serve(
         listener,

@@ -10,6 +10,7 @@ pub mod reps;
 pub mod responses;
 pub mod scores;
 pub mod settings;
+pub mod snippet;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

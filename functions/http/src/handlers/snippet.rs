@@ -1,0 +1,159 @@
+//! `GET /v1/invitations/{code}/snippet?format=html|text|sms|qr`: what a
+//! business pastes into its e-mail, prints on a receipt, sends by SMS or
+//! shows at the till.
+
+use crate::body::Query;
+use crate::error::ApiError;
+use crate::handlers::public::language;
+use crate::pages::{esc, i18n::strings};
+use crate::state::AppState;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use feedback_core::{Code, FieldError, Rule, SurveyKind, sms};
+use std::fmt::Write;
+
+fn typed(content_type: &'static str, body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// An e-mail block: the question and one button per score, each a one-click
+/// link that opens the page with that score chosen (a GET never records, so
+/// mail scanners following every link change nothing). Inline styles,
+/// because e-mail clients drop style sheets.
+fn email_html(
+    url: &str,
+    question: &str,
+    kind: SurveyKind,
+    low: &str,
+    high: &str,
+    dir: &str,
+) -> String {
+    let mut html = format!(
+        "<table role=\"presentation\" dir=\"{dir}\" style=\"font-family:Arial,sans-serif;border-collapse:collapse\">\
+         <tr><td style=\"font-size:16px;font-weight:bold;padding:0 0 8px\">{}</td></tr><tr><td>",
+        esc(question)
+    );
+    for score in kind.min()..=kind.max() {
+        let _ = write!(
+            html,
+            "<a href=\"{}?score={score}\" style=\"display:inline-block;min-width:28px;margin:0 4px 4px 0;padding:10px 8px;\
+             border:2px solid #1d4ed8;border-radius:6px;color:#1d4ed8;text-align:center;text-decoration:none;font-weight:bold\">{score}</a>",
+            esc(url)
+        );
+    }
+    let _ = write!(
+        html,
+        "</td></tr><tr><td style=\"font-size:12px;color:#4b5563\">{} — {}</td></tr></table>",
+        esc(low),
+        esc(high)
+    );
+    html
+}
+
+/// A QR code of `url` as SVG (medium error correction: survives a smudge).
+fn qr_svg(url: &str) -> Result<String, ApiError> {
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ApiError::Internal(format!("QR code: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = Query::parse(raw_query.as_deref(), &["format"])?;
+    let format = query.get("format").unwrap_or("html");
+    let code = Code::parse("code", &raw).map_err(|_| ApiError::NotFound("no such invitation"))?;
+    let invitation = state
+        .store
+        .get_invitation(&code)
+        .await?
+        .ok_or(ApiError::NotFound("no such invitation"))?;
+    let settings = state.settings().await?;
+    let url = state.tenant.link(&code);
+    let lang = language(&invitation, &settings, &headers);
+    let s = strings(lang);
+    let kind = invitation.attribution.survey;
+    let (question, low, high) = match kind {
+        SurveyKind::Csat => (
+            s.csat_question
+                .replace("{business}", &settings.display_name),
+            &s.csat_low,
+            &s.csat_high,
+        ),
+        SurveyKind::Nps => (
+            s.nps_question.replace("{business}", &settings.display_name),
+            &s.nps_low,
+            &s.nps_high,
+        ),
+        SurveyKind::Ces => (
+            s.ces_question.replace("{business}", &settings.display_name),
+            &s.ces_low,
+            &s.ces_high,
+        ),
+    };
+    Ok(match format {
+        "html" => typed(
+            "text/html; charset=utf-8",
+            email_html(&url, &question, kind, low, high, &s.dir),
+        ),
+        "text" => typed(
+            "text/plain; charset=utf-8",
+            format!("{question}\n{}: {url}\n", s.title),
+        ),
+        "sms" => typed(
+            "text/plain; charset=utf-8",
+            sms::invitation_text(&settings.display_name, &url),
+        ),
+        "qr" => typed("image/svg+xml", qr_svg(&url)?),
+        _ => {
+            return Err(FieldError::new(
+                "format",
+                Rule::UnknownValue,
+                "must be html, text, sms or qr",
+            )
+            .into());
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_email_block_links_every_score_and_escapes() {
+        let html = email_html(
+            "https://x.test/r/ABCDEFGHIJKL",
+            "How was <it>?",
+            SurveyKind::Nps,
+            "no",
+            "yes",
+            "ltr",
+        );
+        for n in 0..=10 {
+            assert!(html.contains(&format!("https://x.test/r/ABCDEFGHIJKL?score={n}\"")));
+        }
+        assert!(html.contains("How was &lt;it&gt;?"));
+    }
+
+    #[test]
+    fn qr_codes_are_svg() {
+        let svg = qr_svg("https://x.test/r/ABCDEFGHIJKL").unwrap();
+        assert!(svg.starts_with("<?xml") && svg.contains("<svg"));
+    }
+}
