@@ -32,6 +32,13 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The fields of a problem's errors, sorted.
+    pub fn sorted_fields(&self) -> Vec<String> {
+        let mut fields = self.fields();
+        fields.sort();
+        fields
+    }
+
     /// The `field` of each error of a problem.
     pub fn fields(&self) -> Vec<String> {
         self.body["errors"]

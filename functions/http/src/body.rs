@@ -59,6 +59,14 @@ pub async fn read(
     }
 }
 
+/// Reads a business route's body, which is JSON only.
+pub async fn read_json(headers: &HeaderMap, body: Body) -> Result<Map<String, Value>, ApiError> {
+    match read(headers, body, BUSINESS_LIMIT, false).await? {
+        Fields::Json(map) => Ok(map),
+        Fields::Form(_) => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
 fn wrong_type(field: &str, expected: &str) -> FieldError {
     FieldError::new(field, Rule::BadFormat, format!("must be {expected}"))
 }

@@ -2,7 +2,7 @@
 //! `GET /v1/invitations/{code}`.
 
 use super::{json, now};
-use crate::body::{self, BUSINESS_LIMIT, Fields, Object};
+use crate::body::{self, Object};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -104,9 +104,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Fields::Json(map) = body::read(&headers, body, BUSINESS_LIMIT, false).await? else {
-        return Err(ApiError::UnsupportedMediaType);
-    };
+    let map = body::read_json(&headers, body).await?;
     let root = Object::new("", &map);
     let settings = state.settings().await?;
     // One object, or {"invitations": [...]}.
@@ -202,12 +200,8 @@ pub async fn get(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let code = Code::parse("code", &raw).map_err(|_| ApiError::NotFound("no such invitation"))?;
-    let invitation = state
-        .store
-        .get_invitation(&code)
-        .await?
-        .ok_or(ApiError::NotFound("no such invitation"))?;
+    let invitation = super::invitation(&state, &raw).await?;
+    let code = invitation.code.clone();
     let settings = state.settings().await?;
     let mut body = view(&invitation, &state, &settings);
     let answer = state.store.get_response(&code).await?;

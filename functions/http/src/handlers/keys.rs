@@ -1,7 +1,7 @@
 //! `POST /v1/keys`, `GET /v1/keys`, `DELETE /v1/keys/{id}` (scope `admin`).
 
 use super::{json, now};
-use crate::body::{self, BUSINESS_LIMIT, Fields, Object};
+use crate::body::{self, Object};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -28,9 +28,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Fields::Json(map) = body::read(&headers, body, BUSINESS_LIMIT, false).await? else {
-        return Err(ApiError::UnsupportedMediaType);
-    };
+    let map = body::read_json(&headers, body).await?;
     let o = Object::new("", &map);
     let mut errors = o.unknown_fields(&["scopes", "name"]);
     let mut scopes = Vec::new();

@@ -17,6 +17,20 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 
+/// The invitation named by a path's code; 404 for anything else.
+pub async fn invitation(
+    state: &crate::state::AppState,
+    raw: &str,
+) -> Result<feedback_core::Invitation, crate::error::ApiError> {
+    let not_found = || crate::error::ApiError::NotFound("no such invitation");
+    let code = feedback_core::Code::parse("code", raw).map_err(|_| not_found())?;
+    state
+        .store
+        .get_invitation(&code)
+        .await?
+        .ok_or_else(not_found)
+}
+
 /// The current time at millisecond precision, as everything is stored.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)

@@ -95,12 +95,8 @@ async fn rating_json(
     raw: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let code = code(raw)?;
-    let invitation = state
-        .store
-        .get_invitation(&code)
-        .await?
-        .ok_or(ApiError::NotFound("no such invitation"))?;
+    let invitation = super::invitation(state, raw).await?;
+    let code = invitation.code.clone();
     let settings = state.settings().await?;
     let rep = match &invitation.attribution.rep_id {
         Some(id) => state.store.get_rep(id).await?,

@@ -1,7 +1,7 @@
 //! `PUT /v1/reps/{rep_id}`, `GET /v1/reps/{rep_id}`, `GET /v1/reps`.
 
 use super::json;
-use crate::body::{self, BUSINESS_LIMIT, Fields, Object};
+use crate::body::{self, Object};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -23,9 +23,7 @@ pub async fn put(
     body: Body,
 ) -> Result<Response, ApiError> {
     let id = rep_id(&raw)?;
-    let Fields::Json(map) = body::read(&headers, body, BUSINESS_LIMIT, false).await? else {
-        return Err(ApiError::UnsupportedMediaType);
-    };
+    let map = body::read_json(&headers, body).await?;
     let object = Object::new("", &map);
     let mut errors = object.unknown_fields(&["display_name", "team", "active"]);
     let mut input = NewRep::default();

@@ -1,7 +1,7 @@
 //! `GET /v1/settings` and `PUT /v1/settings`.
 
 use super::json;
-use crate::body::{self, BUSINESS_LIMIT, Fields, Object, take};
+use crate::body::{self, Object, take};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -42,9 +42,7 @@ pub async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Fields::Json(map) = body::read(&headers, body, BUSINESS_LIMIT, false).await? else {
-        return Err(ApiError::UnsupportedMediaType);
-    };
+    let map = body::read_json(&headers, body).await?;
     let o = Object::new("", &map);
     let mut errors: Vec<FieldError> = Vec::new();
     for key in map.keys().filter(|k| !FIELDS.contains(&k.as_str())) {

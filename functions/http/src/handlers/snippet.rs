@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use feedback_core::{Code, FieldError, Rule, SurveyKind, sms};
+use feedback_core::{FieldError, Rule, SurveyKind, sms};
 use std::fmt::Write;
 
 fn typed(content_type: &'static str, body: String) -> Response {
@@ -77,12 +77,8 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let query = Query::parse(raw_query.as_deref(), &["format"])?;
     let format = query.get("format").unwrap_or("html");
-    let code = Code::parse("code", &raw).map_err(|_| ApiError::NotFound("no such invitation"))?;
-    let invitation = state
-        .store
-        .get_invitation(&code)
-        .await?
-        .ok_or(ApiError::NotFound("no such invitation"))?;
+    let invitation = super::invitation(&state, &raw).await?;
+    let code = invitation.code.clone();
     let settings = state.settings().await?;
     let url = state.tenant.link(&code);
     let lang = language(&invitation, &settings, &headers);
