@@ -1113,6 +1113,7 @@ async fn an_unreachable_store_is_503_with_retry_after() {
         name: "T".into(),
         zone: feedback_core::time::TenantZone::parse("tz", "UTC").unwrap(),
         base_url: base.clone(),
+        default_locale: None,
     };
     tokio::spawn(feedback_local::serve(
         listener,

@@ -77,6 +77,7 @@ impl Server {
             name: "Chai Corner".into(),
             zone: feedback_core::time::TenantZone::parse("tz", "Asia/Karachi").unwrap(),
             base_url: base.clone(),
+            default_locale: None,
         };
         let admin = feedback_local::first_admin_key(store.as_ref())
             .await

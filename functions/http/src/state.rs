@@ -14,13 +14,18 @@ pub struct Tenant {
     /// The display name until the business sets its own.
     pub name: String,
     pub zone: TenantZone,
-    /// Where customer links point (`https://feedback.example.com`).
+    /// Where customer links point (`https://feedback.example.com`). Empty:
+    /// `https://` and the host the request came to (in AWS, the API's own
+    /// domain, which a stack cannot pass to its functions without a cycle).
     pub base_url: String,
+    /// The pages' language until the business sets one.
+    pub default_locale: Option<feedback_core::Locale>,
 }
 
 impl Tenant {
-    /// From `TENANT_ID`, `TENANT_NAME`, `TENANT_TIME_ZONE` and
-    /// `PUBLIC_BASE_URL`, with `default_base_url` when the last is unset.
+    /// From `TENANT_ID`, `TENANT_NAME`, `TENANT_TIME_ZONE`,
+    /// `TENANT_DEFAULT_LOCALE` and `PUBLIC_BASE_URL` (`default_base_url`
+    /// when unset).
     pub fn from_env(default_base_url: &str) -> Result<Tenant, FieldError> {
         let var = |name: &str, default: &str| {
             std::env::var(name)
@@ -35,11 +40,28 @@ impl Tenant {
             base_url: var("PUBLIC_BASE_URL", default_base_url)
                 .trim_end_matches('/')
                 .to_owned(),
+            default_locale: match var("TENANT_DEFAULT_LOCALE", "") {
+                l if l.is_empty() => None,
+                l => Some(feedback_core::Locale::parse("TENANT_DEFAULT_LOCALE", &l)?),
+            },
         })
     }
 
-    pub fn link(&self, code: &feedback_core::Code) -> String {
-        format!("{}/r/{code}", self.base_url)
+    /// The public origin customers reach, for a request with `headers`.
+    pub fn base_url(&self, headers: &axum::http::HeaderMap) -> String {
+        if !self.base_url.is_empty() {
+            return self.base_url.clone();
+        }
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("https://{host}")
+    }
+
+    /// A customer's link to `code`.
+    pub fn link(&self, code: &feedback_core::Code, headers: &axum::http::HeaderMap) -> String {
+        format!("{}/r/{code}", self.base_url(headers))
     }
 }
 
@@ -74,6 +96,45 @@ impl AppState {
             .store
             .get_settings()
             .await?
-            .unwrap_or_else(|| Settings::defaults(&self.tenant.name)))
+            .unwrap_or_else(|| Settings {
+                default_locale: self.tenant.default_locale.clone(),
+                ..Settings::defaults(&self.tenant.name)
+            }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn tenant(base_url: &str) -> Tenant {
+        Tenant {
+            id: "t".into(),
+            name: "T".into(),
+            zone: TenantZone::parse("tz", "UTC").unwrap(),
+            base_url: base_url.into(),
+            default_locale: None,
+        }
+    }
+
+    #[test]
+    fn links_use_the_configured_origin_or_the_request_host() {
+        let code = feedback_core::Code::parse("code", "ABCDEFGHIJKL").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "host",
+            "abc123.execute-api.eu-west-1.amazonaws.com"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            tenant("https://fb.example").link(&code, &headers),
+            "https://fb.example/r/ABCDEFGHIJKL"
+        );
+        assert_eq!(
+            tenant("").link(&code, &headers),
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/r/ABCDEFGHIJKL"
+        );
     }
 }

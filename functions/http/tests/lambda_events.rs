@@ -32,6 +32,7 @@ fn tenant() -> Tenant {
         name: "Acme".into(),
         zone: feedback_core::time::TenantZone::parse("tz", "Asia/Karachi").unwrap(),
         base_url: "https://feedback.acme.example".into(),
+        default_locale: None,
     }
 }
 

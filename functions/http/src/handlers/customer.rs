@@ -204,7 +204,7 @@ pub async fn rating_page(
 /// `POST /r/{code}` from the form.
 pub async fn submit_page(state: &AppState, raw: &str, headers: &HeaderMap, body: Body) -> Response {
     let fallback = lang_without_invitation(state.settings().await.ok().as_ref(), headers);
-    if cross_site(headers, &state.tenant.base_url) {
+    if cross_site(headers, &state.tenant.base_url(headers)) {
         let s = strings(fallback);
         return pages::message(
             StatusCode::FORBIDDEN,

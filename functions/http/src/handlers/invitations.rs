@@ -51,8 +51,13 @@ fn new_invitation(object: &Object) -> (NewInvitation, Vec<FieldError>) {
     (input, errors)
 }
 
-pub fn view(invitation: &Invitation, state: &AppState, settings: &Settings) -> Value {
-    let url = state.tenant.link(&invitation.code);
+pub fn view(
+    invitation: &Invitation,
+    state: &AppState,
+    settings: &Settings,
+    headers: &HeaderMap,
+) -> Value {
+    let url = state.tenant.link(&invitation.code, headers);
     json!({
         "code": invitation.code,
         "url": url,
@@ -180,7 +185,7 @@ pub async fn create(
         let outcome = outcome?;
         let created = matches!(outcome, InvitationOutcome::Created(_));
         all_new &= created;
-        let mut v = view(outcome.invitation(), &state, &settings);
+        let mut v = view(outcome.invitation(), &state, &settings, &headers);
         v["status"] = json!(if created { "created" } else { "existing" });
         views.push(v);
     }
@@ -199,11 +204,12 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Path(raw): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let invitation = super::invitation(&state, &raw).await?;
     let code = invitation.code.clone();
     let settings = state.settings().await?;
-    let mut body = view(&invitation, &state, &settings);
+    let mut body = view(&invitation, &state, &settings, &headers);
     let answer = state.store.get_response(&code).await?;
     body["response"] = json!(
         answer

@@ -80,7 +80,7 @@ pub async fn get(
     let invitation = super::invitation(&state, &raw).await?;
     let code = invitation.code.clone();
     let settings = state.settings().await?;
-    let url = state.tenant.link(&code);
+    let url = state.tenant.link(&code, &headers);
     let lang = language(&invitation, &settings, &headers);
     let s = strings(lang);
     let kind = invitation.attribution.survey;
