@@ -5,6 +5,7 @@
 //! way in SQLite and in a DynamoDB sort key. A cursor is that key, base64url
 //! encoded: opaque to clients, and the same in both stores.
 
+use crate::Page;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -59,6 +60,31 @@ impl Cursor {
         }
         Ok(Cursor(key))
     }
+}
+
+/// The exclusive upper sort key of a listing: the cursor or the `before`
+/// bound, whichever is lower.
+pub(crate) fn upper_bound(
+    filter: &crate::ResponseFilter,
+    cursor: Option<&Cursor>,
+) -> Option<String> {
+    let before = filter.before.map(instant_key);
+    match (before, cursor.map(|c| c.key().to_owned())) {
+        (Some(b), Some(c)) => Some(b.min(c)),
+        (b, c) => c.or(b),
+    }
+}
+
+/// Cuts `items` (fetched up to `limit + 1`) into a page: the extra item only
+/// says that there is a next page.
+pub(crate) fn page(mut items: Vec<Response>, limit: usize) -> Page<Response> {
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(Cursor::after)
+    } else {
+        None
+    };
+    Page { items, next }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! roll back together. Reads use a small pool of their own connections and
 //! never wait for a writer (WAL).
 
-use crate::cursor::{Cursor, instant_key, sort_key};
+use crate::cursor::{Cursor, instant_key, page, sort_key, upper_bound};
 use crate::{InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -542,26 +542,4 @@ fn write_key(tx: &rusqlite::Transaction<'_>, key: &ApiKey) -> Result<(), StoreEr
     )
     .map_err(sql_err)?;
     Ok(())
-}
-
-/// The exclusive upper sort key of a listing: the cursor or the `before`
-/// bound, whichever is lower.
-pub(crate) fn upper_bound(filter: &ResponseFilter, cursor: Option<&Cursor>) -> Option<String> {
-    let before = filter.before.map(instant_key);
-    match (before, cursor.map(|c| c.key().to_owned())) {
-        (Some(b), Some(c)) => Some(b.min(c)),
-        (b, c) => c.or(b),
-    }
-}
-
-/// Cuts `items` (fetched up to `limit + 1`) into a page: the extra item only
-/// says that there is a next page.
-pub(crate) fn page(mut items: Vec<Response>, limit: usize) -> Page<Response> {
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(Cursor::after)
-    } else {
-        None
-    };
-    Page { items, next }
 }

@@ -12,8 +12,7 @@ mod table;
 pub use table::create_table;
 use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
-use crate::cursor::{Cursor, instant_key, sort_key};
-use crate::sqlite::{page, upper_bound};
+use crate::cursor::{Cursor, instant_key, page, sort_key, upper_bound};
 use crate::{InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
