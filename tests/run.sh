@@ -81,6 +81,27 @@ sqlite_ok=$(grep -c '^test sqlite::.* ok$' target/test-output.log || true)
   die "store suites differ: $dynamo_ok DynamoDB cases passed, $sqlite_ok SQLite cases"
 log "contract and end-to-end suites passed on both stores ($sqlite_ok cases on each)"
 
+# --- The SAM template, its build, and the deploy script -------------------------
+tools="$root/target/tools"
+[ -x "$tools/bin/pip" ] || python3 -m venv "$tools"
+# A no-op when the pins are already installed.
+"$tools/bin/pip" install -q --disable-pip-version-check -r infra/requirements.txt
+export PATH="$tools/bin:$PATH" SAM_CLI_TELEMETRY=0
+rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+log "cfn-lint, sam validate --lint"
+cfn-lint template.yaml
+sam validate --lint --region eu-west-1
+log "infra/deploy: dry runs and refusals"
+python3 -m unittest discover -s infra -p 'test_*.py'
+infra/deploy acme --dry-run
+log "sam build (arm64, every function)"
+sam build
+for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction; do
+  bootstrap=".aws-sam/build/$fn/bootstrap"
+  file "$bootstrap" | grep -q "ARM aarch64" || die "$bootstrap is not an arm64 binary"
+  printf '%-20s %10s bytes\n' "$fn" "$(stat -c %s "$bootstrap")"
+done
+
 # --- The customer pages in a real browser -------------------------------------
 log "browser suite (Chromium); screenshots in target/screenshots/"
 FEEDBACK_BIN="$root/target/debug/feedback" SCREENSHOT_DIR="$root/target/screenshots" \

@@ -1,0 +1,89 @@
+"""Tests of infra/deploy: the dry run of both example tenants, and its
+refusals of bad configs before anything runs."""
+
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+DEPLOY = Path(__file__).resolve().parent / "deploy"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(DEPLOY), *args], capture_output=True, text=True, timeout=60)
+
+
+class DryRun(unittest.TestCase):
+    def test_one_tenant_builds_once_then_deploys_its_stack(self):
+        r = run("acme", "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        build, deploy = r.stdout.strip().splitlines()
+        self.assertEqual(build, "sam build --config-file samconfig.toml")
+        self.assertIn("sam deploy --config-file samconfig.toml --stack-name feedback-acme --region eu-west-1", deploy)
+        for part in ("TenantId=acme", "'DisplayName=Acme Chai Corner'", "TimeZone=Asia/Karachi", "DefaultLocale=ur",
+                     "DomainName=feedback.acme.example", "CertificateArn=arn:aws:acm:eu-west-1:", "AlarmTopicArn=arn:aws:sns:",
+                     "--tags tenant=acme app=feedback"):
+            self.assertIn(part, deploy)
+
+    def test_a_tenant_without_a_domain_leaves_it_to_the_template(self):
+        r = run("globex", "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        deploy = r.stdout.strip().splitlines()[1]
+        self.assertIn("--stack-name feedback-globex --region ap-south-1", deploy)
+        self.assertIn("TimeZone=Asia/Kolkata DefaultLocale=hi", deploy)
+        self.assertNotIn("DomainName", deploy)
+
+    def test_all_builds_once_for_every_tenant(self):
+        r = run("--all", "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.strip().splitlines()
+        self.assertEqual(sum(l.startswith("sam build") for l in lines), 1)
+        self.assertEqual([l.split("--stack-name ")[1].split()[0] for l in lines[1:]], ["feedback-acme", "feedback-globex"])
+
+
+class Refusals(unittest.TestCase):
+    def refuse(self, name: str, text: str, *expected: str):
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / f"{name}.toml").write_text(text, encoding="utf-8")
+            r = run(name, "--dry-run", "--config-dir", folder)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, "", "nothing may run, not even the build")
+        self.assertIn("nothing was run", r.stderr)
+        for message in expected:
+            self.assertIn(message, r.stderr)
+
+    def test_bad_tenant_id(self):
+        self.refuse("Bad_Id", 'tenant_id = "Bad_Id"\ndisplay_name = "x"\ntime_zone = "UTC"\nregion = "eu-west-1"\n',
+                    "tenant_id 'Bad_Id' must be 3-32 of a-z")
+
+    def test_unknown_time_zone(self):
+        self.refuse("acme", 'tenant_id = "acme"\ndisplay_name = "x"\ntime_zone = "Mars/Olympus"\nregion = "eu-west-1"\n',
+                    "time_zone 'Mars/Olympus' is not an IANA time zone")
+
+    def test_missing_fields_are_all_named(self):
+        self.refuse("acme", 'tenant_id = "acme"\n', "'display_name' is required", "'time_zone' is required", "'region' is required")
+
+    def test_other_mistakes(self):
+        self.refuse(
+            "acme",
+            'tenant_id = "acme"\ndisplay_name = "x"\ntime_zone = "UTC"\nregion = "eu-west-1"\n'
+            'domain_name = "feedback.acme.example"\ndefault_locale = "fr"\ncolour = "blue"\n',
+            "domain_name and certificate_arn go together",
+            "default_locale must be one of en, ur, hi",
+            "'colour' is not a known setting",
+        )
+
+    def test_file_name_and_id_must_agree(self):
+        self.refuse("acme", 'tenant_id = "globex"\ndisplay_name = "x"\ntime_zone = "UTC"\nregion = "eu-west-1"\n',
+                    "must match the file name 'acme.toml'")
+
+    def test_unknown_tenant_and_no_tenant(self):
+        r = run("nosuch", "--dry-run")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no such tenant config", r.stderr)
+        self.assertEqual(run("--dry-run").returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()

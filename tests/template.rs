@@ -1,0 +1,290 @@
+//! `template.yaml` describes what the code serves and stores: its HTTP routes
+//! are exactly the route table's, its functions exactly the Lambda crates,
+//! and its table exactly what `DynamoStore::create_table` makes (compared on
+//! DynamoDB Local, the same way a deployment would see it).
+
+use feedback_http::{Function, ROUTES};
+use serde_yaml_ng::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    serde_yaml_ng::from_str(&text).expect("template.yaml parses")
+}
+
+/// The template's Lambda functions: binary name → resource.
+fn functions(t: &Value) -> BTreeMap<String, Value> {
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Function")
+        .map(|r| {
+            (
+                r["Metadata"]["BuildProperties"]["Binary"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                r.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn template_routes_are_exactly_the_routes_served() {
+    let t = template();
+    let mut declared = BTreeSet::new();
+    for (binary, resource) in functions(&t) {
+        for event in resource["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            assert_eq!(event["Type"], "HttpApi");
+            let p = &event["Properties"];
+            let public = p["Auth"]["Authorizer"] == "NONE";
+            declared.insert((
+                binary.clone(),
+                p["Method"].as_str().unwrap().to_owned(),
+                p["Path"].as_str().unwrap().to_owned(),
+                public,
+            ));
+        }
+    }
+    let served: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.function.name().to_owned(),
+                r.method.to_string(),
+                r.path.to_owned(),
+                r.scope.is_none(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        declared, served,
+        "(function, method, path, public) in template.yaml vs the route table"
+    );
+}
+
+#[test]
+fn every_function_crate_is_in_the_template_and_back() {
+    let t = template();
+    let in_template: BTreeSet<String> = functions(&t).into_keys().collect();
+    // A Lambda crate is a binary crate under functions/ other than the local server.
+    let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("src/main.rs").exists() && e.file_name() != "local")
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(in_template, crates);
+    for f in Function::ALL {
+        assert!(in_template.contains(f.name()), "{}", f.name());
+    }
+    for (binary, resource) in functions(&t) {
+        assert_eq!(
+            resource["Metadata"]["BuildMethod"], "rust-cargolambda",
+            "{binary}"
+        );
+    }
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(
+        (globals["Runtime"].as_str(), globals["CodeUri"].as_str()),
+        (Some("provided.al2023"), Some("."))
+    );
+    assert_eq!(globals["Architectures"][0], "arm64");
+}
+
+#[test]
+fn only_the_collect_function_may_write_responses_without_a_key_and_it_cannot_read_scores_or_keys() {
+    let t = template();
+    let collect = &functions(&t)["collect"];
+    let statements = collect["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap();
+    for statement in statements {
+        let actions: Vec<&str> = match &statement["Action"] {
+            Value::String(a) => vec![a.as_str()],
+            Value::Sequence(list) => list.iter().filter_map(Value::as_str).collect(),
+            _ => panic!("actions"),
+        };
+        assert!(
+            !actions.contains(&"dynamodb:Query") && !actions.contains(&"dynamodb:Scan"),
+            "{actions:?}"
+        );
+        let keys: Vec<&str> =
+            statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+        assert!(!keys.iter().any(|k| k.starts_with("KEY")), "{keys:?}");
+        if actions.contains(&"dynamodb:GetItem") {
+            assert!(
+                !keys.iter().any(|k| k.starts_with("ROLL")),
+                "collect may not read rollups: {keys:?}"
+            );
+        }
+    }
+}
+
+/// The template's table, compared with the one `create_table` makes.
+#[tokio::test]
+async fn the_template_table_is_the_table_create_table_makes() {
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+        .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
+    let store = feedback_e2e::dynamo_store(&endpoint).await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "t",
+        ))
+        .load()
+        .await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let described = client
+        .describe_table()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+
+    let t = template();
+    let table = &t["Resources"]["Table"]["Properties"];
+    let pairs = |v: &Value, a: &str, b: &str| -> BTreeSet<(String, String)> {
+        v.as_sequence()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e[a].as_str().unwrap().to_owned(),
+                    e[b].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let made_attrs: BTreeSet<_> = described
+        .attribute_definitions()
+        .iter()
+        .map(|a| {
+            (
+                a.attribute_name().to_owned(),
+                a.attribute_type().as_str().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs(
+            &table["AttributeDefinitions"],
+            "AttributeName",
+            "AttributeType"
+        ),
+        made_attrs
+    );
+    let made_keys: BTreeSet<_> = described
+        .key_schema()
+        .iter()
+        .map(|k| {
+            (
+                k.attribute_name().to_owned(),
+                k.key_type().as_str().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs(&table["KeySchema"], "AttributeName", "KeyType"),
+        made_keys
+    );
+
+    let made_indexes: BTreeMap<String, (BTreeSet<(String, String)>, String)> = described
+        .global_secondary_indexes()
+        .iter()
+        .map(|g| {
+            let keys = g
+                .key_schema()
+                .iter()
+                .map(|k| {
+                    (
+                        k.attribute_name().to_owned(),
+                        k.key_type().as_str().to_owned(),
+                    )
+                })
+                .collect();
+            let projection = g
+                .projection()
+                .and_then(|p| p.projection_type())
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default();
+            (g.index_name().unwrap().to_owned(), (keys, projection))
+        })
+        .collect();
+    let declared_indexes: BTreeMap<_, _> = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let projection = g["Projection"]["ProjectionType"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            (
+                g["IndexName"].as_str().unwrap().to_owned(),
+                (
+                    pairs(&g["KeySchema"], "AttributeName", "KeyType"),
+                    projection,
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(declared_indexes, made_indexes);
+
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    let billing = described
+        .billing_mode_summary()
+        .and_then(|b| b.billing_mode())
+        .map(|b| b.as_str());
+    assert_eq!(billing, Some("PAY_PER_REQUEST"));
+    let stream = described.stream_specification().unwrap();
+    assert!(stream.stream_enabled());
+    assert_eq!(
+        table["StreamSpecification"]["StreamViewType"],
+        stream.stream_view_type().unwrap().as_str()
+    );
+
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap();
+    let ttl_attr = ttl
+        .time_to_live_description()
+        .and_then(|d| d.attribute_name())
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        ttl_attr.as_str()
+    );
+    assert_eq!(table["TimeToLiveSpecification"]["Enabled"], true);
+    // Only a deployment has these; DynamoDB Local does not model them.
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(table["DeletionProtectionEnabled"], true);
+}
