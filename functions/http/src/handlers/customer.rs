@@ -3,7 +3,7 @@
 //! records anything: mail scanners open every link in a message, so the
 //! one-click link (`?score=N`) only preselects and the customer confirms.
 
-use super::public::{self, NotRecorded, Submitted, browser_language, language};
+use super::public::{self, NotRecorded, Submitted, browser_language, language, supported};
 use crate::body::{self, PUBLIC_LIMIT};
 use crate::error::ApiError;
 use crate::pages::i18n::{fill_html, strings};
@@ -51,10 +51,11 @@ fn cross_site(headers: &HeaderMap, base_url: &str) -> bool {
     }
 }
 
-fn lang_without_invitation(state_settings: Option<&Settings>, headers: &HeaderMap) -> &'static str {
-    state_settings
+/// The page language where no invitation names one (unknown links).
+fn lang_without_invitation(settings: Option<&Settings>, headers: &HeaderMap) -> &'static str {
+    settings
         .and_then(|s| s.default_locale.as_ref())
-        .and_then(|l| crate::pages::i18n::languages().find(|x| *x == l.language()))
+        .and_then(|l| supported(l.as_str()))
         .or_else(|| browser_language(headers))
         .unwrap_or("en")
 }

@@ -48,7 +48,8 @@ pub fn browser_language(headers: &HeaderMap) -> Option<&'static str> {
         .find_map(|(_, t)| supported(t))
 }
 
-fn supported(tag: &str) -> Option<&'static str> {
+/// The page language for a language tag, if pages exist in it.
+pub fn supported(tag: &str) -> Option<&'static str> {
     let primary = tag
         .split(['-', '_'])
         .next()
