@@ -137,6 +137,19 @@ fn only_the_collect_function_may_write_responses_without_a_key_and_it_cannot_rea
     }
 }
 
+/// (attribute, key type) pairs of an SDK key schema.
+fn key_pairs(schema: &[aws_sdk_dynamodb::types::KeySchemaElement]) -> BTreeSet<(String, String)> {
+    schema
+        .iter()
+        .map(|k| {
+            (
+                k.attribute_name().to_owned(),
+                k.key_type().as_str().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The template's table, compared with the one `create_table` makes.
 #[tokio::test]
 async fn the_template_table_is_the_table_create_table_makes() {
@@ -195,16 +208,7 @@ async fn the_template_table_is_the_table_create_table_makes() {
         ),
         made_attrs
     );
-    let made_keys: BTreeSet<_> = described
-        .key_schema()
-        .iter()
-        .map(|k| {
-            (
-                k.attribute_name().to_owned(),
-                k.key_type().as_str().to_owned(),
-            )
-        })
-        .collect();
+    let made_keys = key_pairs(described.key_schema());
     assert_eq!(
         pairs(&table["KeySchema"], "AttributeName", "KeyType"),
         made_keys
@@ -214,16 +218,7 @@ async fn the_template_table_is_the_table_create_table_makes() {
         .global_secondary_indexes()
         .iter()
         .map(|g| {
-            let keys = g
-                .key_schema()
-                .iter()
-                .map(|k| {
-                    (
-                        k.attribute_name().to_owned(),
-                        k.key_type().as_str().to_owned(),
-                    )
-                })
-                .collect();
+            let keys = key_pairs(g.key_schema());
             let projection = g
                 .projection()
                 .and_then(|p| p.projection_type())
