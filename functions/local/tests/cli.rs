@@ -14,6 +14,11 @@ fn feedback(data: &std::path::Path) -> Command {
     cmd
 }
 
+/// What `feedback <args>` prints on stdout.
+fn stdout(data: &std::path::Path, args: &[&str]) -> String {
+    String::from_utf8(feedback(data).args(args).output().unwrap().stdout).unwrap()
+}
+
 fn get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -90,14 +95,7 @@ fn first_start_serve_and_stop_then_manage_keys() {
     assert!(out.status.success());
     let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(secret.starts_with("fbk_") && secret != key);
-    let list = String::from_utf8(
-        feedback(dir.path())
-            .args(["keys", "list"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let list = stdout(dir.path(), &["keys", "list"]);
     assert_eq!(list.lines().count(), 2, "{list}");
     assert!(list.contains("scores:read") && !list.contains(&secret));
     let id = list
@@ -115,14 +113,7 @@ fn first_start_serve_and_stop_then_manage_keys() {
             .unwrap()
             .success()
     );
-    let list = String::from_utf8(
-        feedback(dir.path())
-            .args(["keys", "list"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let list = stdout(dir.path(), &["keys", "list"]);
     assert!(
         list.lines()
             .any(|l| l.starts_with(&id) && l.contains("revoked")),
