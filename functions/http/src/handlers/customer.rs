@@ -51,6 +51,13 @@ fn cross_site(headers: &HeaderMap, base_url: &str) -> bool {
     }
 }
 
+/// The language of an error page after a form post that named no usable
+/// invitation: read only on those paths, so a successful submit reads the
+/// settings once (in `public::record`).
+async fn fallback_lang(state: &AppState, headers: &HeaderMap) -> &'static str {
+    lang_without_invitation(state.settings().await.ok().as_ref(), headers)
+}
+
 /// The page language where no invitation names one (unknown links).
 fn lang_without_invitation(settings: Option<&Settings>, headers: &HeaderMap) -> &'static str {
     settings
@@ -204,24 +211,25 @@ pub async fn rating_page(
 
 /// `POST /r/{code}` from the form.
 pub async fn submit_page(state: &AppState, raw: &str, headers: &HeaderMap, body: Body) -> Response {
-    let fallback = lang_without_invitation(state.settings().await.ok().as_ref(), headers);
     if cross_site(headers, &state.tenant.base_url(headers)) {
-        let s = strings(fallback);
+        let lang = fallback_lang(state, headers).await;
+        let s = strings(lang);
         return pages::message(
             StatusCode::FORBIDDEN,
-            fallback,
+            lang,
             &s.forbidden_title,
             &s.forbidden_body,
         );
     }
     let Ok(code) = public::code(raw) else {
-        return not_found(fallback);
+        return not_found(fallback_lang(state, headers).await);
     };
     let fields = match body::read(headers, body, PUBLIC_LIMIT, true).await {
         Ok(fields) => fields,
         Err(e) => {
-            let s = strings(fallback);
-            return pages::message(e.status(), fallback, &s.error_title, &s.error_other);
+            let lang = fallback_lang(state, headers).await;
+            let s = strings(lang);
+            return pages::message(e.status(), lang, &s.error_title, &s.error_other);
         }
     };
     match public::record(state, &code, &fields).await {
@@ -248,8 +256,8 @@ pub async fn submit_page(state: &AppState, raw: &str, headers: &HeaderMap, body:
         }) => {
             let Some((invitation, settings)) = invitation else {
                 return match error {
-                    ApiError::NotFound(_) => not_found(fallback),
-                    _ => busy(fallback, 1),
+                    ApiError::NotFound(_) => not_found(fallback_lang(state, headers).await),
+                    _ => busy(fallback_lang(state, headers).await, 1),
                 };
             };
             let lang = language(&invitation, &settings, headers);
