@@ -250,6 +250,19 @@ fn get_body<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
+/// Every row's `body` of a parameterless query, decoded.
+fn get_bodies<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(sql_err)?;
+    let rows = stmt
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(sql_err)?;
+    rows.map(|body| serde_json::from_str(&body.map_err(sql_err)?).map_err(json_err))
+        .collect()
+}
+
 const GET_INVITATION: &str = "SELECT body FROM invitations WHERE code = ?1";
 const GET_RESPONSE: &str = "SELECT body FROM responses WHERE id = ?1";
 
@@ -444,17 +457,8 @@ impl Store for SqliteStore {
     }
 
     async fn list_reps(&self) -> Result<Vec<Rep>, StoreError> {
-        self.read(|conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT body FROM reps ORDER BY id")
-                .map_err(sql_err)?;
-            let rows = stmt
-                .query_map([], |row| row.get::<_, String>(0))
-                .map_err(sql_err)?;
-            rows.map(|body| serde_json::from_str(&body.map_err(sql_err)?).map_err(json_err))
-                .collect()
-        })
-        .await
+        self.read(|conn| get_bodies(conn, "SELECT body FROM reps ORDER BY id"))
+            .await
     }
 
     async fn create_key(&self, key: &ApiKey) -> Result<(), StoreError> {
@@ -470,16 +474,10 @@ impl Store for SqliteStore {
 
     async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
         self.read(|conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT body FROM api_keys")
-                .map_err(sql_err)?;
-            let rows = stmt
-                .query_map([], |row| row.get::<_, String>(0))
-                .map_err(sql_err)?;
-            let keys = rows
-                .map(|body| serde_json::from_str(&body.map_err(sql_err)?).map_err(json_err))
-                .collect::<Result<Vec<ApiKey>, _>>()?;
-            Ok(crate::sort_keys(keys))
+            Ok(crate::sort_keys(get_bodies(
+                conn,
+                "SELECT body FROM api_keys",
+            )?))
         })
         .await
     }
