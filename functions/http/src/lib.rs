@@ -13,7 +13,7 @@ pub mod ratelimit;
 pub mod routes;
 mod state;
 
-pub use auth::{AuthMode, Principal};
+pub use auth::{AuthMode, CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal};
 pub use error::ApiError;
 pub use routes::{Function, ROUTES, Route, router};
 pub use state::{AppState, Tenant};

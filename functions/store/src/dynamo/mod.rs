@@ -7,8 +7,11 @@
 //! attempt carries a client request token, so the SDK's own retries of a
 //! transaction that did commit answer success instead of applying it twice.
 
+mod meter;
 mod table;
 
+pub use meter::Capacity;
+use meter::{Meter, Side};
 pub use table::create_table;
 use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
@@ -16,14 +19,12 @@ use crate::cursor::{Cursor, instant_key, page, sort_key, upper_bound};
 use crate::{InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConditionCheck, Put, ReturnValue,
+    AttributeValue, CancellationReason, ConditionCheck, Put, ReturnConsumedCapacity, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
-use aws_smithy_runtime_api::box_error::BoxError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{Decision, decide};
@@ -31,7 +32,6 @@ use feedback_core::{ApiKey, Code, Invitation, Rep, RepId, Response, Rollup, Sett
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -49,27 +49,7 @@ const EXPIRES: &str = "expires_epoch";
 pub struct DynamoStore {
     client: Client,
     table: Arc<str>,
-    requests: Arc<AtomicU64>,
-}
-
-/// Counts the HTTP requests the client sends, retries included.
-#[derive(Debug)]
-struct RequestCounter(Arc<AtomicU64>);
-
-impl Intercept for RequestCounter {
-    fn name(&self) -> &'static str {
-        "RequestCounter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
+    meter: Arc<Meter>,
 }
 
 /// Maps an SDK error: throttling, server-side faults and network trouble are
@@ -166,14 +146,14 @@ impl Cancelled {
 impl DynamoStore {
     /// A store on `table` using the given SDK configuration.
     pub fn new(config: &aws_config::SdkConfig, table: &str) -> Self {
-        let requests = Arc::new(AtomicU64::new(0));
+        let meter = Arc::new(Meter::default());
         let dynamo_config = aws_sdk_dynamodb::config::Builder::from(config)
-            .interceptor(RequestCounter(Arc::clone(&requests)))
+            .interceptor(meter.request_counter())
             .build();
         DynamoStore {
             client: Client::from_conf(dynamo_config),
             table: table.into(),
-            requests,
+            meter,
         }
     }
 
@@ -213,7 +193,19 @@ impl DynamoStore {
 
     /// HTTP requests sent to DynamoDB so far, retries included.
     pub fn requests_sent(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+        self.meter.requests()
+    }
+
+    /// Items written by committed transactions so far: on DynamoDB each costs
+    /// two write units per KB, which DynamoDB Local does not report faithfully.
+    pub fn transaction_items(&self) -> u64 {
+        self.meter.transaction_items()
+    }
+
+    /// Capacity units DynamoDB reported for this store's requests so far
+    /// (conditional writes that failed report none).
+    pub fn capacity_used(&self) -> Capacity {
+        self.meter.capacity()
     }
 
     fn rollup_update(&self, increment: &RollupIncrement) -> Result<TransactWriteItem, StoreError> {
@@ -270,10 +262,15 @@ impl DynamoStore {
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
                 .client_request_token(uuid::Uuid::new_v4().to_string())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await;
             let error = match sent {
-                Ok(_) => return Ok(Ok(())),
+                Ok(out) => {
+                    self.meter.add(Side::Write, out.consumed_capacity());
+                    self.meter.add_transaction_items(items.len());
+                    return Ok(Ok(()));
+                }
                 Err(error) => error,
             };
             let reasons = match error.as_service_error() {
@@ -313,9 +310,11 @@ impl DynamoStore {
             .key(PK, s(pk))
             .key(SK, s(sk))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.meter.add(Side::Read, out.consumed_capacity());
         Ok(out.item)
     }
 
@@ -333,7 +332,8 @@ impl DynamoStore {
             .table_name(&*self.table)
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":pk", s(pk))
-            .consistent_read(true);
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
         query = match range {
             None => query.key_condition_expression("#pk = :pk"),
             Some((from, to)) => query
@@ -349,6 +349,7 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(sdk_error)?;
+            self.meter.add(Side::Read, out.consumed_capacity());
             items.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             if start.is_none() {
@@ -358,13 +359,16 @@ impl DynamoStore {
     }
 
     async fn put_item(&self, item: Item) -> Result<(), StoreError> {
-        self.client
+        let out = self
+            .client
             .put_item()
             .table_name(&*self.table)
             .set_item(Some(item))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.meter.add(Side::Write, out.consumed_capacity());
         Ok(())
     }
 
@@ -550,9 +554,11 @@ impl Store for DynamoStore {
                 .scan_index_forward(false)
                 .limit(((limit as i32 + 1) * 2).clamp(50, 1000))
                 .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
                 .map_err(sdk_error)?;
+            self.meter.add(Side::Read, out.consumed_capacity());
             for item in out.items.unwrap_or_default() {
                 // BETWEEN includes its upper end, which is excluded here.
                 let key = item.get(GSI1_SK).and_then(|v| v.as_s().ok());
@@ -621,9 +627,11 @@ impl Store for DynamoStore {
             .table_name(&*self.table)
             .set_item(Some(item))
             .return_values(ReturnValue::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.meter.add(Side::Write, out.consumed_capacity());
         Ok(out.attributes.is_none_or(|a| a.is_empty()))
     }
 
@@ -680,8 +688,12 @@ impl Store for DynamoStore {
             .update_expression("SET last_used_at = :at")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
+        if let Ok(out) = &touched {
+            self.meter.add(Side::Write, out.consumed_capacity());
+        }
         match touched {
             Err(e)
                 if e.as_service_error()

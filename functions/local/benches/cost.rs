@@ -1,0 +1,326 @@
+//! What a rating costs on AWS, measured: the DynamoDB request units each
+//! function's request consumes (as DynamoDB reports them) and how long its
+//! handler runs, request by request, through the same routers the Lambdas
+//! serve. Needs `DYNAMODB_ENDPOINT` (tests/run.sh starts DynamoDB Local);
+//! `cargo bench -p feedback-local --bench cost` prints the table that
+//! BENCHMARKS.md and the README's cost section are built from. Under
+//! `cargo test` it makes a short run and checks every request was metered.
+
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request,
+    ApiGatewayV2httpRequestContext,
+};
+use axum::body::{Body, to_bytes};
+use axum::http::{Method, Request};
+use chrono::{Duration, Utc};
+use feedback_core::{Rep, RepId, Scope};
+use feedback_http::{AppState, AuthMode, CONTEXT_KEY_ID, CONTEXT_SCOPES, Function, Tenant, router};
+use feedback_store::dynamo::Capacity;
+use feedback_store::{DynamoStore, Store};
+use lambda_http::request::RequestContext;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Instant;
+use tower::ServiceExt;
+
+/// What the store had used at some moment.
+struct Used {
+    capacity: Capacity,
+    transaction_items: u64,
+}
+
+fn used(store: &DynamoStore) -> Used {
+    Used {
+        capacity: store.capacity_used(),
+        transaction_items: store.transaction_items(),
+    }
+}
+
+/// One kind of request: what it consumed and how long each one took.
+struct Sample {
+    name: &'static str,
+    function: &'static str,
+    capacity: Capacity,
+    transaction_items: u64,
+    millis: Vec<f64>,
+}
+
+impl Sample {
+    fn new(name: &'static str, function: &'static str) -> Self {
+        Sample {
+            name,
+            function,
+            capacity: Capacity::default(),
+            transaction_items: 0,
+            millis: Vec::new(),
+        }
+    }
+
+    /// Adds one request that started at `started`, when the store had used
+    /// `before`.
+    fn record(&mut self, store: &DynamoStore, before: Used, started: Instant) {
+        self.millis.push(started.elapsed().as_secs_f64() * 1000.0);
+        let now = used(store);
+        let capacity = now.capacity - before.capacity;
+        self.capacity.read += capacity.read;
+        self.capacity.write += capacity.write;
+        self.transaction_items += now.transaction_items - before.transaction_items;
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        let mut sorted = self.millis.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+    }
+
+    fn row(&self) -> String {
+        let n = self.millis.len() as f64;
+        format!(
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} |",
+            self.name,
+            self.function,
+            self.capacity.read / n,
+            self.capacity.write / n,
+            self.transaction_items as f64 / n,
+            self.percentile(0.5),
+            self.percentile(0.9)
+        )
+    }
+}
+
+struct Bench {
+    store: Arc<DynamoStore>,
+    tenant: Tenant,
+}
+
+impl Bench {
+    /// Sends one request to `function`'s router, as API Gateway would after
+    /// the authorizer let an admin key through, and records it in `sample`.
+    async fn call(
+        &self,
+        sample: &mut Sample,
+        function: Function,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .expect("a valid request");
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer
+            .fields
+            .insert(CONTEXT_KEY_ID.into(), json!("bench"));
+        authorizer
+            .fields
+            .insert(CONTEXT_SCOPES.into(), json!(Scope::Admin.as_str()));
+        let mut context = ApiGatewayV2httpRequestContext::default();
+        context.authorizer = Some(authorizer);
+        request
+            .extensions_mut()
+            .insert(RequestContext::ApiGatewayV2(context));
+        let app = router(
+            &[function],
+            AppState::new(self.store.clone(), self.tenant.clone(), AuthMode::Gateway),
+        );
+        let before = used(&self.store);
+        let started = Instant::now();
+        let response = app.oneshot(request).await.expect("routers are infallible");
+        let status = response.status().as_u16();
+        let bytes = to_bytes(response.into_body(), 1 << 22)
+            .await
+            .expect("a readable body");
+        sample.record(&self.store, before, started);
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// One uncached authorizer call for an admin key.
+    async fn authorize(&self, sample: &mut Sample, secret: &str) {
+        let mut event = ApiGatewayV2CustomAuthorizerV2Request::default();
+        event.headers.insert(
+            "authorization",
+            format!("Bearer {secret}").parse().expect("a header value"),
+        );
+        let before = used(&self.store);
+        let started = Instant::now();
+        let answer = feedback_http::lambda::authorize(self.store.as_ref(), &event)
+            .await
+            .expect("the authorizer answers");
+        sample.record(&self.store, before, started);
+        assert!(answer.is_authorized, "a live key is authorized");
+    }
+}
+
+/// A plain SDK client for DynamoDB Local, for what the store does not do.
+async fn client() -> aws_sdk_dynamodb::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(std::env::var("DYNAMODB_ENDPOINT").expect("checked in main"))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "local",
+        ))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// The table's size in bytes as DynamoDB reports it (with its indexes).
+async fn table_size(table: &str) -> i64 {
+    let described = client()
+        .await
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .expect("describe the table");
+    let table = described.table.expect("a table description");
+    let indexes: i64 = table
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|i| i.index_size_bytes)
+        .sum();
+    table.table_size_bytes.unwrap_or(0) + indexes
+}
+
+fn tenant() -> Tenant {
+    Tenant {
+        id: "bench".into(),
+        name: "Bench".into(),
+        zone: feedback_core::time::TenantZone::parse("tz", "Asia/Karachi").expect("a zone"),
+        base_url: "https://feedback.bench.example".into(),
+        default_locale: None,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    if std::env::var_os("DYNAMODB_ENDPOINT").is_none() {
+        eprintln!("cost: set DYNAMODB_ENDPOINT to a DynamoDB Local (tests/run.sh starts one)");
+        std::process::exit(if full { 2 } else { 0 });
+    }
+    let table = format!("cost-{}", Utc::now().timestamp_micros());
+    // SAFETY: set before any other thread reads the environment.
+    unsafe { std::env::set_var("DYNAMODB_TABLE", &table) };
+    let store = Arc::new(DynamoStore::from_env().await);
+    store.create_table().await.expect("create the table");
+    let bench = Bench {
+        store: store.clone(),
+        tenant: tenant(),
+    };
+    if full {
+        // 90 days of a small shop, so the scores request reads real rollups.
+        feedback_local::demo::load(store.as_ref(), &bench.tenant)
+            .await
+            .expect("load the demo");
+    } else {
+        let rep = Rep {
+            id: RepId::parse("rep_id", "ayesha").expect("valid"),
+            display_name: "Ayesha Khan".into(),
+            team: None,
+            active: true,
+        };
+        store.put_rep(&rep).await.expect("store a rep");
+    }
+    let (_, secret) = feedback_local::create_key(store.as_ref(), vec![Scope::Admin], None)
+        .await
+        .expect("create a key");
+
+    let rounds = if full { 200 } else { 3 };
+    let size_before = table_size(&table).await;
+    let mut invite = Sample::new("POST /v1/invitations", "manage");
+    let mut page = Sample::new("GET /r/{code}", "collect");
+    let mut rate = Sample::new("POST /r/{code} (new rating)", "collect");
+    let mut edit = Sample::new("POST /r/{code} (changed rating)", "collect");
+    let mut scores = Sample::new("GET /v1/scores (365 days, weekly)", "scores");
+    let mut authorizer = Sample::new("authorizer (uncached)", "authorizer");
+    let today = bench.tenant.zone.day_of(Utc::now());
+    let scores_uri = format!(
+        "/v1/scores?from={}&to={today}&granularity=week&compare=previous_period",
+        today - Duration::days(364)
+    );
+    for i in 0..rounds {
+        let body = json!({
+            "order_id": format!("cost-{i}"), "rep_id": "ayesha", "channel": "sms",
+            "location": "lahore-gulberg", "customer_ref": format!("cust-{i}"),
+        });
+        let (status, created) = bench
+            .call(
+                &mut invite,
+                Function::Manage,
+                Method::POST,
+                "/v1/invitations",
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let code = created["code"].as_str().expect("a code").to_owned();
+        let uri = format!("/r/{code}");
+        let (status, _) = bench
+            .call(&mut page, Function::Collect, Method::GET, &uri, None)
+            .await;
+        assert_eq!(status, 200);
+        let rating = json!({"score": 4, "comment": "Quick and friendly, thank you."});
+        let (status, answer) = bench
+            .call(
+                &mut rate,
+                Function::Collect,
+                Method::POST,
+                &uri,
+                Some(rating),
+            )
+            .await;
+        assert_eq!(status, 201, "{answer}");
+        let (status, answer) = bench
+            .call(
+                &mut edit,
+                Function::Collect,
+                Method::POST,
+                &uri,
+                Some(json!({"score": 2})),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        let (status, answer) = bench
+            .call(
+                &mut scores,
+                Function::Scores,
+                Method::GET,
+                &scores_uri,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        bench.authorize(&mut authorizer, &secret).await;
+    }
+
+    let samples = [invite, page, rate, edit, scores, authorizer];
+    println!("| request | function | RRU | WRU | transaction items | p50 ms | p90 ms |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for sample in &samples {
+        println!("{}", sample.row());
+    }
+    let stored = table_size(&table).await - size_before;
+    println!(
+        "\nstored per invited and rated order (with its index copy): {} bytes",
+        stored / rounds
+    );
+    // DynamoDB Local slows down as tables pile up in one process.
+    client()
+        .await
+        .delete_table()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("delete the table");
+    for sample in &samples {
+        let used = sample.capacity.read + sample.capacity.write;
+        assert!(used > 0.0, "{}: DynamoDB reported no capacity", sample.name);
+    }
+}
