@@ -3,7 +3,7 @@
 //! every figure).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use feedback_core::metrics::Summary;
+use feedback_core::metrics::{Summary, Waiting};
 use feedback_core::rollup::Rollup;
 use feedback_core::time::{DateRange, Granularity};
 use std::hint::black_box;
@@ -64,7 +64,7 @@ fn year_of_days(c: &mut Criterion) {
             for (_, r) in black_box(&days) {
                 total.merge(r);
             }
-            Summary::of(&total)
+            Summary::of(&total, Waiting::default())
         })
     });
 
@@ -79,7 +79,7 @@ fn year_of_days(c: &mut Criterion) {
                     while let Some((_, r)) = days.next_if(|(d, _)| bucket.contains(*d)) {
                         total.merge(r);
                     }
-                    Summary::of(&total)
+                    Summary::of(&total, Waiting::default())
                 })
                 .collect::<Vec<_>>()
         })

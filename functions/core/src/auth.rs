@@ -27,17 +27,20 @@ pub enum Scope {
     ScoresRead,
     #[serde(rename = "settings:write")]
     SettingsWrite,
+    #[serde(rename = "follow_ups:write")]
+    FollowUpsWrite,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::InvitationsWrite,
         Scope::RepsWrite,
         Scope::ResponsesRead,
         Scope::ScoresRead,
         Scope::SettingsWrite,
+        Scope::FollowUpsWrite,
         Scope::Admin,
     ];
 
@@ -48,6 +51,7 @@ impl Scope {
             Scope::ResponsesRead => "responses:read",
             Scope::ScoresRead => "scores:read",
             Scope::SettingsWrite => "settings:write",
+            Scope::FollowUpsWrite => "follow_ups:write",
             Scope::Admin => "admin",
         }
     }

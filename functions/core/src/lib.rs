@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod code;
 pub mod error;
+pub mod followup;
 pub mod ids;
 pub mod metrics;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod time;
 pub use auth::{ApiKey, Scope};
 pub use code::Code;
 pub use error::{FieldError, Rule};
+pub use followup::{FollowUp, FollowUpRules};
 pub use ids::{CustomerRef, Locale, LocationId, OrderId, RepId};
 pub use model::{
     Answers, Attribution, Channel, Expectation, Invitation, NewInvitation, Rep, Response,

@@ -8,6 +8,7 @@
 //! proportions, the normal interval from the trinomial variance for NPS, and
 //! the normal interval of the mean for CES. Percentages are 0–100.
 
+use crate::followup::{FollowUpStats, TIME_BUCKETS, TIME_EDGES_MINUTES};
 use crate::rollup::{Rollup, ScoreStats};
 use crate::survey::SurveyKind;
 use serde::Serialize;
@@ -238,10 +239,14 @@ pub struct Summary {
     pub nps: Option<Nps>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ces: Option<Ces>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUps>,
 }
 
 impl Summary {
-    pub fn of(rollup: &Rollup) -> Summary {
+    /// Every figure of `rollup`; `waiting` are the period's follow-ups
+    /// still awaiting first contact (the rollups cannot know which are due).
+    pub fn of(rollup: &Rollup, waiting: Waiting) -> Summary {
         Summary {
             responses: rollup.responses(),
             invitations: rollup.invitations,
@@ -251,8 +256,119 @@ impl Summary {
             csat: csat(&rollup.csat),
             nps: nps(&rollup.nps),
             ces: ces(&rollup.ces),
+            follow_up: follow_ups(&rollup.follow_up, waiting),
         }
     }
+}
+
+/// Follow-ups awaiting first contact now, read from the open queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Waiting {
+    /// Still inside their SLA.
+    pub not_due: i64,
+    /// Past their SLA.
+    pub overdue: i64,
+}
+
+/// How fast unhappy customers were answered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FollowUps {
+    pub opened: i64,
+    pub contacted: i64,
+    pub resolved: i64,
+    /// Awaiting first contact, inside their SLA.
+    pub waiting: i64,
+    /// Awaiting first contact, past their SLA.
+    pub overdue_now: i64,
+    /// Share first contacted within the SLA, of those whose SLA has run
+    /// out or who were contacted (ones still inside it are not judged yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within_sla: Option<Share>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_first_contact: Option<Durations>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_resolution: Option<Durations>,
+}
+
+/// A proportion in percent with its 95% Wilson interval.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Share {
+    pub count: i64,
+    #[serde(serialize_with = "round2")]
+    pub percent: f64,
+    #[serde(serialize_with = "round2")]
+    pub low: f64,
+    #[serde(serialize_with = "round2")]
+    pub high: f64,
+}
+
+fn share(part: i64, n: i64) -> Option<Share> {
+    let interval = wilson(part, n)?;
+    Some(Share {
+        count: n,
+        percent: percent(part, n),
+        low: 100.0 * interval.low,
+        high: 100.0 * interval.high,
+    })
+}
+
+/// Median and 90th percentile of durations, in hours, estimated from the
+/// rollups' histogram (linear inside a bucket; the open-ended last bucket,
+/// over 30 days, reads as 30 days).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Durations {
+    pub count: i64,
+    #[serde(serialize_with = "round2")]
+    pub median_hours: f64,
+    #[serde(serialize_with = "round2")]
+    pub p90_hours: f64,
+}
+
+/// The `q` quantile (0–1) of a time histogram, in minutes.
+pub fn time_quantile(hist: &[i64; TIME_BUCKETS], q: f64) -> Option<f64> {
+    let n: i64 = hist.iter().sum();
+    if n <= 0 {
+        return None;
+    }
+    let rank = q * n as f64;
+    let mut below = 0.0;
+    for (i, &count) in hist.iter().enumerate() {
+        let count = count as f64;
+        if count > 0.0 && below + count >= rank {
+            let low = if i == 0 {
+                0.0
+            } else {
+                TIME_EDGES_MINUTES[i - 1] as f64
+            };
+            let Some(&high) = TIME_EDGES_MINUTES.get(i) else {
+                return Some(low);
+            };
+            return Some(low + (high as f64 - low) * ((rank - below) / count).clamp(0.0, 1.0));
+        }
+        below += count;
+    }
+    None
+}
+
+fn durations(hist: &[i64; TIME_BUCKETS]) -> Option<Durations> {
+    Some(Durations {
+        count: hist.iter().sum(),
+        median_hours: time_quantile(hist, 0.5)? / 60.0,
+        p90_hours: time_quantile(hist, 0.9)? / 60.0,
+    })
+}
+
+pub fn follow_ups(stats: &FollowUpStats, waiting: Waiting) -> Option<FollowUps> {
+    (stats.opened > 0).then(|| FollowUps {
+        opened: stats.opened,
+        contacted: stats.contacted,
+        resolved: stats.resolved,
+        waiting: waiting.not_due,
+        overdue_now: waiting.overdue,
+        within_sla: share(stats.contacted_in_sla, stats.opened - waiting.not_due),
+        time_to_first_contact: durations(&stats.to_contact),
+        time_to_resolution: durations(&stats.to_resolve),
+    })
 }
 
 /// The per-response value that a kind's headline figure averages: the score
@@ -382,7 +498,48 @@ mod tests {
             answered: 2,
             ..Rollup::default()
         };
-        assert_eq!(Summary::of(&r).response_rate, Some(25.0));
-        assert_eq!(Summary::of(&Rollup::default()).response_rate, None);
+        assert_eq!(
+            Summary::of(&r, Waiting::default()).response_rate,
+            Some(25.0)
+        );
+        assert_eq!(
+            Summary::of(&Rollup::default(), Waiting::default()).response_rate,
+            None
+        );
+    }
+
+    #[test]
+    fn follow_up_figures_from_the_histogram() {
+        use crate::followup::FollowUpStats;
+        let mut stats = FollowUpStats {
+            opened: 10,
+            contacted: 8,
+            contacted_in_sla: 6,
+            resolved: 4,
+            ..Default::default()
+        };
+        // 8 first contacts: 4 within 15 minutes, 4 between 24 and 48 hours.
+        stats.to_contact[0] = 4;
+        stats.to_contact[8] = 4;
+        let waiting = Waiting {
+            not_due: 1,
+            overdue: 1,
+        };
+        let f = follow_ups(&stats, waiting).unwrap();
+        let contact = f.time_to_first_contact.unwrap();
+        assert_eq!(contact.count, 8);
+        assert!((contact.median_hours - 0.25).abs() < 1e-9, "{contact:?}");
+        // rank 7.2 of 8: 3.2 of the 4 in (24 h, 48 h] → 24 + 0.8 × 24.
+        assert!((contact.p90_hours - 43.2).abs() < 1e-9, "{contact:?}");
+        let sla = f.within_sla.unwrap();
+        assert_eq!(sla.count, 9, "the one still inside its SLA is not judged");
+        assert!((sla.percent - 600.0 / 9.0).abs() < 1e-9);
+        assert!(sla.low < sla.percent && sla.percent < sla.high);
+        assert!(f.time_to_resolution.is_none());
+        assert_eq!((f.waiting, f.overdue_now), (1, 1));
+        assert!(follow_ups(&FollowUpStats::default(), waiting).is_none());
+        let mut far = [0; crate::followup::TIME_BUCKETS];
+        far[crate::followup::TIME_BUCKETS - 1] = 1;
+        assert_eq!(time_quantile(&far, 0.5), Some(30.0 * 24.0 * 60.0));
     }
 }

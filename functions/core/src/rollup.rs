@@ -13,8 +13,12 @@
 //! | `{k}_n`            | responses of kind k (`c` CSAT, `n` NPS, `e` CES)     |
 //! | `{k}_s`, `{k}_q`   | sum of scores, sum of squared scores                 |
 //! | `{k}_h{score}`     | histogram: responses with that score                 |
+//! | `f_o`, `f_c`, `f_r`  | follow-ups opened, contacted, resolved (by the response's day) |
+//! | `f_cw`             | of those contacted, how many within their SLA         |
+//! | `f_ct{b}`, `f_rt{b}` | histograms of time to first contact and to resolution ([`crate::followup::TIME_EDGES_MINUTES`]) |
 //! | `{k}_{q}_{m}`      | optional question q (`fr` friendliness, `sp` speed, `kn` knowledge, `rs` resolved, `ex` expectations), moment m over the answers x and the main score y: `n`, `x`, `xx`, `y`, `yy`, `xy` |
 
+use crate::followup::{FollowUp, FollowUpStats};
 use crate::model::{Answers, Invitation, Response};
 use crate::slice::Slice;
 use crate::survey::SurveyKind;
@@ -158,6 +162,7 @@ pub struct Rollup {
     pub csat: ScoreStats,
     pub nps: ScoreStats,
     pub ces: ScoreStats,
+    pub follow_up: FollowUpStats,
 }
 
 fn kind_prefix(kind: SurveyKind) -> &'static str {
@@ -208,6 +213,7 @@ impl Rollup {
         for kind in SurveyKind::ALL {
             self.stats_mut(kind).add(other.stats(kind), sign);
         }
+        self.follow_up.add(&other.follow_up, sign);
     }
 
     pub fn is_zero(&self) -> bool {
@@ -252,6 +258,12 @@ impl Rollup {
                 }
             }
         }
+        for (name, value) in FollowUpStats::names()
+            .into_iter()
+            .zip(self.follow_up.values())
+        {
+            put(name, value);
+        }
         out
     }
 
@@ -271,6 +283,10 @@ impl Rollup {
         match name {
             "inv" => return Some(&mut self.invitations),
             "ans" => return Some(&mut self.answered),
+            _ if name.starts_with("f_") => {
+                let i = FollowUpStats::names().iter().position(|n| n == name)?;
+                return self.follow_up.slots().into_iter().nth(i);
+            }
             _ => {}
         }
         let (k, rest) = name.split_once('_')?;
@@ -366,6 +382,31 @@ pub fn for_revision(old: &Response, new: &Response) -> Vec<RollupIncrement> {
     inc.finish()
 }
 
+/// Moves a follow-up's figures from its `old` state (none when it is being
+/// opened) to `new`, on the day and slices of its response.
+pub fn for_follow_up(old: Option<&FollowUp>, new: &FollowUp) -> Vec<RollupIncrement> {
+    let of = |f: Option<&FollowUp>| Rollup {
+        follow_up: f.map(FollowUp::contribution).unwrap_or_default(),
+        ..Rollup::default()
+    };
+    let delta = of(Some(new)).minus(&of(old));
+    let mut inc = Increments::default();
+    inc.add(&Slice::all_for(&new.attribution), new.day, &delta);
+    inc.finish()
+}
+
+/// Several changes as one set of row updates: changes that hit the same row
+/// are summed, since one transaction may update a row only once.
+pub fn merged(parts: impl IntoIterator<Item = Vec<RollupIncrement>>) -> Vec<RollupIncrement> {
+    let mut inc = Increments::default();
+    for part in parts {
+        for RollupIncrement { slice, day, delta } in part {
+            inc.add(std::slice::from_ref(&slice), day, &delta);
+        }
+    }
+    inc.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +444,9 @@ mod tests {
         let mut rollup = Rollup::of_response(&response(4, "2026-01-01", "2026-01-01"));
         rollup.invitations = 3;
         rollup.answered = 2;
+        rollup.follow_up.opened = 1;
+        rollup.follow_up.contacted_in_sla = 1;
+        rollup.follow_up.to_resolve[13] = 1;
         let mut back = Rollup::default();
         for (name, value) in rollup.counters() {
             assert!(back.add_counter(&name, value), "{name}");
@@ -411,6 +455,7 @@ mod tests {
         assert!(!back.add_counter("z_future", 1));
         assert!(!back.add_counter("c_h11", 1));
         assert!(!back.add_counter("c_zz_n", 1));
+        assert!(!back.add_counter("f_ct14", 1));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The business's settings, changed through the API.
 
 use crate::error::{Errors, FieldError, Rule};
+use crate::followup::{FollowUpRules, FollowUpRulesPatch};
 use crate::ids::Locale;
 use crate::model::{validate_comment, validate_label};
 use crate::survey::SurveyKind;
@@ -27,6 +28,9 @@ pub struct Settings {
     pub coupon: Option<String>,
     pub invitation_lifetime_days: u32,
     pub edit_window_hours: u32,
+    /// Which scores open a follow-up and its SLA.
+    #[serde(default)]
+    pub follow_up: FollowUpRules,
 }
 
 impl Settings {
@@ -41,6 +45,7 @@ impl Settings {
             coupon: None,
             invitation_lifetime_days: 30,
             edit_window_hours: 24,
+            follow_up: FollowUpRules::default(),
         }
     }
 
@@ -50,6 +55,14 @@ impl Settings {
 
     pub fn edit_window(&self) -> chrono::Duration {
         chrono::Duration::hours(i64::from(self.edit_window_hours))
+    }
+
+    /// The rules a customer's submit is recorded under.
+    pub fn submit_rules(&self) -> crate::submission::SubmitRules {
+        crate::submission::SubmitRules {
+            edit_window: self.edit_window(),
+            follow_up: self.follow_up,
+        }
     }
 
     /// These settings with `patch` applied; every bad field is reported.
@@ -114,6 +127,12 @@ impl Settings {
             && let Some(v) = errors.check(in_range("edit_window_hours", hours, 0, 720))
         {
             next.edit_window_hours = v;
+        }
+        if let Some(rules) = &patch.follow_up {
+            match self.follow_up.apply(rules) {
+                Ok(rules) => next.follow_up = rules,
+                Err(bad) => bad.into_iter().for_each(|e| errors.push(e)),
+            }
         }
         errors.finish(|| next)
     }
@@ -203,6 +222,7 @@ pub struct SettingsPatch {
     pub coupon: Option<Option<String>>,
     pub invitation_lifetime_days: Option<i64>,
     pub edit_window_hours: Option<i64>,
+    pub follow_up: Option<FollowUpRulesPatch>,
 }
 
 #[cfg(test)]

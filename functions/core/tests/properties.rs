@@ -3,7 +3,7 @@
 //! panics, whatever it is fed.
 
 use chrono::{DateTime, Duration, Utc};
-use feedback_core::metrics::{self, Summary};
+use feedback_core::metrics::{self, Summary, Waiting};
 use feedback_core::model::{Answer, Answers, Expectation, NewInvitation, Submission};
 use feedback_core::time::TenantZone;
 use feedback_core::{Code, Response, Rollup, SurveyKind};
@@ -116,13 +116,13 @@ proptest! {
 
         prop_assert_eq!(&in_order, &reordered);
         prop_assert_eq!(&in_order, &grouped);
-        prop_assert_eq!(Summary::of(&in_order), Summary::of(&grouped));
+        prop_assert_eq!(Summary::of(&in_order, Waiting::default()), Summary::of(&grouped, Waiting::default()));
     }
 
     #[test]
     fn metrics_equal_a_direct_computation(ratings in proptest::collection::vec(rating(), 1..300)) {
         let total = merge_all(&rollup_of(&ratings));
-        let summary = Summary::of(&total);
+        let summary = Summary::of(&total, Waiting::default());
         for k in SurveyKind::ALL {
             let scores: Vec<f64> = ratings.iter().filter(|r| r.0 == k).map(|r| f64::from(r.1)).collect();
             let n = scores.len() as f64;

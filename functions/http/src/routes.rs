@@ -3,7 +3,7 @@
 //! read this one list.
 
 use crate::handlers::{
-    invitations, keys, meta, public, reps, responses, scores, settings, snippet,
+    follow_ups, invitations, keys, meta, public, reps, responses, scores, settings, snippet,
 };
 use crate::state::AppState;
 use crate::{auth, ratelimit};
@@ -17,7 +17,7 @@ use feedback_core::Scope;
 pub enum Function {
     /// Public rating endpoints: the only function without an API key.
     Collect,
-    /// Business writes: invitations, reps, settings, keys.
+    /// Business writes: invitations, reps, settings, keys, follow-ups.
     Manage,
     /// Business reads: responses, scores, leaderboard.
     Scores,
@@ -54,6 +54,9 @@ pub enum Endpoint {
     ListKeys,
     RevokeKey,
     ListResponses,
+    ListFollowUps,
+    GetFollowUp,
+    PatchFollowUp,
     Scores,
     Leaderboard,
 }
@@ -104,6 +107,9 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
         route!(POST "/v1/keys" => Manage, Some(Admin), CreateKey),
         route!(GET "/v1/keys" => Manage, Some(Admin), ListKeys),
         route!(DELETE "/v1/keys/{id}" => Manage, Some(Admin), RevokeKey),
+        route!(GET "/v1/follow-ups" => Manage, Some(ResponsesRead), ListFollowUps),
+        route!(GET "/v1/follow-ups/{id}" => Manage, Some(ResponsesRead), GetFollowUp),
+        route!(PATCH "/v1/follow-ups/{id}" => Manage, Some(FollowUpsWrite), PatchFollowUp),
         route!(GET "/v1/responses" => Scores, Some(ResponsesRead), ListResponses),
         route!(GET "/v1/scores" => Scores, Some(ScoresRead), Scores),
         route!(GET "/v1/leaderboard" => Scores, Some(ScoresRead), Leaderboard),
@@ -134,6 +140,9 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::ListKeys => on(filter, keys::list),
         Endpoint::RevokeKey => on(filter, keys::revoke),
         Endpoint::ListResponses => on(filter, responses::list),
+        Endpoint::ListFollowUps => on(filter, follow_ups::list),
+        Endpoint::GetFollowUp => on(filter, follow_ups::get),
+        Endpoint::PatchFollowUp => on(filter, follow_ups::patch),
         Endpoint::Scores => on(filter, scores::scores),
         Endpoint::Leaderboard => on(filter, scores::leaderboard),
     }

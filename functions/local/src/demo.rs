@@ -133,7 +133,7 @@ pub async fn load(store: &dyn Store, tenant: &Tenant) -> Result<bool, StoreError
                 &tenant.zone,
             );
             store
-                .record_response(&response, answered, settings.edit_window())
+                .record_response(&response, answered, &settings.submit_rules())
                 .await?;
         }
     }

@@ -46,6 +46,7 @@ fn sqlite(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("bench.db")).unwrap();
     let zone = TenantZone::parse("tz", "Asia/Karachi").unwrap();
+    let rules = feedback_core::Settings::defaults("bench").submit_rules();
     let start: DateTime<Utc> = "2025-01-01T09:00:00Z".parse().unwrap();
 
     // A year with a response every day, for the read benchmark.
@@ -55,7 +56,7 @@ fn sqlite(c: &mut Criterion) {
             let inv = invitation(&zone, d as usize, at);
             store.create_invitation(&inv).await.unwrap();
             store
-                .record_response(&response(&zone, &inv, at, 4), at, Duration::hours(24))
+                .record_response(&response(&zone, &inv, at, 4), at, &rules)
                 .await
                 .unwrap();
         }
@@ -72,10 +73,7 @@ fn sqlite(c: &mut Criterion) {
                 rt.block_on(store.create_invitation(&inv)).unwrap();
                 (response(&zone, &inv, at, 5), at)
             },
-            |(r, at)| {
-                rt.block_on(store.record_response(&r, at, Duration::hours(24)))
-                    .unwrap()
-            },
+            |(r, at)| rt.block_on(store.record_response(&r, at, &rules)).unwrap(),
             criterion::BatchSize::SmallInput,
         )
     });

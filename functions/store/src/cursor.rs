@@ -1,15 +1,16 @@
 //! Opaque list cursors and the sort key they point into.
 //!
-//! Responses are listed newest first by `(submitted_at, id)`, encoded as the
-//! fixed-width text `2026-01-31T09:15:02.123456Z#<id>` that sorts the same
-//! way in SQLite and in a DynamoDB sort key. A cursor is that key, base64url
-//! encoded: opaque to clients, and the same in both stores.
+//! Lists run newest first by `(instant, id)` — a response by when it was
+//! submitted, a follow-up by when it opened — encoded as the fixed-width text
+//! `2026-01-31T09:15:02.123456Z#<id>` that sorts the same way in SQLite and
+//! in a DynamoDB sort key. A cursor is that key, base64url encoded: opaque to
+//! clients, and the same in both stores.
 
 use crate::Page;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
-use feedback_core::{FieldError, Response, Rule};
+use feedback_core::{FieldError, FollowUp, Response, Rule};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor(String);
@@ -19,14 +20,26 @@ pub(crate) fn instant_key(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// The list sort key of a response.
-pub(crate) fn sort_key(response: &Response) -> String {
-    format!("{}#{}", instant_key(response.submitted_at), response.id)
+/// Something a list returns, with its place in the list.
+pub(crate) trait Listed {
+    fn sort_key(&self) -> String;
+}
+
+impl Listed for Response {
+    fn sort_key(&self) -> String {
+        format!("{}#{}", instant_key(self.submitted_at), self.id)
+    }
+}
+
+impl Listed for FollowUp {
+    fn sort_key(&self) -> String {
+        format!("{}#{}", instant_key(self.opened_at), self.id)
+    }
 }
 
 impl Cursor {
-    pub(crate) fn after(response: &Response) -> Self {
-        Cursor(sort_key(response))
+    pub(crate) fn after(item: &impl Listed) -> Self {
+        Cursor(item.sort_key())
     }
 
     pub(crate) fn from_key(key: String) -> Self {
@@ -65,10 +78,10 @@ impl Cursor {
 /// The exclusive upper sort key of a listing: the cursor or the `before`
 /// bound, whichever is lower.
 pub(crate) fn upper_bound(
-    filter: &crate::ResponseFilter,
+    before: Option<DateTime<Utc>>,
     cursor: Option<&Cursor>,
 ) -> Option<String> {
-    let before = filter.before.map(instant_key);
+    let before = before.map(instant_key);
     match (before, cursor.map(|c| c.key().to_owned())) {
         (Some(b), Some(c)) => Some(b.min(c)),
         (b, c) => c.or(b),
@@ -77,7 +90,7 @@ pub(crate) fn upper_bound(
 
 /// Cuts `items` (fetched up to `limit + 1`) into a page: the extra item only
 /// says that there is a next page.
-pub(crate) fn page(mut items: Vec<Response>, limit: usize) -> Page<Response> {
+pub(crate) fn page<T: Listed>(mut items: Vec<T>, limit: usize) -> Page<T> {
     let next = if items.len() > limit {
         items.truncate(limit);
         items.last().map(Cursor::after)

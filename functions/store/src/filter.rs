@@ -1,6 +1,7 @@
-//! Filters for listing responses.
+//! Filters for listing responses and follow-ups.
 
 use chrono::{DateTime, Utc};
+use feedback_core::followup::Status;
 use feedback_core::{Channel, LocationId, RepId, SurveyKind};
 
 /// Which responses to list. Every field narrows; `None` means any.
@@ -17,4 +18,34 @@ pub struct ResponseFilter {
     pub min_score: Option<u8>,
     pub max_score: Option<u8>,
     pub has_comment: Option<bool>,
+}
+
+/// Which follow-ups to list. Every field narrows; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowUpFilter {
+    pub status: Option<Status>,
+    pub rep_id: Option<RepId>,
+    pub channel: Option<Channel>,
+    pub location: Option<LocationId>,
+    /// Only open follow-ups whose first contact was due at or before this
+    /// instant (overdue as of then).
+    pub overdue_at: Option<DateTime<Utc>>,
+}
+
+impl FollowUpFilter {
+    /// Whether `f` passes every field.
+    pub fn matches(&self, f: &feedback_core::FollowUp) -> bool {
+        let a = &f.attribution;
+        self.status.is_none_or(|s| s == f.status)
+            && self
+                .rep_id
+                .as_ref()
+                .is_none_or(|r| a.rep_id.as_ref() == Some(r))
+            && self.channel.is_none_or(|c| a.channel == c)
+            && self
+                .location
+                .as_ref()
+                .is_none_or(|l| a.location.as_ref() == Some(l))
+            && self.overdue_at.is_none_or(|at| f.is_overdue(at))
+    }
 }

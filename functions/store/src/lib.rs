@@ -20,12 +20,15 @@ pub mod sqlite;
 pub use cursor::Cursor;
 pub use dynamo::DynamoStore;
 pub use error::StoreError;
-pub use filter::ResponseFilter;
+pub use filter::{FollowUpFilter, ResponseFilter};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use feedback_core::{ApiKey, Code, Invitation, Rep, RepId, Response, Rollup, Settings, Slice};
+use chrono::{DateTime, NaiveDate, Utc};
+use feedback_core::submission::SubmitRules;
+use feedback_core::{
+    ApiKey, Code, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
+};
 
 /// The outcome of creating an invitation, which is idempotent by order id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,10 +91,12 @@ pub trait Store: Send + Sync {
 
     async fn get_invitation(&self, code: &Code) -> Result<Option<Invitation>, StoreError>;
 
-    /// Records `response` (built by [`Response::first`] at `now`) and its
-    /// rollup increments in one atomic step. A second submit for the same
-    /// response id replaces the answer while `now` is inside `edit_window`
-    /// of the first, moving the counts; an identical one changes nothing.
+    /// Records `response` (built by [`Response::first`] at `now`), its
+    /// rollup increments and its follow-up (opened, moved or closed per
+    /// `rules.follow_up`) in one atomic step. A second submit for the same
+    /// response id replaces the answer while `now` is inside
+    /// `rules.edit_window` of the first, moving the counts; an identical one
+    /// changes nothing.
     ///
     /// Errors: [`StoreError::NotFound`] without an invitation,
     /// [`StoreError::Expired`] for a first answer after expiry,
@@ -100,7 +105,7 @@ pub trait Store: Send + Sync {
         &self,
         response: &Response,
         now: DateTime<Utc>,
-        edit_window: Duration,
+        rules: &SubmitRules,
     ) -> Result<Recorded, StoreError>;
 
     /// The response to the one-use invitation `code`, if answered.
@@ -122,6 +127,26 @@ pub trait Store: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<(NaiveDate, Rollup)>, StoreError>;
+
+    async fn get_follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError>;
+
+    /// Follow-ups matching `filter`, newest first (by when they opened),
+    /// `limit` (1..=[`MAX_PAGE`]) at most, starting after `cursor`.
+    async fn list_follow_ups(
+        &self,
+        filter: &FollowUpFilter,
+        limit: usize,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<FollowUp>, StoreError>;
+
+    /// Replaces `previous` by `next` (the same follow-up, one revision on)
+    /// and moves its figures in the rollups, in one atomic step.
+    /// [`StoreError::Conflict`] when it changed since `previous` was read.
+    async fn update_follow_up(
+        &self,
+        previous: &FollowUp,
+        next: &FollowUp,
+    ) -> Result<(), StoreError>;
 
     /// Creates or replaces a rep; true when it was created.
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError>;

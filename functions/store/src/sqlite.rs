@@ -6,13 +6,15 @@
 //! roll back together. Reads use a small pool of their own connections and
 //! never wait for a writer (WAL).
 
-use crate::cursor::{Cursor, instant_key, page, sort_key, upper_bound};
-use crate::{InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
+use crate::cursor::{Cursor, Listed, instant_key, page, upper_bound};
+use crate::{FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
-use feedback_core::submission::{Decision, decide};
-use feedback_core::{ApiKey, Code, Invitation, Rep, RepId, Response, Rollup, Settings, Slice};
+use feedback_core::submission::{self, Decision, Effects, SubmitRules, decide};
+use feedback_core::{
+    ApiKey, Code, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
+};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -61,6 +63,21 @@ CREATE TABLE settings (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
     body      TEXT NOT NULL
 );
+"#,
+    r#"
+CREATE TABLE follow_ups (
+    id       TEXT PRIMARY KEY,
+    sort_key TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    rep_id   TEXT,
+    channel  TEXT NOT NULL,
+    location TEXT,
+    due_at   TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    body     TEXT NOT NULL
+);
+CREATE INDEX follow_ups_newest_first ON follow_ups (sort_key);
+CREATE INDEX follow_ups_by_status ON follow_ups (status, sort_key);
 "#,
 ];
 
@@ -210,6 +227,38 @@ fn apply(tx: &rusqlite::Transaction<'_>, increments: &[RollupIncrement]) -> Resu
     Ok(())
 }
 
+/// Writes a submit's follow-up (when it changes) and moves its rollups.
+fn write_effects(tx: &rusqlite::Transaction<'_>, effects: Effects) -> Result<(), StoreError> {
+    if let Some(follow_up) = &effects.follow_up {
+        write_follow_up(tx, follow_up)?;
+    }
+    apply(tx, &effects.increments)
+}
+
+fn write_follow_up(tx: &rusqlite::Transaction<'_>, f: &FollowUp) -> Result<(), StoreError> {
+    let body = serde_json::to_string(f).map_err(json_err)?;
+    let a = &f.attribution;
+    tx.prepare_cached(
+        "INSERT INTO follow_ups (id, sort_key, status, rep_id, channel, location, due_at, revision, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, revision = excluded.revision, body = excluded.body",
+    )
+    .map_err(sql_err)?
+    .execute(params![
+        f.id,
+        f.sort_key(),
+        f.status.as_str(),
+        a.rep_id.as_ref().map(RepId::as_str),
+        a.channel.as_str(),
+        a.location.as_ref().map(|l| l.as_str()),
+        instant_key(f.due_at()),
+        f.revision,
+        body
+    ])
+    .map_err(sql_err)?;
+    Ok(())
+}
+
 fn write_response(tx: &rusqlite::Transaction<'_>, r: &Response) -> Result<(), StoreError> {
     let body = serde_json::to_string(r).map_err(json_err)?;
     let a = &r.attribution;
@@ -222,7 +271,7 @@ fn write_response(tx: &rusqlite::Transaction<'_>, r: &Response) -> Result<(), St
     .execute(params![
         r.id,
         r.code.as_str(),
-        sort_key(r),
+        r.sort_key(),
         a.rep_id.as_ref().map(RepId::as_str),
         a.channel.as_str(),
         a.location.as_ref().map(|l| l.as_str()),
@@ -259,12 +308,20 @@ fn get_bodies<T: serde::de::DeserializeOwned>(
     let rows = stmt
         .query_map([], |row| row.get::<_, String>(0))
         .map_err(sql_err)?;
+    decode_rows(rows)
+}
+
+/// Decodes rows of JSON bodies.
+fn decode_rows<T: serde::de::DeserializeOwned>(
+    rows: impl Iterator<Item = rusqlite::Result<String>>,
+) -> Result<Vec<T>, StoreError> {
     rows.map(|body| serde_json::from_str(&body.map_err(sql_err)?).map_err(json_err))
         .collect()
 }
 
 const GET_INVITATION: &str = "SELECT body FROM invitations WHERE code = ?1";
 const GET_RESPONSE: &str = "SELECT body FROM responses WHERE id = ?1";
+const GET_FOLLOW_UP: &str = "SELECT body FROM follow_ups WHERE id = ?1";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -309,9 +366,10 @@ impl Store for SqliteStore {
         &self,
         response: &Response,
         now: DateTime<Utc>,
-        edit_window: Duration,
+        rules: &SubmitRules,
     ) -> Result<Recorded, StoreError> {
         let incoming = response.clone();
+        let rules = *rules;
         self.write(move |tx| {
             let existing: Option<Response> = get_body(tx, GET_RESPONSE, &incoming.id)?;
             if existing.is_none() {
@@ -321,16 +379,24 @@ impl Store for SqliteStore {
                     return Err(StoreError::Expired(invitation.expires_at));
                 }
             }
-            match decide(existing.as_ref(), &incoming, now, edit_window) {
+            match decide(existing.as_ref(), &incoming, now, rules.edit_window) {
                 Decision::Insert => {
                     write_response(tx, &incoming)?;
-                    apply(tx, &rollup::for_new_response(&incoming))?;
+                    write_effects(tx, submission::on_insert(&incoming, &rules))?;
                     Ok(Recorded::Created(incoming))
                 }
                 Decision::Replace(current) => {
                     let previous = existing.expect("replace implies an existing response");
                     write_response(tx, &current)?;
-                    apply(tx, &rollup::for_revision(&previous, &current))?;
+                    let follow_up: Option<FollowUp> = get_body(tx, GET_FOLLOW_UP, &current.id)?;
+                    let effects = submission::on_replace(
+                        &previous,
+                        &current,
+                        follow_up.as_ref(),
+                        &rules,
+                        now,
+                    );
+                    write_effects(tx, effects)?;
                     Ok(Recorded::Replaced { previous, current })
                 }
                 Decision::Unchanged => Ok(Recorded::Unchanged(
@@ -358,7 +424,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<Response>, StoreError> {
         let limit = limit.clamp(1, crate::MAX_PAGE);
         let f = filter.clone();
-        let upper = upper_bound(filter, cursor);
+        let upper = upper_bound(filter.before, cursor);
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
@@ -388,13 +454,77 @@ impl Store for SqliteStore {
                     |row| row.get::<_, String>(0),
                 )
                 .map_err(sql_err)?;
-            let mut items = Vec::with_capacity(limit + 1);
-            for body in rows {
-                items.push(
-                    serde_json::from_str::<Response>(&body.map_err(sql_err)?).map_err(json_err)?,
-                );
-            }
+            let items: Vec<Response> = decode_rows(rows)?;
             Ok(page(items, limit))
+        })
+        .await
+    }
+
+    async fn get_follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |conn| get_body(conn, GET_FOLLOW_UP, &id))
+            .await
+    }
+
+    async fn list_follow_ups(
+        &self,
+        filter: &FollowUpFilter,
+        limit: usize,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<FollowUp>, StoreError> {
+        let limit = limit.clamp(1, crate::MAX_PAGE);
+        let f = filter.clone();
+        let upper = upper_bound(None, cursor);
+        // Overdue means open: the status index then reads only the queue.
+        let status = f
+            .overdue_at
+            .map(|_| feedback_core::followup::Status::Open)
+            .or(f.status);
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT body FROM follow_ups
+                     WHERE (?1 IS NULL OR sort_key < ?1) AND (?2 IS NULL OR status = ?2)
+                       AND (?3 IS NULL OR rep_id = ?3) AND (?4 IS NULL OR channel = ?4)
+                       AND (?5 IS NULL OR location = ?5) AND (?6 IS NULL OR due_at <= ?6)
+                     ORDER BY sort_key DESC LIMIT ?7",
+                )
+                .map_err(sql_err)?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        upper,
+                        status.map(|s| s.as_str()),
+                        f.rep_id.as_ref().map(RepId::as_str),
+                        f.channel.map(|c| c.as_str()),
+                        f.location.as_ref().map(|l| l.as_str()),
+                        f.overdue_at.map(instant_key),
+                        limit as i64 + 1,
+                    ],
+                    |row| row.get::<_, String>(0),
+                )
+                .map_err(sql_err)?;
+            let items: Vec<FollowUp> = decode_rows(rows)?;
+            Ok(page(items, limit))
+        })
+        .await
+    }
+
+    async fn update_follow_up(
+        &self,
+        previous: &FollowUp,
+        next: &FollowUp,
+    ) -> Result<(), StoreError> {
+        let (previous, next) = (previous.clone(), next.clone());
+        self.write(move |tx| {
+            let stored: Option<FollowUp> = get_body(tx, GET_FOLLOW_UP, &previous.id)?;
+            if stored.as_ref().map(|f| f.revision) != Some(previous.revision) {
+                return Err(StoreError::Conflict(
+                    "the follow-up changed meanwhile".into(),
+                ));
+            }
+            write_follow_up(tx, &next)?;
+            apply(tx, &rollup::for_follow_up(Some(&previous), &next))
         })
         .await
     }

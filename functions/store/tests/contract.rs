@@ -4,15 +4,17 @@
 //! `DYNAMODB_ENDPOINT`; without it the DynamoDB cases fail rather than skip.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use feedback_core::followup::{FollowUpPatch, Status};
 use feedback_core::model::{Answer, Answers, Expectation, NewInvitation};
+use feedback_core::submission::SubmitRules;
 use feedback_core::time::TenantZone;
 use feedback_core::{
-    ApiKey, Channel, Code, Invitation, LocationId, Rep, RepId, Response, Rollup, Scope, Settings,
-    Slice, SurveyKind,
+    ApiKey, Channel, Code, FollowUp, FollowUpRules, Invitation, LocationId, Rep, RepId, Response,
+    Rollup, Scope, Settings, Slice, SurveyKind,
 };
 use feedback_store::{
-    Cursor, DynamoStore, InvitationOutcome, Recorded, ResponseFilter, SqliteStore, Store,
-    StoreError,
+    Cursor, DynamoStore, FollowUpFilter, InvitationOutcome, Recorded, ResponseFilter, SqliteStore,
+    Store, StoreError,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -169,6 +171,24 @@ impl Fixture {
         total
     }
 
+    async fn all_follow_ups(&self, filter: &FollowUpFilter, page_size: usize) -> Vec<FollowUp> {
+        let mut out = Vec::new();
+        let mut cursor: Option<Cursor> = None;
+        loop {
+            let page = self
+                .store
+                .list_follow_ups(filter, page_size, cursor.as_ref())
+                .await
+                .unwrap();
+            assert!(page.items.len() <= page_size);
+            out.extend(page.items);
+            match page.next {
+                Some(next) => cursor = Some(Cursor::parse("cursor", &next.encode()).unwrap()),
+                None => return out,
+            }
+        }
+    }
+
     async fn all_responses(&self, filter: &ResponseFilter, page_size: usize) -> Vec<Response> {
         let mut out = Vec::new();
         let mut cursor: Option<Cursor> = None;
@@ -193,6 +213,13 @@ const WINDOW: i64 = 24;
 
 fn window() -> Duration {
     Duration::hours(WINDOW)
+}
+
+fn rules() -> SubmitRules {
+    SubmitRules {
+        edit_window: window(),
+        follow_up: FollowUpRules::default(),
+    }
 }
 
 mod cases {
@@ -259,13 +286,13 @@ mod cases {
         let response = f.answer(&inv, 4, Some("good"), at);
         let first = f
             .store
-            .record_response(&response, at, window())
+            .record_response(&response, at, &rules())
             .await
             .unwrap();
         assert_eq!(first, Recorded::Created(response.clone()));
         let retry = f
             .store
-            .record_response(&response, at + Duration::seconds(2), window())
+            .record_response(&response, at + Duration::seconds(2), &rules())
             .await
             .unwrap();
         assert_eq!(retry, Recorded::Unchanged(response.clone()));
@@ -297,7 +324,7 @@ mod cases {
             let store = Arc::clone(&f.store);
             // Different answers too: some are edits racing each other.
             let response = f.answer(&inv, 1 + i % 5, None, at);
-            tasks.spawn(async move { store.record_response(&response, at, window()).await });
+            tasks.spawn(async move { store.record_response(&response, at, &rules()).await });
         }
         let results = tasks.join_all().await;
         let created = results
@@ -322,13 +349,13 @@ mod cases {
         let inv = f.invite(Invite::default()).await;
         let at = t(T0) + Duration::hours(2);
         f.store
-            .record_response(&f.answer(&inv, 2, Some("slow"), at), at, window())
+            .record_response(&f.answer(&inv, 2, Some("slow"), at), at, &rules())
             .await
             .unwrap();
         let later = at + Duration::hours(3);
         let edited = f
             .store
-            .record_response(&f.answer(&inv, 5, None, later), later, window())
+            .record_response(&f.answer(&inv, 5, None, later), later, &rules())
             .await
             .unwrap();
         let Recorded::Replaced { previous, current } = edited else {
@@ -364,7 +391,7 @@ mod cases {
         let closed = at + window();
         let err = f
             .store
-            .record_response(&f.answer(&inv, 1, None, closed), closed, window())
+            .record_response(&f.answer(&inv, 1, None, closed), closed, &rules())
             .await
             .unwrap_err();
         match err {
@@ -387,14 +414,14 @@ mod cases {
         let at = t(T0);
         let err = f
             .store
-            .record_response(&f.answer(&unknown, 3, None, at), at, window())
+            .record_response(&f.answer(&unknown, 3, None, at), at, &rules())
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
         let late = inv.expires_at;
         let err = f
             .store
-            .record_response(&f.answer(&inv, 3, None, late), late, window())
+            .record_response(&f.answer(&inv, 3, None, late), late, &rules())
             .await
             .unwrap_err();
         assert!(
@@ -411,7 +438,7 @@ mod cases {
         // One second before expiry is still in time.
         let in_time = inv.expires_at - Duration::seconds(1);
         f.store
-            .record_response(&f.answer(&inv, 3, None, in_time), in_time, window())
+            .record_response(&f.answer(&inv, 3, None, in_time), in_time, &rules())
             .await
             .unwrap();
     }
@@ -422,7 +449,7 @@ mod cases {
         let inv = f.invite(Invite::default()).await;
         let at = t(T0);
         f.store
-            .record_response(&f.answer(&inv, 5, Some(comment), at), at, window())
+            .record_response(&f.answer(&inv, 5, Some(comment), at), at, &rules())
             .await
             .unwrap();
         let stored = f.store.get_response(&inv.code).await.unwrap().unwrap();
@@ -462,7 +489,7 @@ mod cases {
             let comment = (i % 4 == 0).then_some("note");
             let r = f.answer(&inv, 1 + (i % 5) as u8, comment, submitted.max(at));
             f.store
-                .record_response(&r, r.submitted_at, window())
+                .record_response(&r, r.submitted_at, &rules())
                 .await
                 .unwrap();
             expected.push(r);
@@ -536,7 +563,7 @@ mod cases {
             tasks.spawn(async move {
                 store.create_invitation(&inv).await.unwrap();
                 store
-                    .record_response(&response, at, window())
+                    .record_response(&response, at, &rules())
                     .await
                     .unwrap();
             });
@@ -672,6 +699,212 @@ mod cases {
         assert_eq!(f.store.get_settings().await.unwrap(), Some(settings));
     }
 
+    pub async fn an_unhappy_answer_opens_a_follow_up_and_edits_close_it(f: &Fixture) {
+        let inv = f.invite(Invite::default()).await;
+        let at = t(T0) + Duration::hours(1);
+        let low = f.answer(&inv, 1, Some("cold chai"), at);
+        f.store.record_response(&low, at, &rules()).await.unwrap();
+        let opened = f.store.get_follow_up(&low.id).await.unwrap().unwrap();
+        assert_eq!(
+            (opened.status, opened.score, opened.opened_at),
+            (Status::Open, 1, at)
+        );
+        let rep = Slice::Rep(RepId::parse("r", "ayesha").unwrap());
+        for slice in [&Slice::All, &rep] {
+            let r = f.rollup(slice, "2026-03-10", "2026-03-10").await;
+            assert_eq!((r.follow_up.opened, r.csat.count), (1, 1), "{slice:?}");
+        }
+        // A double tap changes nothing; an edit to 5 closes it, uncounted.
+        f.store.record_response(&low, at, &rules()).await.unwrap();
+        let later = at + Duration::minutes(10);
+        f.store
+            .record_response(&f.answer(&inv, 5, None, later), later, &rules())
+            .await
+            .unwrap();
+        let closed = f.store.get_follow_up(&low.id).await.unwrap().unwrap();
+        assert_eq!((closed.status, closed.revision), (Status::Closed, 2));
+        let r = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+        assert_eq!(
+            (r.follow_up.opened, r.csat.count, r.csat.hist[5]),
+            (0, 1, 1)
+        );
+        // Back down to 2: reopened and counted again, once.
+        let again = later + Duration::minutes(10);
+        f.store
+            .record_response(&f.answer(&inv, 2, None, again), again, &rules())
+            .await
+            .unwrap();
+        let reopened = f.store.get_follow_up(&low.id).await.unwrap().unwrap();
+        assert_eq!((reopened.status, reopened.score), (Status::Open, 2));
+        let r = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+        assert_eq!((r.follow_up.opened, r.csat.hist[2]), (1, 1));
+        // A happy first answer opens nothing.
+        let happy = f
+            .invite(Invite {
+                order: "order-2",
+                ..Invite::default()
+            })
+            .await;
+        let response = f.answer(&happy, 4, None, at);
+        f.store
+            .record_response(&response, at, &rules())
+            .await
+            .unwrap();
+        assert_eq!(f.store.get_follow_up(&response.id).await.unwrap(), None);
+    }
+
+    pub async fn follow_ups_move_through_their_states_and_the_rollups(f: &Fixture) {
+        let inv = f.invite(Invite::default()).await;
+        let at = t(T0) + Duration::hours(1);
+        let low = f.answer(&inv, 2, None, at);
+        f.store.record_response(&low, at, &rules()).await.unwrap();
+        let opened = f.store.get_follow_up(&low.id).await.unwrap().unwrap();
+        let contact = |s: &str| FollowUpPatch {
+            status: Some(s.into()),
+            note: Some(format!("{s}: called back")),
+            ..Default::default()
+        };
+        let contacted = opened
+            .patched(&contact("contacted"), at + Duration::minutes(40), Some("k"))
+            .unwrap();
+        f.store.update_follow_up(&opened, &contacted).await.unwrap();
+        // A writer holding the old revision loses.
+        let stale = opened
+            .patched(&contact("resolved"), at + Duration::hours(1), None)
+            .unwrap();
+        assert!(matches!(
+            f.store.update_follow_up(&opened, &stale).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let resolved = contacted
+            .patched(&contact("resolved"), at + Duration::hours(30), None)
+            .unwrap();
+        f.store
+            .update_follow_up(&contacted, &resolved)
+            .await
+            .unwrap();
+        assert_eq!(
+            f.store.get_follow_up(&low.id).await.unwrap(),
+            Some(resolved.clone())
+        );
+        let r = f
+            .rollup(&Slice::All, "2026-03-10", "2026-03-10")
+            .await
+            .follow_up;
+        assert_eq!(
+            (r.opened, r.contacted, r.contacted_in_sla, r.resolved),
+            (1, 1, 1, 1)
+        );
+        assert_eq!((r.to_contact[2], r.to_resolve[8]), (1, 1));
+        // Reopened: no longer resolved; the first contact stays.
+        let reopened = resolved
+            .patched(&contact("open"), at + Duration::hours(40), None)
+            .unwrap();
+        f.store
+            .update_follow_up(&resolved, &reopened)
+            .await
+            .unwrap();
+        let r = f
+            .rollup(&Slice::All, "2026-03-10", "2026-03-10")
+            .await
+            .follow_up;
+        assert_eq!((r.opened, r.contacted, r.resolved), (1, 1, 0));
+        assert_eq!(r.to_resolve.iter().sum::<i64>(), 0);
+        assert_eq!(
+            f.store
+                .get_follow_up(&low.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .notes
+                .len(),
+            3
+        );
+    }
+
+    pub async fn follow_ups_are_listed_filtered_and_paged(f: &Fixture) {
+        // 7 unhappy answers an hour apart: 4 for ayesha by SMS, 3 for bilal on the web.
+        let base = t(T0);
+        let mut ids = Vec::new();
+        for i in 0..7 {
+            let at = base + Duration::hours(i);
+            let inv = f
+                .invite(Invite {
+                    order: &format!("order-{i}"),
+                    rep: Some(if i < 4 { "ayesha" } else { "bilal" }),
+                    channel: if i < 4 { "sms" } else { "web" },
+                    at,
+                    ..Invite::default()
+                })
+                .await;
+            let r = f.answer(&inv, 1, None, at);
+            f.store.record_response(&r, at, &rules()).await.unwrap();
+            ids.push(r.id);
+        }
+        // The newest is contacted.
+        let newest = f.store.get_follow_up(&ids[6]).await.unwrap().unwrap();
+        let contacted = newest
+            .patched(
+                &FollowUpPatch {
+                    status: Some("contacted".into()),
+                    ..Default::default()
+                },
+                base + Duration::hours(7),
+                None,
+            )
+            .unwrap();
+        f.store.update_follow_up(&newest, &contacted).await.unwrap();
+        let all = f.all_follow_ups(&FollowUpFilter::default(), 3).await;
+        let listed: Vec<_> = all.iter().map(|x| x.id.clone()).collect();
+        let newest_first: Vec<_> = ids.iter().rev().cloned().collect();
+        assert_eq!(listed, newest_first);
+        let open = f
+            .all_follow_ups(
+                &FollowUpFilter {
+                    status: Some(Status::Open),
+                    ..Default::default()
+                },
+                2,
+            )
+            .await;
+        assert_eq!(open.len(), 6);
+        let bilal_open = f
+            .all_follow_ups(
+                &FollowUpFilter {
+                    status: Some(Status::Open),
+                    rep_id: Some(RepId::parse("r", "bilal").unwrap()),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await;
+        assert_eq!(bilal_open.len(), 2);
+        let web_contacted = f
+            .all_follow_ups(
+                &FollowUpFilter {
+                    status: Some(Status::Contacted),
+                    channel: Some(Channel::Web),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await;
+        assert_eq!(web_contacted.len(), 1);
+        // 26 hours after the first: the first three are past their 24 h SLA
+        // (hours 0, 1 and 2 are due at 24, 25 and 26 h), none of them contacted.
+        let overdue = f
+            .all_follow_ups(
+                &FollowUpFilter {
+                    overdue_at: Some(base + Duration::hours(26)),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await;
+        let overdue: Vec<_> = overdue.iter().map(|x| x.id.clone()).collect();
+        assert_eq!(overdue, [ids[2].clone(), ids[1].clone(), ids[0].clone()]);
+    }
+
     pub async fn surveys_and_days_are_kept_apart(f: &Fixture) {
         // An NPS invitation late in the evening: its local day is the next.
         let at = t("2026-03-10T20:30:00Z");
@@ -687,7 +920,7 @@ mod cases {
         assert_eq!(inv.day, day("2026-03-11"));
         let answered = at + Duration::days(2);
         f.store
-            .record_response(&f.answer(&inv, 9, None, answered), answered, window())
+            .record_response(&f.answer(&inv, 9, None, answered), answered, &rules())
             .await
             .unwrap();
         let invite_day = f.rollup(&Slice::All, "2026-03-11", "2026-03-11").await;
@@ -756,4 +989,7 @@ for_each_store!(
     surveys_and_days_are_kept_apart,
     keys_are_found_by_hash_listed_and_revoked,
     settings_round_trip,
+    an_unhappy_answer_opens_a_follow_up_and_edits_close_it,
+    follow_ups_move_through_their_states_and_the_rollups,
+    follow_ups_are_listed_filtered_and_paged,
 );

@@ -263,7 +263,7 @@ pub async fn record(
     let rating = Rating::first(&invitation, answer, at, &state.tenant.zone);
     match state
         .store
-        .record_response(&rating, at, settings.edit_window())
+        .record_response(&rating, at, &settings.submit_rules())
         .await
     {
         Ok(recorded) => Ok(Submitted {

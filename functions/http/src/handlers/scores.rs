@@ -1,7 +1,7 @@
 //! `GET /v1/scores` and `GET /v1/leaderboard`: figures from per-day rollups
 //! (reads are O(days), never O(responses)).
 
-use super::json;
+use super::{json, now};
 use crate::body::Query;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -9,9 +9,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
-use feedback_core::metrics::{self, Summary};
+use feedback_core::FollowUp;
+use feedback_core::followup::Status;
+use feedback_core::metrics::{self, Summary, Waiting};
 use feedback_core::time::{DateRange, Granularity, parse_day};
 use feedback_core::{Channel, FieldError, LocationId, RepId, Rollup, Rule, Slice, SurveyKind};
+use feedback_store::FollowUpFilter;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -77,6 +80,47 @@ fn slice(q: &Query) -> Result<Slice, ApiError> {
     })
 }
 
+/// Every follow-up of `slice` awaiting first contact: the queue, which
+/// the rollups cannot split into due and overdue.
+async fn waiting_queue(state: &AppState, slice: &Slice) -> Result<Vec<FollowUp>, ApiError> {
+    let mut filter = FollowUpFilter {
+        status: Some(Status::Open),
+        ..Default::default()
+    };
+    match slice {
+        Slice::All => {}
+        Slice::Rep(id) => filter.rep_id = Some(id.clone()),
+        Slice::Channel(c) => filter.channel = Some(*c),
+        Slice::Location(l) => filter.location = Some(l.clone()),
+    }
+    let mut queue = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = state
+            .store
+            .list_follow_ups(&filter, feedback_store::MAX_PAGE, cursor.as_ref())
+            .await?;
+        queue.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(queue),
+        }
+    }
+}
+
+/// The queue's follow-ups opened in `range`, due or overdue at `at`.
+fn waiting(queue: &[FollowUp], range: DateRange, at: chrono::DateTime<chrono::Utc>) -> Waiting {
+    let mut w = Waiting::default();
+    for f in queue.iter().filter(|f| range.contains(f.day)) {
+        if f.is_overdue(at) {
+            w.overdue += 1;
+        } else {
+            w.not_due += 1;
+        }
+    }
+    w
+}
+
 fn slice_view(slice: &Slice) -> Value {
     match slice {
         Slice::All => Value::Null,
@@ -127,10 +171,15 @@ pub async fn scores(
         .store
         .read_rollups(&slice, range.from, range.to)
         .await?;
+    let queue = waiting_queue(&state, &slice).await?;
+    let at = now();
+    let summary = |days: &[(NaiveDate, Rollup)], range: DateRange| {
+        Summary::of(&sum(days, range), waiting(&queue, range, at))
+    };
     let series: Vec<Value> = range
         .buckets(granularity)
         .into_iter()
-        .map(|bucket| with_range(bucket, &Summary::of(&sum(&days, bucket))))
+        .map(|bucket| with_range(bucket, &summary(&days, bucket)))
         .collect();
     let mut body = json!({
         "from": range.from,
@@ -138,7 +187,7 @@ pub async fn scores(
         "time_zone": state.tenant.zone.name(),
         "granularity": format!("{granularity:?}").to_lowercase(),
         "slice": slice_view(&slice),
-        "summary": Summary::of(&sum(&days, range)),
+        "summary": summary(&days, range),
         "series": series,
     });
     if let Some(before) = compare {
@@ -146,7 +195,7 @@ pub async fn scores(
             .store
             .read_rollups(&slice, before.from, before.to)
             .await?;
-        body["compare"] = with_range(before, &Summary::of(&sum(&earlier, before)));
+        body["compare"] = with_range(before, &summary(&earlier, before));
     }
     Ok(json(StatusCode::OK, &body))
 }

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use feedback_core::followup::FollowUpRulesPatch;
 use feedback_core::settings::SettingsPatch;
 use feedback_core::{FieldError, Rule, Settings};
 use serde_json::{Value, json};
@@ -26,7 +27,7 @@ pub async fn get(State(state): State<AppState>) -> Result<Response, ApiError> {
     ))
 }
 
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "display_name",
     "default_survey",
     "default_locale",
@@ -35,7 +36,22 @@ const FIELDS: [&str; 8] = [
     "coupon",
     "invitation_lifetime_days",
     "edit_window_hours",
+    "follow_up",
 ];
+
+const FOLLOW_UP_FIELDS: [&str; 4] = ["csat_at_most", "nps_at_most", "ces_at_most", "sla_hours"];
+
+/// The `follow_up` object of a settings change.
+fn follow_up_patch(errors: &mut Vec<FieldError>, o: &Object<'_>) -> Option<FollowUpRulesPatch> {
+    let rules = take(errors, o.object("follow_up"))?;
+    errors.extend(rules.unknown_fields(&FOLLOW_UP_FIELDS));
+    Some(FollowUpRulesPatch {
+        csat_at_most: take(errors, rules.int("csat_at_most")),
+        nps_at_most: take(errors, rules.int("nps_at_most")),
+        ces_at_most: take(errors, rules.int("ces_at_most")),
+        sla_hours: take(errors, rules.int("sla_hours")),
+    })
+}
 
 pub async fn put(
     State(state): State<AppState>,
@@ -64,6 +80,7 @@ pub async fn put(
         coupon: take(&mut errors, o.nullable_string("coupon")),
         invitation_lifetime_days: take(&mut errors, o.int("invitation_lifetime_days")),
         edit_window_hours: take(&mut errors, o.int("edit_window_hours")),
+        follow_up: follow_up_patch(&mut errors, &o),
     };
     let next = body::combine(errors, state.settings().await?.apply(&patch))?;
     state.store.put_settings(&next).await?;

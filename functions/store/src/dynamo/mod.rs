@@ -7,6 +7,7 @@
 //! attempt carries a client request token, so the SDK's own retries of a
 //! transaction that did commit answer success instead of applying it twice.
 
+mod follow_ups;
 mod meter;
 mod table;
 
@@ -15,8 +16,8 @@ use meter::{Meter, Side};
 pub use table::create_table;
 use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
-use crate::cursor::{Cursor, instant_key, page, sort_key, upper_bound};
-use crate::{InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
+use crate::cursor::{Cursor, Listed, instant_key, page, upper_bound};
+use crate::{FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, Region};
@@ -25,10 +26,12 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, ConditionCheck, Put, ReturnConsumedCapacity, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
-use feedback_core::submission::{Decision, decide};
-use feedback_core::{ApiKey, Code, Invitation, Rep, RepId, Response, Rollup, Settings, Slice};
+use feedback_core::submission::{self, Decision, SubmitRules, decide};
+use feedback_core::{
+    ApiKey, Code, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
+};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -122,7 +125,7 @@ fn response_item(response: &Response) -> Result<Item, StoreError> {
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(sk));
     item.insert(GSI1_PK.into(), s("RESP"));
-    item.insert(GSI1_SK.into(), s(sort_key(response)));
+    item.insert(GSI1_SK.into(), s(response.sort_key()));
     Ok(item)
 }
 
@@ -372,6 +375,82 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// One page of a newest-first listing through an index: reads query
+    /// pages until `limit` items pass the filter (plus one, to know there is
+    /// more) or [`MAX_LIST_PAGES`] were read.
+    async fn list_index<T: serde::de::DeserializeOwned + Listed>(
+        &self,
+        query: IndexQuery,
+        limit: usize,
+    ) -> Result<Page<T>, StoreError> {
+        let limit = limit.clamp(1, crate::MAX_PAGE);
+        let (lower, upper) = (&query.lower, &query.upper);
+        let key_condition = match (lower, upper) {
+            (Some(_), Some(_)) => "#gpk = :gpk AND #gsk BETWEEN :lo AND :hi",
+            (Some(_), None) => "#gpk = :gpk AND #gsk >= :lo",
+            (None, Some(_)) => "#gpk = :gpk AND #gsk < :hi",
+            (None, None) => "#gpk = :gpk",
+        };
+        let mut names = query.names.clone();
+        let mut values = query.values.clone();
+        names.insert("#gpk".into(), query.pk_attr.into());
+        values.insert(":gpk".into(), s(query.pk));
+        if lower.is_some() || upper.is_some() {
+            names.insert("#gsk".into(), query.sk_attr.into());
+        }
+        if let Some(lo) = lower {
+            values.insert(":lo".into(), s(lo.clone()));
+        }
+        if let Some(hi) = upper {
+            values.insert(":hi".into(), s(hi.clone()));
+        }
+        let mut found = Vec::with_capacity(limit + 1);
+        let mut start = None;
+        for _ in 0..MAX_LIST_PAGES {
+            let out = self
+                .client
+                .query()
+                .table_name(&*self.table)
+                .index_name(query.index)
+                .key_condition_expression(key_condition)
+                .set_filter_expression(query.filter.clone())
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(false)
+                .limit(((limit as i32 + 1) * 2).clamp(50, 1000))
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            self.meter.add(Side::Read, out.consumed_capacity());
+            for item in out.items.unwrap_or_default() {
+                // BETWEEN includes its upper end, which is excluded here.
+                let key = item.get(query.sk_attr).and_then(|v| v.as_s().ok());
+                if upper.is_none() || key != upper.as_ref() {
+                    found.push(decode::<T>(item)?);
+                }
+            }
+            start = out.last_evaluated_key;
+            if found.len() > limit || start.is_none() {
+                return Ok(page(found, limit));
+            }
+        }
+        // Read as much as one request may: return what was found, and a
+        // cursor at the last key read so the client can go on.
+        let resume = start
+            .as_ref()
+            .and_then(|k| k.get(query.sk_attr))
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .map(Cursor::from_key);
+        let mut result = page(found, limit);
+        if result.next.is_none() {
+            result.next = resume;
+        }
+        Ok(result)
+    }
+
     async fn existing_response(
         &self,
         code: &Code,
@@ -435,8 +514,9 @@ impl Store for DynamoStore {
         &self,
         response: &Response,
         now: DateTime<Utc>,
-        edit_window: Duration,
+        rules: &SubmitRules,
     ) -> Result<Recorded, StoreError> {
+        let opened = submission::on_insert(response, rules);
         for _ in 0..MAX_ATTEMPTS {
             let check = ConditionCheck::builder()
                 .table_name(&*self.table)
@@ -456,7 +536,10 @@ impl Store for DynamoStore {
                     .put(self.put(response_item(response)?, "attribute_not_exists(pk)"))
                     .build(),
             ];
-            items.extend(self.rollup_updates(&rollup::for_new_response(response))?);
+            if let Some(follow_up) = &opened.follow_up {
+                items.push(self.follow_up_put(None, follow_up)?);
+            }
+            items.extend(self.rollup_updates(&opened.increments)?);
             let cancelled = match self.transact(items).await? {
                 Ok(()) => return Ok(Recorded::Created(response.clone())),
                 Err(cancelled) => cancelled,
@@ -474,7 +557,7 @@ impl Store for DynamoStore {
                     Some(item) => StoreError::Expired(decode::<Invitation>(item)?.expires_at),
                 });
             };
-            match decide(Some(&existing), response, now, edit_window) {
+            match decide(Some(&existing), response, now, rules.edit_window) {
                 Decision::Unchanged => return Ok(Recorded::Unchanged(existing)),
                 Decision::WindowClosed => return Err(StoreError::WindowClosed(Box::new(existing))),
                 Decision::Insert => {
@@ -491,8 +574,14 @@ impl Store for DynamoStore {
                         .expression_attribute_values(":rev", n(existing.revision))
                         .build()
                         .map_err(StoreError::internal)?;
+                    let follow_up = self.read_follow_up(&current.id).await?;
+                    let effects =
+                        submission::on_replace(&existing, &current, follow_up.as_ref(), rules, now);
                     let mut items = vec![TransactWriteItem::builder().put(put).build()];
-                    items.extend(self.rollup_updates(&rollup::for_revision(&existing, &current))?);
+                    if let Some(next) = &effects.follow_up {
+                        items.push(self.follow_up_put(follow_up.as_ref(), next)?);
+                    }
+                    items.extend(self.rollup_updates(&effects.increments)?);
                     if self.transact(items).await?.is_ok() {
                         return Ok(Recorded::Replaced {
                             previous: existing,
@@ -518,72 +607,40 @@ impl Store for DynamoStore {
         limit: usize,
         cursor: Option<&Cursor>,
     ) -> Result<Page<Response>, StoreError> {
-        let limit = limit.clamp(1, crate::MAX_PAGE);
-        let lower = filter.from.map(instant_key);
-        let upper = upper_bound(filter, cursor);
-        let key_condition = match (&lower, &upper) {
-            (Some(_), Some(_)) => "#gpk = :gpk AND #gsk BETWEEN :lo AND :hi",
-            (Some(_), None) => "#gpk = :gpk AND #gsk >= :lo",
-            (None, Some(_)) => "#gpk = :gpk AND #gsk < :hi",
-            (None, None) => "#gpk = :gpk",
+        let terms = filter_terms(filter);
+        let query = IndexQuery {
+            index: GSI1,
+            pk_attr: GSI1_PK,
+            sk_attr: GSI1_SK,
+            pk: "RESP",
+            lower: filter.from.map(instant_key),
+            upper: upper_bound(filter.before, cursor),
+            filter: terms.expression(),
+            names: terms.names,
+            values: terms.values,
         };
-        let (filter_expression, mut names, mut values) = filter_expression(filter);
-        names.insert("#gpk".into(), GSI1_PK.into());
-        values.insert(":gpk".into(), s("RESP"));
-        if lower.is_some() || upper.is_some() {
-            names.insert("#gsk".into(), GSI1_SK.into());
-        }
-        if let Some(lo) = &lower {
-            values.insert(":lo".into(), s(lo.clone()));
-        }
-        if let Some(hi) = &upper {
-            values.insert(":hi".into(), s(hi.clone()));
-        }
-        let mut found = Vec::with_capacity(limit + 1);
-        let mut start = None;
-        for _ in 0..MAX_LIST_PAGES {
-            let out = self
-                .client
-                .query()
-                .table_name(&*self.table)
-                .index_name(GSI1)
-                .key_condition_expression(key_condition)
-                .set_filter_expression(filter_expression.clone())
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(false)
-                .limit(((limit as i32 + 1) * 2).clamp(50, 1000))
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            self.meter.add(Side::Read, out.consumed_capacity());
-            for item in out.items.unwrap_or_default() {
-                // BETWEEN includes its upper end, which is excluded here.
-                let key = item.get(GSI1_SK).and_then(|v| v.as_s().ok());
-                if upper.is_none() || key != upper.as_ref() {
-                    found.push(decode::<Response>(item)?);
-                }
-            }
-            start = out.last_evaluated_key;
-            if found.len() > limit || start.is_none() {
-                return Ok(page(found, limit));
-            }
-        }
-        // Read as much as one request may: return what was found, and a
-        // cursor at the last key read so the client can go on.
-        let resume = start
-            .as_ref()
-            .and_then(|k| k.get(GSI1_SK))
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .map(Cursor::from_key);
-        let mut result = page(found, limit);
-        if result.next.is_none() {
-            result.next = resume;
-        }
-        Ok(result)
+        self.list_index(query, limit).await
+    }
+
+    async fn get_follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError> {
+        self.read_follow_up(id).await
+    }
+
+    async fn list_follow_ups(
+        &self,
+        filter: &FollowUpFilter,
+        limit: usize,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<FollowUp>, StoreError> {
+        self.query_follow_ups(filter, limit, cursor).await
+    }
+
+    async fn update_follow_up(
+        &self,
+        previous: &FollowUp,
+        next: &FollowUp,
+    ) -> Result<(), StoreError> {
+        self.write_follow_up(previous, next).await
     }
 
     async fn read_rollups(
@@ -727,40 +784,69 @@ fn key_item(key: &ApiKey) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-/// The list filter as a DynamoDB filter expression with its names and values.
-fn filter_expression(filter: &ResponseFilter) -> (Option<String>, HashMap<String, String>, Item) {
-    let mut terms = Vec::new();
-    let mut names = HashMap::new();
-    let mut values = HashMap::new();
-    let mut equal = |attr: &str, value: Option<String>| {
+/// A listing through an index: partition, sort key bounds and filter.
+struct IndexQuery {
+    index: &'static str,
+    pk_attr: &'static str,
+    sk_attr: &'static str,
+    pk: &'static str,
+    /// Inclusive lower sort key.
+    lower: Option<String>,
+    /// Exclusive upper sort key.
+    upper: Option<String>,
+    filter: Option<String>,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+/// A filter expression being built: its terms, names and values.
+#[derive(Default)]
+struct FilterTerms {
+    terms: Vec<String>,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+impl FilterTerms {
+    /// Requires attribute `attr` to equal `value`, when there is one.
+    fn equal(&mut self, attr: &str, value: Option<String>) {
         if let Some(value) = value {
-            let i = names.len();
-            terms.push(format!("#f{i} = :f{i}"));
-            names.insert(format!("#f{i}"), attr.to_owned());
-            values.insert(format!(":f{i}"), s(value));
+            let i = self.names.len();
+            self.terms.push(format!("#f{i} = :f{i}"));
+            self.names.insert(format!("#f{i}"), attr.to_owned());
+            self.values.insert(format!(":f{i}"), s(value));
         }
-    };
-    equal("rep_id", filter.rep_id.as_ref().map(ToString::to_string));
-    equal("channel", filter.channel.map(|c| c.as_str().to_owned()));
-    equal(
+    }
+
+    fn expression(&self) -> Option<String> {
+        (!self.terms.is_empty()).then(|| self.terms.join(" AND "))
+    }
+}
+
+/// The response filter as DynamoDB filter terms.
+fn filter_terms(filter: &ResponseFilter) -> FilterTerms {
+    let mut t = FilterTerms::default();
+    t.equal("rep_id", filter.rep_id.as_ref().map(ToString::to_string));
+    t.equal("channel", filter.channel.map(|c| c.as_str().to_owned()));
+    t.equal(
         "location",
         filter.location.as_ref().map(ToString::to_string),
     );
-    equal("survey", filter.survey.map(|k| k.as_str().to_owned()));
+    t.equal("survey", filter.survey.map(|k| k.as_str().to_owned()));
     if filter.min_score.is_some() || filter.max_score.is_some() {
-        names.insert("#score".into(), "score".into());
+        t.names.insert("#score".into(), "score".into());
     }
     if let Some(min) = filter.min_score {
-        terms.push("#score >= :min".into());
-        values.insert(":min".into(), n(min));
+        t.terms.push("#score >= :min".into());
+        t.values.insert(":min".into(), n(min));
     }
     if let Some(max) = filter.max_score {
-        terms.push("#score <= :max".into());
-        values.insert(":max".into(), n(max));
+        t.terms.push("#score <= :max".into());
+        t.values.insert(":max".into(), n(max));
     }
     if let Some(has) = filter.has_comment {
-        names.insert("#comment".into(), "comment".into());
-        terms.push(
+        t.names.insert("#comment".into(), "comment".into());
+        t.terms.push(
             if has {
                 "attribute_exists(#comment)"
             } else {
@@ -769,6 +855,5 @@ fn filter_expression(filter: &ResponseFilter) -> (Option<String>, HashMap<String
             .into(),
         );
     }
-    let expression = (!terms.is_empty()).then(|| terms.join(" AND "));
-    (expression, names, values)
+    t
 }

@@ -6,13 +6,16 @@
 //! | invitation | `INV#{code}`       | `INV`           |                           |
 //! | order      | `ORDER#{order_id}` | `ORDER`         |                           |
 //! | response   | `INV#{code}`       | `RESP#{id}`     | `RESP` / `{submitted}#{id}` |
+//! | follow-up  | `FU#{id}`          | `FU`            | `FU` / `{opened}#{id}`; while open also gsi2 `FU#open` / `{opened}#{id}` |
 //! | rollup     | `ROLL#{slice}`     | `{YYYY-MM-DD}`  |                           |
 //! | rep        | `REP`              | `{rep_id}`      |                           |
 //! | API key    | `KEY`              | `{sha256 hex}`  |                           |
 //! | settings   | `SETTINGS`         | `SETTINGS`      |                           |
 //!
 //! A slice's rollups share one partition sorted by day, so any day range is
-//! one `Query`. Responses are listed newest first through `gsi1`.
+//! one `Query`. Responses and follow-ups are listed newest first through
+//! `gsi1`; `gsi2` is sparse: only follow-ups awaiting first contact are in
+//! it, so the queue and its overdue count read only the queue.
 
 use crate::StoreError;
 use aws_sdk_dynamodb::Client;
@@ -28,6 +31,9 @@ pub const SK: &str = "sk";
 pub const GSI1: &str = "gsi1";
 pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
+pub const GSI2: &str = "gsi2";
+pub const GSI2_PK: &str = "gsi2pk";
+pub const GSI2_SK: &str = "gsi2sk";
 /// Epoch seconds after which DynamoDB may delete an item (personal data
 /// under a retention setting).
 pub const TTL_ATTRIBUTE: &str = "ttl";
@@ -48,7 +54,22 @@ fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
         .map_err(StoreError::internal)
 }
 
-/// Creates the table (on-demand, with `gsi1`, a stream of new and old
+/// A global secondary index projecting every attribute.
+fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex, StoreError> {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(pk, KeyType::Hash)?)
+        .key_schema(key(sk, KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(StoreError::internal)
+}
+
+/// Creates the table (on-demand, with `gsi1` and `gsi2`, a stream of new and old
 /// images, and TTL) unless it exists. Used by tests and the local tools; the
 /// SAM template declares the same table for deployments.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
@@ -61,22 +82,13 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             string_attribute(SK)?,
             string_attribute(GSI1_PK)?,
             string_attribute(GSI1_SK)?,
+            string_attribute(GSI2_PK)?,
+            string_attribute(GSI2_SK)?,
         ]))
         .key_schema(key(PK, KeyType::Hash)?)
         .key_schema(key(SK, KeyType::Range)?)
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(GSI1)
-                .key_schema(key(GSI1_PK, KeyType::Hash)?)
-                .key_schema(key(GSI1_SK, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .map_err(StoreError::internal)?,
-        )
+        .global_secondary_indexes(index(GSI1, GSI1_PK, GSI1_SK)?)
+        .global_secondary_indexes(index(GSI2, GSI2_PK, GSI2_SK)?)
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)

@@ -1,0 +1,156 @@
+//! `/v1/follow-ups`: the queue of unhappy customers and its workflow.
+
+use super::{json, now};
+use crate::auth::Principal;
+use crate::body::{self, Object, Query, take};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use feedback_core::followup::{FollowUpPatch, PatchError, Status};
+use feedback_core::{Channel, FieldError, FollowUp, LocationId, RepId};
+use feedback_store::{Cursor, FollowUpFilter, StoreError};
+use serde_json::{Value, json};
+
+/// Attempts at a change that keeps racing another writer (a customer's
+/// edit or a colleague's update) before answering 409.
+const ATTEMPTS: usize = 3;
+
+pub fn view(f: &FollowUp, at: chrono::DateTime<chrono::Utc>) -> Value {
+    let mut v = json!(f);
+    v["response_id"] = json!(f.id);
+    v["due_at"] = json!(f.due_at());
+    v["overdue"] = json!(f.is_overdue(at));
+    v
+}
+
+const PARAMS: [&str; 7] = [
+    "status", "rep_id", "channel", "location", "overdue", "limit", "cursor",
+];
+
+pub async fn list(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Query::parse(raw.as_deref(), &PARAMS)?;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let status = take(&mut errors, q.parsed("status", Status::parse));
+    let rep_id = take(&mut errors, q.parsed("rep_id", RepId::parse));
+    let channel = take(&mut errors, q.parsed("channel", Channel::parse));
+    let location = take(&mut errors, q.parsed("location", LocationId::parse));
+    let overdue = take(&mut errors, q.bool("overdue"));
+    let limit = take(
+        &mut errors,
+        q.int("limit", 1, feedback_store::MAX_PAGE as i64),
+    )
+    .unwrap_or(50);
+    let cursor = take(&mut errors, q.parsed("cursor", Cursor::parse));
+    if overdue == Some(true) && status.is_some_and(|s| s != Status::Open) {
+        errors.push(FieldError::new(
+            "overdue",
+            feedback_core::Rule::BadFormat,
+            "only open follow-ups are overdue; drop 'status' or ask for status=open",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let at = now();
+    let filter = FollowUpFilter {
+        status,
+        rep_id,
+        channel,
+        location,
+        overdue_at: (overdue == Some(true)).then_some(at),
+    };
+    let page = state
+        .store
+        .list_follow_ups(&filter, limit as usize, cursor.as_ref())
+        .await?;
+    // overdue=false: the rest of the list, those not past due.
+    let items = page
+        .items
+        .iter()
+        .filter(|f| overdue != Some(false) || !f.is_overdue(at))
+        .map(|f| view(f, at))
+        .collect::<Vec<_>>();
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "follow_ups": items, "next_cursor": page.next.map(|c| c.encode()) }),
+    ))
+}
+
+async fn find(state: &AppState, id: &str) -> Result<FollowUp, ApiError> {
+    state
+        .store
+        .get_follow_up(id)
+        .await?
+        .ok_or(ApiError::NotFound("no such follow-up"))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(json(
+        StatusCode::OK,
+        &view(&find(&state, &id).await?, now()),
+    ))
+}
+
+const PATCH_FIELDS: [&str; 3] = ["status", "assignee", "note"];
+
+pub async fn patch(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    principal: Option<Extension<Principal>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let map = body::read_json(&headers, body).await?;
+    let o = Object::new("", &map);
+    let mut errors = o.unknown_fields(&PATCH_FIELDS);
+    let patch = FollowUpPatch {
+        status: take(&mut errors, o.string("status")),
+        assignee: take(&mut errors, o.nullable_string("assignee")),
+        note: take(&mut errors, o.string("note")),
+    };
+    let by = principal.map(|Extension(p)| p.key_id);
+    for _ in 0..ATTEMPTS {
+        let current = find(&state, &id).await?;
+        let at = now();
+        let patched = current.patched(&patch, at, by.as_deref());
+        if !errors.is_empty() {
+            // Every bad field in one answer: the body's and the domain's.
+            if let Err(PatchError::Invalid(more)) = patched {
+                errors.extend(more);
+            }
+            return Err(ApiError::Invalid(errors));
+        }
+        let next = match patched {
+            Ok(next) => next,
+            Err(PatchError::Invalid(errors)) => return Err(ApiError::Invalid(errors)),
+            Err(PatchError::Transition { from, to }) => {
+                return Err(ApiError::Conflict(format!(
+                    "a follow-up cannot move from {} to {}; allowed: open → contacted → resolved, open → resolved, resolved → open",
+                    from.as_str(),
+                    to.as_str()
+                )));
+            }
+        };
+        if next == current {
+            return Ok(json(StatusCode::OK, &view(&current, at)));
+        }
+        match state.store.update_follow_up(&current, &next).await {
+            Ok(()) => return Ok(json(StatusCode::OK, &view(&next, at))),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict(
+        "the follow-up kept changing under concurrent updates; read it and try again".into(),
+    ))
+}

@@ -1,0 +1,134 @@
+//! Follow-up items: `FU#{id}` / `FU`, listed newest first through `gsi1`
+//! (`FU`), and, while open, through the sparse `gsi2` (`FU#open`) — the queue
+//! of customers still waiting for a first contact, which stays small however
+//! many follow-ups a business has closed.
+
+use super::table::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
+use super::{DynamoStore, FilterTerms, IndexQuery, Item, decode, encode, n, s};
+use crate::cursor::{Cursor, Listed, upper_bound};
+use crate::{FollowUpFilter, Page, StoreError};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use feedback_core::FollowUp;
+use feedback_core::followup::Status;
+
+/// Epoch seconds when first contact is due, for the overdue filter.
+const DUE: &str = "due_epoch";
+
+pub(super) fn key(id: &str) -> (String, String) {
+    (format!("FU#{id}"), "FU".to_owned())
+}
+
+fn item(f: &FollowUp) -> Result<Item, StoreError> {
+    let mut item = encode(f)?;
+    let (pk, sk) = key(&f.id);
+    item.insert(PK.into(), s(pk));
+    item.insert(SK.into(), s(sk));
+    item.insert(GSI1_PK.into(), s("FU"));
+    item.insert(GSI1_SK.into(), s(f.sort_key()));
+    if f.status == Status::Open {
+        item.insert(GSI2_PK.into(), s("FU#open"));
+        item.insert(GSI2_SK.into(), s(f.sort_key()));
+    }
+    item.insert(DUE.into(), n(f.due_at().timestamp()));
+    Ok(item)
+}
+
+impl DynamoStore {
+    /// The put of `next` in a transaction, guarded so that it only lands on
+    /// the state it was computed from: `previous`'s revision, or nothing.
+    pub(super) fn follow_up_put(
+        &self,
+        previous: Option<&FollowUp>,
+        next: &FollowUp,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut put = Put::builder()
+            .table_name(&*self.table)
+            .set_item(Some(item(next)?));
+        put = match previous {
+            Some(p) => put
+                .condition_expression("#rev = :rev")
+                .expression_attribute_names("#rev", "revision")
+                .expression_attribute_values(":rev", n(p.revision)),
+            None => put.condition_expression("attribute_not_exists(pk)"),
+        };
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(StoreError::internal)?)
+            .build())
+    }
+
+    pub(super) async fn read_follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError> {
+        let (pk, sk) = key(id);
+        self.get(pk, sk).await?.map(decode).transpose()
+    }
+
+    pub(super) async fn write_follow_up(
+        &self,
+        previous: &FollowUp,
+        next: &FollowUp,
+    ) -> Result<(), StoreError> {
+        let mut items = vec![self.follow_up_put(Some(previous), next)?];
+        items.extend(
+            self.rollup_updates(&feedback_core::rollup::for_follow_up(Some(previous), next))?,
+        );
+        match self.transact(items).await? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::Conflict(
+                "the follow-up changed meanwhile".into(),
+            )),
+        }
+    }
+
+    pub(super) async fn query_follow_ups(
+        &self,
+        filter: &FollowUpFilter,
+        limit: usize,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<FollowUp>, StoreError> {
+        let mut t = FilterTerms::default();
+        // The open queue has its own index; any other status is a filter.
+        let queue = filter.overdue_at.is_some() || filter.status == Some(Status::Open);
+        if !queue {
+            t.equal("status", filter.status.map(|st| st.as_str().to_owned()));
+        }
+        t.equal("rep_id", filter.rep_id.as_ref().map(ToString::to_string));
+        t.equal("channel", filter.channel.map(|c| c.as_str().to_owned()));
+        t.equal(
+            "location",
+            filter.location.as_ref().map(ToString::to_string),
+        );
+        if let Some(at) = filter.overdue_at {
+            t.terms.push("#due <= :due".into());
+            t.names.insert("#due".into(), DUE.into());
+            t.values.insert(":due".into(), n(at.timestamp()));
+        }
+        let (index, pk_attr, sk_attr, pk) = if queue {
+            (GSI2, GSI2_PK, GSI2_SK, "FU#open")
+        } else {
+            (GSI1, GSI1_PK, GSI1_SK, "FU")
+        };
+        let query = IndexQuery {
+            index,
+            pk_attr,
+            sk_attr,
+            pk,
+            lower: None,
+            upper: upper_bound(None, cursor),
+            filter: t.expression(),
+            names: t.names,
+            values: t.values,
+        };
+        let page = self.list_index::<FollowUp>(query, limit).await?;
+        // `due_epoch` has second precision; the domain rule decides.
+        Ok(match filter.overdue_at {
+            Some(at) => Page {
+                items: page
+                    .items
+                    .into_iter()
+                    .filter(|f| f.is_overdue(at))
+                    .collect(),
+                next: page.next,
+            },
+            None => page,
+        })
+    }
+}
