@@ -1126,6 +1126,84 @@ mod cases {
         assert_eq!((r.status, r.body["sla_hours"].as_u64()), (200, Some(4)));
     }
 
+    pub async fn responses_export_as_csv(s: &Server) {
+        let writer = s.key(&["invitations:write"]).await;
+        let reader = s.key(&["responses:read"]).await;
+        let comments = [
+            "بہت اچھی سروس، شکریہ",
+            "बहुत अच्छा, धन्यवाद",
+            "=HYPERLINK(\"http://evil\",\"click\")",
+            "said \"fine\"\nthen left",
+        ];
+        for (i, comment) in comments.iter().enumerate() {
+            let inv = invite(
+                s,
+                &writer,
+                json!({"order_id": format!("X-{i}"), "channel": "web", "location": "-gulberg"}),
+            )
+            .await;
+            let code = inv["code"].as_str().unwrap();
+            let r = s
+                .call(
+                    "POST",
+                    &format!("/r/{code}"),
+                    None,
+                    Some(json!({"score": 4, "comment": comment})),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        let r = s
+            .call(
+                "GET",
+                &format!("/v1/responses/export.csv?{}&bom=true", recent(s)),
+                Some(&reader),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+        let text = &r.text;
+        assert!(text.starts_with("\u{feff}id,code,submitted_at,"), "{text}");
+        // Oldest last; every record ends with CRLF; scripts intact.
+        assert!(
+            text.contains(",بہت اچھی سروس، شکریہ\r\n")
+                || text.contains(",\"بہت اچھی سروس، شکریہ\"\r\n"),
+            "{text}"
+        );
+        assert!(text.contains(",\"बहुत अच्छा, धन्यवाद\"\r\n"), "{text}");
+        assert!(
+            text.contains(",\"'=HYPERLINK(\"\"http://evil\"\",\"\"click\"\")\"\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(",\"said \"\"fine\"\"\nthen left\"\r\n"),
+            "{text}"
+        );
+        assert!(text.contains(",'-gulberg,"), "{text}");
+        assert_eq!(text.matches("\r\n").count(), 1 + comments.len());
+        assert!(!r.headers.contains_key("link"));
+        // The list's filters apply; bad ones are named.
+        let r = s
+            .call(
+                "GET",
+                "/v1/responses/export.csv?min_score=5",
+                Some(&reader),
+                None,
+            )
+            .await;
+        assert_eq!(r.text.matches("\r\n").count(), 1, "only the header");
+        let r = s
+            .call(
+                "GET",
+                "/v1/responses/export.csv?bom=maybe&limit=3",
+                Some(&reader),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 400);
+    }
+
     pub async fn snippets_for_email_receipts_sms_and_qr(s: &Server) {
         let admin = s.admin.clone();
         let inv = invite(s, &admin, json!({"order_id": "S-1", "channel": "email"})).await;
@@ -1328,6 +1406,7 @@ for_each_store!(
     snippets_for_email_receipts_sms_and_qr,
     public_routes_are_rate_limited_per_code,
     follow_up_workflow,
+    responses_export_as_csv,
 );
 
 /// A store that cannot be reached is a 503 with Retry-After, never a 500.

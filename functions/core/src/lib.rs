@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod code;
+pub mod csv;
 pub mod error;
 pub mod followup;
 pub mod ids;

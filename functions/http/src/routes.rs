@@ -54,6 +54,7 @@ pub enum Endpoint {
     ListKeys,
     RevokeKey,
     ListResponses,
+    ExportResponses,
     ListFollowUps,
     GetFollowUp,
     PatchFollowUp,
@@ -111,6 +112,11 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
         route!(GET "/v1/follow-ups/{id}" => Manage, Some(ResponsesRead), GetFollowUp),
         route!(PATCH "/v1/follow-ups/{id}" => Manage, Some(FollowUpsWrite), PatchFollowUp),
         route!(GET "/v1/responses" => Scores, Some(ResponsesRead), ListResponses),
+        route!(
+            GET "/v1/responses/export.csv" => Scores,
+            Some(ResponsesRead),
+            ExportResponses
+        ),
         route!(GET "/v1/scores" => Scores, Some(ScoresRead), Scores),
         route!(GET "/v1/leaderboard" => Scores, Some(ScoresRead), Leaderboard),
     ]
@@ -140,6 +146,7 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::ListKeys => on(filter, keys::list),
         Endpoint::RevokeKey => on(filter, keys::revoke),
         Endpoint::ListResponses => on(filter, responses::list),
+        Endpoint::ExportResponses => on(filter, responses::export),
         Endpoint::ListFollowUps => on(filter, follow_ups::list),
         Endpoint::GetFollowUp => on(filter, follow_ups::get),
         Endpoint::PatchFollowUp => on(filter, follow_ups::patch),

@@ -1,13 +1,15 @@
-//! `GET /v1/responses`: responses newest first, filtered, with a cursor.
+//! `GET /v1/responses`: responses newest first, filtered, with a cursor;
+//! and the same list as CSV.
 
 use super::json;
 use crate::body::{Query, take};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use feedback_core::time::{DateRange, parse_day};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use feedback_core::csv;
+use feedback_core::time::{DateRange, TenantZone, parse_day};
 use feedback_core::{Channel, FieldError, LocationId, RepId, Response as Rating, Rule, SurveyKind};
 use feedback_store::{Cursor, ResponseFilter};
 use serde_json::{Value, json};
@@ -29,7 +31,7 @@ pub fn view(r: &Rating) -> Value {
     })
 }
 
-const PARAMS: [&str; 11] = [
+const FILTERS: [&str; 9] = [
     "from",
     "to",
     "rep_id",
@@ -39,31 +41,24 @@ const PARAMS: [&str; 11] = [
     "min_score",
     "max_score",
     "has_comment",
-    "limit",
-    "cursor",
 ];
 
-pub async fn list(
-    State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let q = Query::parse(raw.as_deref(), &PARAMS)?;
-    let mut errors: Vec<FieldError> = Vec::new();
-    let from = take(&mut errors, q.parsed("from", parse_day));
-    let to = take(&mut errors, q.parsed("to", parse_day));
-    let filter_survey = take(&mut errors, q.parsed("survey", SurveyKind::parse));
-    let rep_id = take(&mut errors, q.parsed("rep_id", RepId::parse));
-    let channel = take(&mut errors, q.parsed("channel", Channel::parse));
-    let location = take(&mut errors, q.parsed("location", LocationId::parse));
-    let min_score = take(&mut errors, q.int("min_score", 0, 10));
-    let max_score = take(&mut errors, q.int("max_score", 0, 10));
-    let has_comment = take(&mut errors, q.bool("has_comment"));
-    let limit = take(
-        &mut errors,
-        q.int("limit", 1, feedback_store::MAX_PAGE as i64),
-    )
-    .unwrap_or(50);
-    let cursor = take(&mut errors, q.parsed("cursor", Cursor::parse));
+/// The list's filters and cursor, every bad one named.
+fn filter(
+    q: &Query,
+    errors: &mut Vec<FieldError>,
+    zone: &TenantZone,
+) -> (ResponseFilter, Option<Cursor>) {
+    let from = take(errors, q.parsed("from", parse_day));
+    let to = take(errors, q.parsed("to", parse_day));
+    let filter_survey = take(errors, q.parsed("survey", SurveyKind::parse));
+    let rep_id = take(errors, q.parsed("rep_id", RepId::parse));
+    let channel = take(errors, q.parsed("channel", Channel::parse));
+    let location = take(errors, q.parsed("location", LocationId::parse));
+    let min_score = take(errors, q.int("min_score", 0, 10));
+    let max_score = take(errors, q.int("max_score", 0, 10));
+    let has_comment = take(errors, q.bool("has_comment"));
+    let cursor = take(errors, q.parsed("cursor", Cursor::parse));
     if let (Some(f), Some(t)) = (from, to)
         && t < f
     {
@@ -73,10 +68,6 @@ pub async fn list(
             "must not be before 'from'",
         ));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    let zone = &state.tenant.zone;
     let instants = |day| zone.instants(DateRange { from: day, to: day });
     let filter = ResponseFilter {
         from: from.map(|d| instants(d).0),
@@ -89,6 +80,33 @@ pub async fn list(
         max_score: max_score.map(|s| s as u8),
         has_comment,
     };
+    (filter, cursor)
+}
+
+fn params(extra: &[&'static str]) -> Vec<&'static str> {
+    FILTERS
+        .iter()
+        .chain(extra)
+        .copied()
+        .chain(["cursor"])
+        .collect()
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Query::parse(raw.as_deref(), &params(&["limit"]))?;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let (filter, cursor) = filter(&q, &mut errors, &state.tenant.zone);
+    let limit = take(
+        &mut errors,
+        q.int("limit", 1, feedback_store::MAX_PAGE as i64),
+    )
+    .unwrap_or(50);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
     let page = state
         .store
         .list_responses(&filter, limit as usize, cursor.as_ref())
@@ -98,4 +116,71 @@ pub async fn list(
         "next_cursor": page.next.map(|c| c.encode()),
     });
     Ok(json(StatusCode::OK, &body))
+}
+
+/// Bytes of CSV one export answer carries: under Lambda's 6 MB response
+/// limit. Larger exports continue from the `Link: rel="next"` URL.
+const EXPORT_BUDGET: usize = 5 * 1024 * 1024;
+
+/// `GET /v1/responses/export.csv`: the list's filters, as RFC 4180 CSV.
+pub async fn export(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Query::parse(raw.as_deref(), &params(&["bom"]))?;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let (filter, mut cursor) = filter(&q, &mut errors, &state.tenant.zone);
+    let bom = take(&mut errors, q.bool("bom")).unwrap_or(false);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let mut out = String::new();
+    if bom {
+        out.push_str(csv::BOM);
+    }
+    csv::header(&mut out);
+    loop {
+        let page = state
+            .store
+            .list_responses(&filter, feedback_store::MAX_PAGE, cursor.as_ref())
+            .await?;
+        for r in &page.items {
+            csv::row(&mut out, r);
+        }
+        cursor = page.next;
+        if cursor.is_none() || out.len() >= EXPORT_BUDGET {
+            break;
+        }
+    }
+    let mut response = (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"responses.csv\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        out,
+    )
+        .into_response();
+    if let Some(next) = cursor {
+        let mut query: Vec<String> = raw
+            .as_deref()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("cursor="))
+            .map(str::to_owned)
+            .collect();
+        query.push(format!("cursor={}", next.encode()));
+        let link = format!(
+            "</v1/responses/export.csv?{}>; rel=\"next\"",
+            query.join("&")
+        );
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
 }
