@@ -158,6 +158,10 @@ pub struct Invitation {
     pub expires_at: DateTime<Utc>,
     /// The tenant-local day it was created on: response rates count by it.
     pub day: NaiveDate,
+    /// When its personal data (customer ref, comments) is erased under the
+    /// business's retention setting; `None`: kept until erased on request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_until: Option<DateTime<Utc>>,
 }
 
 impl Invitation {
@@ -252,6 +256,7 @@ impl InvitationSpec {
             created_at: now,
             expires_at: now + lifetime,
             day: zone.day_of(now),
+            personal_until: None,
         }
     }
 }

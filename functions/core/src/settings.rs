@@ -31,6 +31,10 @@ pub struct Settings {
     /// Which scores open a follow-up and its SLA.
     #[serde(default)]
     pub follow_up: FollowUpRules,
+    /// Months after an invitation when its customer ref and comments are
+    /// erased (counts stay); `None` keeps them until erased on request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_months: Option<u32>,
 }
 
 impl Settings {
@@ -46,6 +50,7 @@ impl Settings {
             invitation_lifetime_days: 30,
             edit_window_hours: 24,
             follow_up: FollowUpRules::default(),
+            retention_months: None,
         }
     }
 
@@ -55,6 +60,15 @@ impl Settings {
 
     pub fn edit_window(&self) -> chrono::Duration {
         chrono::Duration::hours(i64::from(self.edit_window_hours))
+    }
+
+    /// When the personal data of an invitation created at `at` expires.
+    pub fn personal_until(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.retention_months
+            .and_then(|m| at.checked_add_months(chrono::Months::new(m)))
     }
 
     /// The rules a customer's submit is recorded under.
@@ -127,6 +141,12 @@ impl Settings {
             && let Some(v) = errors.check(in_range("edit_window_hours", hours, 0, 720))
         {
             next.edit_window_hours = v;
+        }
+        if let Some(months) = patch.retention_months {
+            next.retention_months = match months {
+                None => None,
+                Some(m) => errors.check(in_range("retention_months", m, 1, 120)),
+            };
         }
         if let Some(rules) = &patch.follow_up {
             match self.follow_up.apply(rules) {
@@ -223,6 +243,8 @@ pub struct SettingsPatch {
     pub invitation_lifetime_days: Option<i64>,
     pub edit_window_hours: Option<i64>,
     pub follow_up: Option<FollowUpRulesPatch>,
+    /// `Some(None)` keeps personal data until erased on request.
+    pub retention_months: Option<Option<i64>>,
 }
 
 #[cfg(test)]

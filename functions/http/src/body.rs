@@ -140,6 +140,15 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// A nullable integer: absent → `None`, `null` → `Some(None)`.
+    pub fn nullable_int(&self, name: &str) -> Result<Option<Option<i64>>, FieldError> {
+        match self.map.get(name) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(_) => self.int(name).map(Some),
+        }
+    }
+
     pub fn bool(&self, name: &str) -> Result<Option<bool>, FieldError> {
         match self.get(name) {
             None => Ok(None),

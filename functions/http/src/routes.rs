@@ -3,7 +3,8 @@
 //! read this one list.
 
 use crate::handlers::{
-    follow_ups, invitations, keys, meta, public, reps, responses, scores, settings, snippet,
+    customers, follow_ups, invitations, keys, meta, public, reps, responses, scores, settings,
+    snippet,
 };
 use crate::state::AppState;
 use crate::{auth, ratelimit};
@@ -55,6 +56,7 @@ pub enum Endpoint {
     RevokeKey,
     ListResponses,
     ExportResponses,
+    EraseCustomer,
     ListFollowUps,
     GetFollowUp,
     PatchFollowUp,
@@ -108,6 +110,11 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
         route!(POST "/v1/keys" => Manage, Some(Admin), CreateKey),
         route!(GET "/v1/keys" => Manage, Some(Admin), ListKeys),
         route!(DELETE "/v1/keys/{id}" => Manage, Some(Admin), RevokeKey),
+        route!(
+            DELETE "/v1/customers/{customer_ref}" => Manage,
+            Some(Admin),
+            EraseCustomer
+        ),
         route!(GET "/v1/follow-ups" => Manage, Some(ResponsesRead), ListFollowUps),
         route!(GET "/v1/follow-ups/{id}" => Manage, Some(ResponsesRead), GetFollowUp),
         route!(PATCH "/v1/follow-ups/{id}" => Manage, Some(FollowUpsWrite), PatchFollowUp),
@@ -147,6 +154,7 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::RevokeKey => on(filter, keys::revoke),
         Endpoint::ListResponses => on(filter, responses::list),
         Endpoint::ExportResponses => on(filter, responses::export),
+        Endpoint::EraseCustomer => on(filter, customers::erase),
         Endpoint::ListFollowUps => on(filter, follow_ups::list),
         Endpoint::GetFollowUp => on(filter, follow_ups::get),
         Endpoint::PatchFollowUp => on(filter, follow_ups::patch),

@@ -3,6 +3,7 @@
 //! self-hosting shop needs: key management and demo data.
 
 pub mod demo;
+pub mod retention;
 
 use feedback_core::{ApiKey, Scope};
 use feedback_http::ratelimit::RateLimiter;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 /// Which store the process uses, from the environment: DynamoDB when
 /// `DYNAMODB_ENDPOINT` (DynamoDB Local; the table is created if missing) or
 /// `DYNAMODB_TABLE` (a deployed table, with the usual AWS credentials) is set;
-/// otherwise SQLite under `data_dir`.
+/// otherwise SQLite under `data_dir`, with its retention sweeper running.
 pub async fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").is_ok_and(|v| !v.is_empty());
     let table = std::env::var("DYNAMODB_TABLE").is_ok_and(|v| !v.is_empty());
@@ -32,7 +33,9 @@ pub async fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
         .map_err(|e| StoreError::Internal(format!("cannot create {}: {e}", data_dir.display())))?;
     let path = data_dir.join("feedback.db");
     tracing::info!(path = %path.display(), "using SQLite");
-    Ok(Arc::new(SqliteStore::open(path)?))
+    let store = SqliteStore::open(path)?;
+    retention::spawn(store.clone());
+    Ok(Arc::new(store))
 }
 
 /// Creates a key with `scopes`; returns it and its secret (shown once).

@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::submission::SubmitRules;
 use feedback_core::{
-    ApiKey, Code, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
+    ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
 };
 
 /// The outcome of creating an invitation, which is idempotent by order id.
@@ -67,6 +67,22 @@ impl Recorded {
             Recorded::Created(r) | Recorded::Unchanged(r) => r,
             Recorded::Replaced { current, .. } => current,
         }
+    }
+}
+
+/// What an erasure removed. Counts stay: only personal data goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Erased {
+    /// Invitations whose customer ref was removed.
+    pub invitations: u32,
+    /// Responses whose comment was removed.
+    pub comments: u32,
+}
+
+impl std::ops::AddAssign for Erased {
+    fn add_assign(&mut self, other: Erased) {
+        self.invitations += other.invitations;
+        self.comments += other.comments;
     }
 }
 
@@ -147,6 +163,15 @@ pub trait Store: Send + Sync {
         previous: &FollowUp,
         next: &FollowUp,
     ) -> Result<(), StoreError>;
+
+    /// Erases the customer's personal data — the customer ref on each of
+    /// their invitations and the comments of their responses — keeping
+    /// every score and count. Again, it finds nothing more to erase.
+    async fn erase_customer(&self, customer_ref: &CustomerRef) -> Result<Erased, StoreError>;
+
+    /// Erases the personal data of one invitation and its responses (its
+    /// retention ran out). Again is harmless.
+    async fn erase_invitation(&self, code: &Code) -> Result<Erased, StoreError>;
 
     /// Creates or replaces a rep; true when it was created.
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError>;

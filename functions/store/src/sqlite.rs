@@ -7,13 +7,15 @@
 //! never wait for a writer (WAL).
 
 use crate::cursor::{Cursor, Listed, instant_key, page, upper_bound};
-use crate::{FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
+use crate::{
+    Erased, FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{self, Decision, Effects, SubmitRules, decide};
 use feedback_core::{
-    ApiKey, Code, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
+    ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
@@ -78,6 +80,14 @@ CREATE TABLE follow_ups (
 );
 CREATE INDEX follow_ups_newest_first ON follow_ups (sort_key);
 CREATE INDEX follow_ups_by_status ON follow_ups (status, sort_key);
+"#,
+    r#"
+ALTER TABLE invitations ADD COLUMN customer_ref TEXT;
+ALTER TABLE invitations ADD COLUMN personal_until TEXT;
+UPDATE invitations SET customer_ref = json_extract(body, '$.customer_ref'),
+                       personal_until = json_extract(body, '$.personal_until');
+CREATE INDEX invitations_by_customer ON invitations (customer_ref) WHERE customer_ref IS NOT NULL;
+CREATE INDEX invitations_by_retention ON invitations (personal_until) WHERE personal_until IS NOT NULL;
 "#,
 ];
 
@@ -154,6 +164,34 @@ impl SqliteStore {
         })
     }
 
+    /// Invitations whose personal data expired by `at` and is still kept,
+    /// oldest first, at most `limit`: what the local retention sweeper
+    /// erases (on DynamoDB, TTL does it).
+    pub async fn personal_data_expired(
+        &self,
+        at: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Code>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT code FROM invitations WHERE personal_until <= ?1
+                     ORDER BY personal_until LIMIT ?2",
+                )
+                .map_err(sql_err)?;
+            let codes: Vec<String> = stmt
+                .query_map(params![instant_key(at), limit as i64], |row| row.get(0))
+                .map_err(sql_err)?
+                .collect::<Result<_, _>>()
+                .map_err(sql_err)?;
+            codes
+                .iter()
+                .map(|c| Code::parse("code", c).map_err(StoreError::internal))
+                .collect()
+        })
+        .await
+    }
+
     /// Runs `work` on the writer connection inside one IMMEDIATE transaction,
     /// on the blocking pool.
     async fn write<T: Send + 'static>(
@@ -225,6 +263,29 @@ fn apply(tx: &rusqlite::Transaction<'_>, increments: &[RollupIncrement]) -> Resu
         }
     }
     Ok(())
+}
+
+/// Removes invitation `code`'s customer ref and its responses' comments.
+fn erase_personal(tx: &rusqlite::Transaction<'_>, code: &str) -> Result<Erased, StoreError> {
+    let invitations = tx
+        .execute(
+            "UPDATE invitations SET customer_ref = NULL, personal_until = NULL,
+                 body = json_remove(body, '$.customer_ref', '$.personal_until')
+             WHERE code = ?1 AND (customer_ref IS NOT NULL OR personal_until IS NOT NULL)",
+            [code],
+        )
+        .map_err(sql_err)?;
+    let comments = tx
+        .execute(
+            "UPDATE responses SET has_comment = 0, body = json_remove(body, '$.comment')
+             WHERE code = ?1 AND has_comment = 1",
+            [code],
+        )
+        .map_err(sql_err)?;
+    Ok(Erased {
+        invitations: invitations as u32,
+        comments: comments as u32,
+    })
 }
 
 /// Writes a submit's follow-up (when it changes) and moves its rollups.
@@ -346,8 +407,15 @@ impl Store for SqliteStore {
             }
             let body = serde_json::to_string(&invitation).map_err(json_err)?;
             tx.execute(
-                "INSERT INTO invitations (code, order_id, body) VALUES (?1, ?2, ?3)",
-                params![invitation.code.as_str(), invitation.order_id.as_str(), body],
+                "INSERT INTO invitations (code, order_id, body, customer_ref, personal_until)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    invitation.code.as_str(),
+                    invitation.order_id.as_str(),
+                    body,
+                    invitation.customer_ref.as_ref().map(|c| c.as_str()),
+                    invitation.personal_until.map(instant_key),
+                ],
             )
             .map_err(sql_err)?;
             apply(tx, &rollup::for_invitation(&invitation))?;
@@ -561,6 +629,32 @@ impl Store for SqliteStore {
             Ok(days)
         })
         .await
+    }
+
+    async fn erase_customer(&self, customer_ref: &CustomerRef) -> Result<Erased, StoreError> {
+        let customer_ref = customer_ref.as_str().to_owned();
+        self.write(move |tx| {
+            let codes: Vec<String> = {
+                let mut stmt = tx
+                    .prepare_cached("SELECT code FROM invitations WHERE customer_ref = ?1")
+                    .map_err(sql_err)?;
+                stmt.query_map([&customer_ref], |row| row.get(0))
+                    .map_err(sql_err)?
+                    .collect::<Result<_, _>>()
+                    .map_err(sql_err)?
+            };
+            let mut erased = Erased::default();
+            for code in codes {
+                erased += erase_personal(tx, &code)?;
+            }
+            Ok(erased)
+        })
+        .await
+    }
+
+    async fn erase_invitation(&self, code: &Code) -> Result<Erased, StoreError> {
+        let code = code.to_string();
+        self.write(move |tx| erase_personal(tx, &code)).await
     }
 
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError> {

@@ -82,6 +82,7 @@ const T0: &str = "2026-03-10T06:00:00Z";
 
 struct Invite<'a> {
     order: &'a str,
+    customer: Option<&'a str>,
     rep: Option<&'a str>,
     channel: &'a str,
     location: Option<&'a str>,
@@ -93,6 +94,7 @@ impl Default for Invite<'_> {
     fn default() -> Self {
         Invite {
             order: "order-1",
+            customer: None,
             rep: Some("ayesha"),
             channel: "sms",
             location: Some("gulberg"),
@@ -110,6 +112,7 @@ impl Fixture {
             channel: Some(i.channel.into()),
             location: i.location.map(Into::into),
             survey: Some(i.survey.as_str().into()),
+            customer_ref: i.customer.map(Into::into),
             ..Default::default()
         }
         .validate(SurveyKind::Csat)
@@ -905,6 +908,66 @@ mod cases {
         assert_eq!(overdue, [ids[2].clone(), ids[1].clone(), ids[0].clone()]);
     }
 
+    pub async fn erasure_keeps_the_counts_and_is_idempotent(f: &Fixture) {
+        let at = t(T0) + Duration::hours(1);
+        let mut codes = Vec::new();
+        for (i, (customer, comment)) in [
+            ("+923001234567", Some("کمرہ ٹھنڈا تھا")),
+            ("+923001234567", None),
+            ("cust-2", Some("fine")),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let inv = f
+                .invite(Invite {
+                    order: &format!("order-{i}"),
+                    customer: Some(customer),
+                    ..Invite::default()
+                })
+                .await;
+            let r = f.answer(&inv, 2, comment, at);
+            f.store.record_response(&r, at, &rules()).await.unwrap();
+            codes.push(inv.code);
+        }
+        let before = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+        let customer = feedback_core::CustomerRef::parse("c", "+923001234567").unwrap();
+        let erased = f.store.erase_customer(&customer).await.unwrap();
+        assert_eq!((erased.invitations, erased.comments), (2, 1));
+        for code in &codes[..2] {
+            let inv = f.store.get_invitation(code).await.unwrap().unwrap();
+            assert_eq!(inv.customer_ref, None);
+            let r = f.store.get_response(code).await.unwrap().unwrap();
+            assert_eq!((r.comment, r.score), (None, 2));
+        }
+        // Someone else's data and every count stay.
+        let other = f.store.get_response(&codes[2]).await.unwrap().unwrap();
+        assert_eq!(other.comment.as_deref(), Some("fine"));
+        assert_eq!(
+            f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await,
+            before
+        );
+        let commented = f
+            .all_responses(
+                &ResponseFilter {
+                    has_comment: Some(true),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await;
+        assert_eq!(commented.len(), 1);
+        let again = f.store.erase_customer(&customer).await.unwrap();
+        assert_eq!((again.invitations, again.comments), (0, 0));
+        // Retention erases one invitation's data the same way.
+        let erased = f.store.erase_invitation(&codes[2]).await.unwrap();
+        assert_eq!((erased.invitations, erased.comments), (1, 1));
+        assert_eq!(
+            f.store.erase_invitation(&codes[2]).await.unwrap(),
+            feedback_store::Erased::default()
+        );
+    }
+
     pub async fn surveys_and_days_are_kept_apart(f: &Fixture) {
         // An NPS invitation late in the evening: its local day is the next.
         let at = t("2026-03-10T20:30:00Z");
@@ -992,4 +1055,5 @@ for_each_store!(
     an_unhappy_answer_opens_a_follow_up_and_edits_close_it,
     follow_ups_move_through_their_states_and_the_rollups,
     follow_ups_are_listed_filtered_and_paged,
+    erasure_keeps_the_counts_and_is_idempotent,
 );

@@ -71,6 +71,7 @@ pub fn view(
         "locale": invitation.locale,
         "created_at": invitation.created_at,
         "expires_at": invitation.expires_at,
+        "personal_until": invitation.personal_until,
     })
 }
 
@@ -170,9 +171,13 @@ pub async fn create(
         .map(|(_, spec)| {
             let (store, zone) = (state.store.clone(), state.tenant.zone);
             let lifetime = settings.invitation_lifetime();
+            let personal_until = settings.personal_until(at);
             async move {
                 let code = Code::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
-                let invitation = spec.issue(code, at, lifetime, &zone);
+                let invitation = feedback_core::Invitation {
+                    personal_until,
+                    ..spec.issue(code, at, lifetime, &zone)
+                };
                 Ok(store.create_invitation(&invitation).await?)
             }
         })

@@ -2,6 +2,7 @@
 //! one resource.
 
 pub mod customer;
+pub mod customers;
 pub mod follow_ups;
 pub mod invitations;
 pub mod keys;

@@ -27,7 +27,7 @@ pub async fn get(State(state): State<AppState>) -> Result<Response, ApiError> {
     ))
 }
 
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 10] = [
     "display_name",
     "default_survey",
     "default_locale",
@@ -37,6 +37,7 @@ const FIELDS: [&str; 9] = [
     "invitation_lifetime_days",
     "edit_window_hours",
     "follow_up",
+    "retention_months",
 ];
 
 const FOLLOW_UP_FIELDS: [&str; 4] = ["csat_at_most", "nps_at_most", "ces_at_most", "sla_hours"];
@@ -81,6 +82,7 @@ pub async fn put(
         invitation_lifetime_days: take(&mut errors, o.int("invitation_lifetime_days")),
         edit_window_hours: take(&mut errors, o.int("edit_window_hours")),
         follow_up: follow_up_patch(&mut errors, &o),
+        retention_months: take(&mut errors, o.nullable_int("retention_months")),
     };
     let next = body::combine(errors, state.settings().await?.apply(&patch))?;
     state.store.put_settings(&next).await?;

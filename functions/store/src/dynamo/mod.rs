@@ -7,17 +7,21 @@
 //! attempt carries a client request token, so the SDK's own retries of a
 //! transaction that did commit answer success instead of applying it twice.
 
+mod erasure;
 mod follow_ups;
 mod meter;
 mod table;
 
+pub use erasure::expired_marker;
 pub use meter::Capacity;
 use meter::{Meter, Side};
 pub use table::create_table;
 use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
 use crate::cursor::{Cursor, Listed, instant_key, page, upper_bound};
-use crate::{FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError};
+use crate::{
+    Erased, FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, Region};
@@ -30,7 +34,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{self, Decision, SubmitRules, decide};
 use feedback_core::{
-    ApiKey, Code, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
+    ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
 };
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
@@ -116,6 +120,7 @@ fn invitation_item(invitation: &Invitation) -> Result<Item, StoreError> {
     item.insert(PK.into(), s(invitation_pk(&invitation.code)));
     item.insert(SK.into(), s("INV"));
     item.insert(EXPIRES.into(), n(invitation.expires_at.timestamp()));
+    erasure::customer_keys(invitation, &mut item);
     Ok(item)
 }
 
@@ -480,6 +485,7 @@ impl Store for DynamoStore {
                 .put(self.put(invitation_item(invitation)?, "attribute_not_exists(pk)"))
                 .build(),
         ];
+        items.extend(self.retention_marker(invitation)?);
         items.extend(self.rollup_updates(&rollup::for_invitation(invitation))?);
         match self.transact(items).await? {
             Ok(()) => Ok(InvitationOutcome::Created(invitation.clone())),
@@ -620,6 +626,14 @@ impl Store for DynamoStore {
             values: terms.values,
         };
         self.list_index(query, limit).await
+    }
+
+    async fn erase_customer(&self, customer_ref: &CustomerRef) -> Result<Erased, StoreError> {
+        self.erase_by_customer(customer_ref).await
+    }
+
+    async fn erase_invitation(&self, code: &Code) -> Result<Erased, StoreError> {
+        self.erase_code(code).await
     }
 
     async fn get_follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError> {

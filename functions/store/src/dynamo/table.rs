@@ -3,7 +3,8 @@
 //!
 //! | item       | pk                 | sk              | gsi1pk / gsi1sk           |
 //! |------------|--------------------|-----------------|---------------------------|
-//! | invitation | `INV#{code}`       | `INV`           |                           |
+//! | invitation | `INV#{code}`       | `INV`           | with a customer ref: `CUST#{ref}` / `INV#{code}` |
+//! | retention marker | `INV#{code}` | `PII`           | (`ttl`: when its personal data expires) |
 //! | order      | `ORDER#{order_id}` | `ORDER`         |                           |
 //! | response   | `INV#{code}`       | `RESP#{id}`     | `RESP` / `{submitted}#{id}` |
 //! | follow-up  | `FU#{id}`          | `FU`            | `FU` / `{opened}#{id}`; while open also gsi2 `FU#open` / `{opened}#{id}` |

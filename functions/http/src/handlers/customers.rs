@@ -1,0 +1,26 @@
+//! `DELETE /v1/customers/{customer_ref}`: a customer's right to erasure.
+
+use super::json;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use feedback_core::CustomerRef;
+use serde_json::json;
+
+/// Erases the customer's ref and comments everywhere; scores and counts
+/// stay. Idempotent: again, it answers that nothing more was erased.
+pub async fn erase(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let customer = CustomerRef::parse("customer_ref", &raw)?;
+    let erased = state.store.erase_customer(&customer).await?;
+    tracing::info!(
+        invitations = erased.invitations,
+        comments = erased.comments,
+        "erased a customer's personal data"
+    );
+    Ok(json(StatusCode::OK, &json!({ "erased": erased })))
+}

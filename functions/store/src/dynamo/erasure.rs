@@ -1,0 +1,175 @@
+//! Erasing personal data: a customer's refs and comments go, their scores
+//! and every count stay.
+//!
+//! An invitation with a customer ref is findable by it through `gsi1`
+//! (`CUST#{ref}` / `INV#{code}`). Under a retention setting, each such
+//! invitation also gets a marker item (`INV#{code}` / `PII`) whose `ttl` is
+//! the end of retention: DynamoDB's TTL deletes the marker, and the `notify`
+//! function, which reads the table's stream, erases the invitation when it
+//! sees that deletion. TTL deletes whole items only, and the personal parts
+//! live inside items that must stay (the invitation, the response).
+
+use super::table::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
+use super::{DynamoStore, Item, invitation_pk, n, s, sdk_error};
+use crate::{Erased, StoreError};
+use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
+use feedback_core::{Code, CustomerRef, Invitation};
+
+use super::meter::Side;
+
+/// The sort key of an invitation's retention marker.
+pub(super) const MARKER: &str = "PII";
+
+/// The `gsi1` keys that find an invitation by its customer.
+pub(super) fn customer_keys(invitation: &Invitation, item: &mut Item) {
+    if let Some(customer) = &invitation.customer_ref {
+        item.insert(GSI1_PK.into(), s(format!("CUST#{}", customer.as_str())));
+        item.insert(GSI1_SK.into(), s(invitation_pk(&invitation.code)));
+    }
+}
+
+/// The code of an invitation whose retention marker this stream key is.
+pub fn expired_marker(pk: &str, sk: &str) -> Option<Code> {
+    let code = pk.strip_prefix("INV#").filter(|_| sk == MARKER)?;
+    Code::parse("code", code).ok()
+}
+
+impl DynamoStore {
+    /// The marker put that rides in the invitation's transaction, when the
+    /// invitation has a retention deadline.
+    pub(super) fn retention_marker(
+        &self,
+        invitation: &Invitation,
+    ) -> Result<Option<TransactWriteItem>, StoreError> {
+        let Some(until) = invitation.personal_until else {
+            return Ok(None);
+        };
+        let put = Put::builder()
+            .table_name(&*self.table)
+            .item(PK, s(invitation_pk(&invitation.code)))
+            .item(SK, s(MARKER))
+            .item(TTL_ATTRIBUTE, n(until.timestamp()))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(Some(TransactWriteItem::builder().put(put).build()))
+    }
+
+    /// Removes `attributes` from an item when `condition` holds; true when
+    /// something was removed.
+    async fn remove(
+        &self,
+        pk: String,
+        sk: String,
+        attributes: &[&str],
+        condition: &str,
+    ) -> Result<bool, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&*self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .condition_expression(condition)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let mut names = Vec::new();
+        for (i, attribute) in attributes.iter().enumerate() {
+            names.push(format!("#a{i}"));
+            update = update.expression_attribute_names(format!("#a{i}"), *attribute);
+        }
+        let sent = update
+            .update_expression(format!("REMOVE {}", names.join(", ")))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => {
+                self.meter.add(Side::Write, out.consumed_capacity());
+                Ok(true)
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    pub(super) async fn erase_code(&self, code: &Code) -> Result<Erased, StoreError> {
+        let pk = invitation_pk(code);
+        let mut erased = Erased::default();
+        let invitation = self
+            .remove(
+                pk.clone(),
+                "INV".into(),
+                &["customer_ref", "personal_until", GSI1_PK, GSI1_SK],
+                "attribute_exists(customer_ref) OR attribute_exists(personal_until)",
+            )
+            .await?;
+        erased.invitations = u32::from(invitation);
+        for item in self.query_all(pk.clone(), None).await? {
+            let Some(sk) = item.get(SK).and_then(|v| v.as_s().ok()) else {
+                continue;
+            };
+            if sk.starts_with("RESP#") && item.contains_key("comment") {
+                let removed = self
+                    .remove(
+                        pk.clone(),
+                        sk.clone(),
+                        &["comment"],
+                        "attribute_exists(#a0)",
+                    )
+                    .await?;
+                erased.comments += u32::from(removed);
+            }
+        }
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&*self.table)
+            .key(PK, s(pk))
+            .key(SK, s(MARKER))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.meter.add(Side::Write, out.consumed_capacity());
+        Ok(erased)
+    }
+
+    pub(super) async fn erase_by_customer(
+        &self,
+        customer: &CustomerRef,
+    ) -> Result<Erased, StoreError> {
+        let mut erased = Erased::default();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&*self.table)
+                .index_name(GSI1)
+                .key_condition_expression("#gpk = :gpk")
+                .expression_attribute_names("#gpk", GSI1_PK)
+                .expression_attribute_values(":gpk", s(format!("CUST#{}", customer.as_str())))
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            self.meter.add(Side::Read, out.consumed_capacity());
+            for item in out.items.unwrap_or_default() {
+                let code = item
+                    .get("code")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|c| Code::parse("code", c).ok())
+                    .ok_or_else(|| StoreError::internal("an invitation without its code"))?;
+                erased += self.erase_code(&code).await?;
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(erased);
+            }
+        }
+    }
+}
