@@ -312,6 +312,15 @@ pub enum PatchError {
 }
 
 impl FollowUp {
+    /// What the API and webhooks show of a follow-up at `at`.
+    pub fn to_json(&self, at: DateTime<Utc>) -> serde_json::Value {
+        let mut v = serde_json::json!(self);
+        v["response_id"] = serde_json::json!(self.id);
+        v["due_at"] = serde_json::json!(self.due_at());
+        v["overdue"] = serde_json::json!(self.is_overdue(at));
+        v
+    }
+
     /// The follow-up `response` opens, if its score is unhappy.
     pub fn opened_by(response: &Response, rules: &FollowUpRules) -> Option<FollowUp> {
         rules

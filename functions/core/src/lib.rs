@@ -19,6 +19,7 @@ pub mod sms;
 pub mod submission;
 pub mod survey;
 pub mod time;
+pub mod webhook;
 
 pub use auth::{ApiKey, Scope};
 pub use code::Code;

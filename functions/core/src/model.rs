@@ -389,6 +389,24 @@ pub struct Response {
 }
 
 impl Response {
+    /// What the API and webhooks show of a response.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "code": self.code,
+            "survey": self.attribution.survey,
+            "rep_id": self.attribution.rep_id,
+            "channel": self.attribution.channel,
+            "location": self.attribution.location,
+            "score": self.score,
+            "answers": self.answers,
+            "comment": self.comment,
+            "locale": self.locale,
+            "submitted_at": self.submitted_at,
+            "edited_at": self.edited_at,
+        })
+    }
+
     /// The first answer to `invitation`, given at `now`.
     pub fn first(
         invitation: &Invitation,

@@ -37,6 +37,12 @@ impl Listed for FollowUp {
     }
 }
 
+impl Listed for feedback_core::webhook::Delivery {
+    fn sort_key(&self) -> String {
+        format!("{}#{}", instant_key(self.event.created_at), self.id)
+    }
+}
+
 impl Cursor {
     pub(crate) fn after(item: &impl Listed) -> Self {
         Cursor(item.sort_key())

@@ -26,6 +26,7 @@ pub use sqlite::SqliteStore;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::submission::SubmitRules;
+use feedback_core::webhook::{Delivery, Webhook};
 use feedback_core::{
     ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
 };
@@ -172,6 +173,38 @@ pub trait Store: Send + Sync {
     /// Erases the personal data of one invitation and its responses (its
     /// retention ran out). Again is harmless.
     async fn erase_invitation(&self, code: &Code) -> Result<Erased, StoreError>;
+
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError>;
+
+    /// Every webhook, oldest first.
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError>;
+
+    /// Deletes webhook `id`; false when there was none.
+    async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Stores a new delivery; false, writing nothing, when one with its id
+    /// exists (the same event was dispatched before: a stream retry).
+    async fn add_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError>;
+
+    /// Replaces `previous` by `next` (one revision on).
+    /// [`StoreError::Conflict`] when another worker changed it meanwhile.
+    async fn update_delivery(&self, previous: &Delivery, next: &Delivery)
+    -> Result<(), StoreError>;
+
+    /// Webhook `webhook_id`'s deliveries, newest event first, at most `limit`.
+    async fn list_deliveries(
+        &self,
+        webhook_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Pending deliveries whose next attempt is due by `at`, longest
+    /// waiting first, at most `limit`.
+    async fn due_deliveries(
+        &self,
+        at: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
 
     /// Creates or replaces a rep; true when it was created.
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError>;

@@ -14,12 +14,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{self, Decision, Effects, SubmitRules, decide};
+use feedback_core::webhook::{Change, Delivery, Webhook};
 use feedback_core::{
     ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+mod webhooks;
+use webhooks::announce;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how
 /// many have run. Append, never edit.
@@ -89,6 +93,7 @@ UPDATE invitations SET customer_ref = json_extract(body, '$.customer_ref'),
 CREATE INDEX invitations_by_customer ON invitations (customer_ref) WHERE customer_ref IS NOT NULL;
 CREATE INDEX invitations_by_retention ON invitations (personal_until) WHERE personal_until IS NOT NULL;
 "#,
+    webhooks::MIGRATION,
 ];
 
 struct Inner {
@@ -288,10 +293,22 @@ fn erase_personal(tx: &rusqlite::Transaction<'_>, code: &str) -> Result<Erased, 
     })
 }
 
-/// Writes a submit's follow-up (when it changes) and moves its rollups.
-fn write_effects(tx: &rusqlite::Transaction<'_>, effects: Effects) -> Result<(), StoreError> {
-    if let Some(follow_up) = &effects.follow_up {
-        write_follow_up(tx, follow_up)?;
+/// Writes a submit's follow-up (when it changes, from `before`), moves its
+/// rollups and announces the change.
+fn write_effects(
+    tx: &rusqlite::Transaction<'_>,
+    effects: Effects,
+    before: Option<FollowUp>,
+) -> Result<(), StoreError> {
+    if let Some(follow_up) = effects.follow_up {
+        write_follow_up(tx, &follow_up)?;
+        announce(
+            tx,
+            &Change::FollowUp {
+                before: before.map(Box::new),
+                after: Box::new(follow_up),
+            },
+        )?;
     }
     apply(tx, &effects.increments)
 }
@@ -450,12 +467,26 @@ impl Store for SqliteStore {
             match decide(existing.as_ref(), &incoming, now, rules.edit_window) {
                 Decision::Insert => {
                     write_response(tx, &incoming)?;
-                    write_effects(tx, submission::on_insert(&incoming, &rules))?;
+                    announce(
+                        tx,
+                        &Change::Response {
+                            before: None,
+                            after: Box::new(incoming.clone()),
+                        },
+                    )?;
+                    write_effects(tx, submission::on_insert(&incoming, &rules), None)?;
                     Ok(Recorded::Created(incoming))
                 }
                 Decision::Replace(current) => {
                     let previous = existing.expect("replace implies an existing response");
                     write_response(tx, &current)?;
+                    announce(
+                        tx,
+                        &Change::Response {
+                            before: Some(Box::new(previous.clone())),
+                            after: Box::new(current.clone()),
+                        },
+                    )?;
                     let follow_up: Option<FollowUp> = get_body(tx, GET_FOLLOW_UP, &current.id)?;
                     let effects = submission::on_replace(
                         &previous,
@@ -464,7 +495,7 @@ impl Store for SqliteStore {
                         &rules,
                         now,
                     );
-                    write_effects(tx, effects)?;
+                    write_effects(tx, effects, follow_up)?;
                     Ok(Recorded::Replaced { previous, current })
                 }
                 Decision::Unchanged => Ok(Recorded::Unchanged(
@@ -592,7 +623,14 @@ impl Store for SqliteStore {
                 ));
             }
             write_follow_up(tx, &next)?;
-            apply(tx, &rollup::for_follow_up(Some(&previous), &next))
+            apply(tx, &rollup::for_follow_up(Some(&previous), &next))?;
+            announce(
+                tx,
+                &Change::FollowUp {
+                    before: Some(Box::new(previous)),
+                    after: Box::new(next),
+                },
+            )
         })
         .await
     }
@@ -655,6 +693,46 @@ impl Store for SqliteStore {
     async fn erase_invitation(&self, code: &Code) -> Result<Erased, StoreError> {
         let code = code.to_string();
         self.write(move |tx| erase_personal(tx, &code)).await
+    }
+
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
+        self.insert_webhook(webhook).await
+    }
+
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        self.all_webhooks().await
+    }
+
+    async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError> {
+        self.remove_webhook(id).await
+    }
+
+    async fn add_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
+        self.insert_delivery(delivery).await
+    }
+
+    async fn update_delivery(
+        &self,
+        previous: &Delivery,
+        next: &Delivery,
+    ) -> Result<(), StoreError> {
+        self.replace_delivery(previous, next).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        webhook_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries_of(webhook_id, limit).await
+    }
+
+    async fn due_deliveries(
+        &self,
+        at: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries_due(at, limit).await
     }
 
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError> {

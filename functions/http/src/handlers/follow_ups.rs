@@ -13,19 +13,11 @@ use axum::response::Response;
 use feedback_core::followup::{FollowUpPatch, PatchError, Status};
 use feedback_core::{Channel, FieldError, FollowUp, LocationId, RepId};
 use feedback_store::{Cursor, FollowUpFilter, StoreError};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Attempts at a change that keeps racing another writer (a customer's
 /// edit or a colleague's update) before answering 409.
 const ATTEMPTS: usize = 3;
-
-pub fn view(f: &FollowUp, at: chrono::DateTime<chrono::Utc>) -> Value {
-    let mut v = json!(f);
-    v["response_id"] = json!(f.id);
-    v["due_at"] = json!(f.due_at());
-    v["overdue"] = json!(f.is_overdue(at));
-    v
-}
 
 const PARAMS: [&str; 7] = [
     "status", "rep_id", "channel", "location", "overdue", "limit", "cursor",
@@ -75,7 +67,7 @@ pub async fn list(
         .items
         .iter()
         .filter(|f| overdue != Some(false) || !f.is_overdue(at))
-        .map(|f| view(f, at))
+        .map(|f| f.to_json(at))
         .collect::<Vec<_>>();
     Ok(json(
         StatusCode::OK,
@@ -97,7 +89,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     Ok(json(
         StatusCode::OK,
-        &view(&find(&state, &id).await?, now()),
+        &find(&state, &id).await?.to_json(now()),
     ))
 }
 
@@ -142,10 +134,10 @@ pub async fn patch(
             }
         };
         if next == current {
-            return Ok(json(StatusCode::OK, &view(&current, at)));
+            return Ok(json(StatusCode::OK, &current.to_json(at)));
         }
         match state.store.update_follow_up(&current, &next).await {
-            Ok(()) => return Ok(json(StatusCode::OK, &view(&next, at))),
+            Ok(()) => return Ok(json(StatusCode::OK, &next.to_json(at))),
             Err(StoreError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
         }

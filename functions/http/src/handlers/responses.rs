@@ -12,24 +12,7 @@ use feedback_core::csv;
 use feedback_core::time::{DateRange, TenantZone, parse_day};
 use feedback_core::{Channel, FieldError, LocationId, RepId, Response as Rating, Rule, SurveyKind};
 use feedback_store::{Cursor, ResponseFilter};
-use serde_json::{Value, json};
-
-pub fn view(r: &Rating) -> Value {
-    json!({
-        "id": r.id,
-        "code": r.code,
-        "survey": r.attribution.survey,
-        "rep_id": r.attribution.rep_id,
-        "channel": r.attribution.channel,
-        "location": r.attribution.location,
-        "score": r.score,
-        "answers": r.answers,
-        "comment": r.comment,
-        "locale": r.locale,
-        "submitted_at": r.submitted_at,
-        "edited_at": r.edited_at,
-    })
-}
+use serde_json::json;
 
 const FILTERS: [&str; 9] = [
     "from",
@@ -112,7 +95,7 @@ pub async fn list(
         .list_responses(&filter, limit as usize, cursor.as_ref())
         .await?;
     let body = json!({
-        "responses": page.items.iter().map(view).collect::<Vec<_>>(),
+        "responses": page.items.iter().map(Rating::to_json).collect::<Vec<_>>(),
         "next_cursor": page.next.map(|c| c.encode()),
     });
     Ok(json(StatusCode::OK, &body))

@@ -29,7 +29,7 @@ pub(super) fn customer_keys(invitation: &Invitation, item: &mut Item) {
 }
 
 /// The code of an invitation whose retention marker this stream key is.
-pub fn expired_marker(pk: &str, sk: &str) -> Option<Code> {
+pub(super) fn expired_marker(pk: &str, sk: &str) -> Option<Code> {
     let code = pk.strip_prefix("INV#").filter(|_| sk == MARKER)?;
     Code::parse("code", code).ok()
 }

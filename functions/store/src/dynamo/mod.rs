@@ -10,11 +10,13 @@
 mod erasure;
 mod follow_ups;
 mod meter;
+mod stream;
 mod table;
+mod webhooks;
 
-pub use erasure::expired_marker;
 pub use meter::Capacity;
 use meter::{Meter, Side};
+pub use stream::{StreamChange, read_record};
 pub use table::create_table;
 use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
@@ -33,6 +35,7 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{self, Decision, SubmitRules, decide};
+use feedback_core::webhook::{Delivery, Webhook};
 use feedback_core::{
     ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
 };
@@ -40,7 +43,8 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-type Item = HashMap<String, AttributeValue>;
+/// A table item, as the SDK and the stream carry it.
+pub type Item = HashMap<String, AttributeValue>;
 
 /// Attempts at a transaction that keeps losing to concurrent writers of the
 /// same items before the caller gets [`StoreError::Conflict`].
@@ -686,6 +690,46 @@ impl Store for DynamoStore {
                 Ok((day, rollup))
             })
             .collect()
+    }
+
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
+        self.put_webhook(webhook).await
+    }
+
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        self.webhooks().await
+    }
+
+    async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError> {
+        self.remove_webhook(id).await
+    }
+
+    async fn add_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
+        self.put_new_delivery(delivery).await
+    }
+
+    async fn update_delivery(
+        &self,
+        previous: &Delivery,
+        next: &Delivery,
+    ) -> Result<(), StoreError> {
+        self.replace_delivery(previous, next).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        webhook_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries_of(webhook_id, limit).await
+    }
+
+    async fn due_deliveries(
+        &self,
+        at: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries_due(at, limit).await
     }
 
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError> {

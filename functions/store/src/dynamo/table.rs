@@ -12,11 +12,13 @@
 //! | rep        | `REP`              | `{rep_id}`      |                           |
 //! | API key    | `KEY`              | `{sha256 hex}`  |                           |
 //! | settings   | `SETTINGS`         | `SETTINGS`      |                           |
+//! | webhook    | `WEBHOOK`          | `{id}`          |                           |
+//! | delivery   | `DLV#{webhook}`    | `{event time}#{id}` | while pending gsi2 `DLV#due` / `{next attempt}#{id}`; `ttl` 30 days |
 //!
 //! A slice's rollups share one partition sorted by day, so any day range is
 //! one `Query`. Responses and follow-ups are listed newest first through
-//! `gsi1`; `gsi2` is sparse: only follow-ups awaiting first contact are in
-//! it, so the queue and its overdue count read only the queue.
+//! `gsi1`; `gsi2` is sparse: only follow-ups awaiting first contact and
+//! deliveries awaiting a retry are in it, so each queue reads only itself.
 
 use crate::StoreError;
 use aws_sdk_dynamodb::Client;

@@ -1,0 +1,61 @@
+//! Reading the table's stream: which records are changes worth announcing.
+//!
+//! The stream carries every write (new and old images). Only two kinds of
+//! item mean something to the notifier: responses and follow-ups, whose
+//! before/after images become a [`Change`]; and the deletion of a retention
+//! marker by DynamoDB's TTL, which means an invitation's personal data is due
+//! for erasure. Everything else (rollups, deliveries…) is ignored.
+
+use super::table::{PK, SK};
+use super::{Item, decode, erasure};
+use crate::StoreError;
+use feedback_core::Code;
+use feedback_core::webhook::Change;
+
+/// What one stream record means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamChange {
+    Changed(Change),
+    /// TTL removed this invitation's retention marker: erase it.
+    Expired(Code),
+    Ignored,
+}
+
+/// The meaning of a record: `event_name` is `INSERT`, `MODIFY` or `REMOVE`;
+/// `by_ttl` is true when DynamoDB's TTL made the removal.
+pub fn read_record(
+    event_name: &str,
+    keys: &Item,
+    old: Item,
+    new: Item,
+    by_ttl: bool,
+) -> Result<StreamChange, StoreError> {
+    let key = |name: &str| {
+        keys.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    };
+    let (Some(pk), Some(sk)) = (key(PK), key(SK)) else {
+        return Ok(StreamChange::Ignored);
+    };
+    if event_name == "REMOVE" {
+        return Ok(match erasure::expired_marker(pk, sk) {
+            Some(code) if by_ttl => StreamChange::Expired(code),
+            _ => StreamChange::Ignored,
+        });
+    }
+    let before = (!old.is_empty()).then_some(old);
+    if pk.starts_with("INV#") && sk.starts_with("RESP#") {
+        return Ok(StreamChange::Changed(Change::Response {
+            before: before.map(decode).transpose()?.map(Box::new),
+            after: Box::new(decode(new)?),
+        }));
+    }
+    if pk.starts_with("FU#") && sk == "FU" {
+        return Ok(StreamChange::Changed(Change::FollowUp {
+            before: before.map(decode).transpose()?.map(Box::new),
+            after: Box::new(decode(new)?),
+        }));
+    }
+    Ok(StreamChange::Ignored)
+}

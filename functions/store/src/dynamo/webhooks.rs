@@ -1,0 +1,187 @@
+//! Webhooks and their deliveries.
+//!
+//! A webhook is `WEBHOOK` / `{id}` (a tenant has a handful). A delivery is
+//! `DLV#{webhook}` / `{event time}#{id}`, so a webhook's recent deliveries
+//! are one query; while pending it is also in the sparse `gsi2` under
+//! `DLV#due` / `{next attempt}#{id}`, the retry queue, which holds only what
+//! is still to send. Deliveries expire through TTL 30 days after their event.
+
+use super::meter::Side;
+use super::table::{GSI2, GSI2_PK, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
+use super::{DynamoStore, Item, decode, encode, n, s, sdk_error};
+use crate::StoreError;
+use crate::cursor::{Listed, instant_key};
+use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
+use chrono::{DateTime, Duration, Utc};
+use feedback_core::webhook::{Delivery, DeliveryState, Webhook};
+
+const WEBHOOK_PK: &str = "WEBHOOK";
+const DUE_PK: &str = "DLV#due";
+/// How long a delivery's record is kept after its event.
+const KEEP_DELIVERIES: Duration = Duration::days(30);
+
+fn delivery_item(d: &Delivery) -> Result<Item, StoreError> {
+    let mut item = encode(d)?;
+    item.insert(PK.into(), s(format!("DLV#{}", d.webhook_id)));
+    item.insert(SK.into(), s(d.sort_key()));
+    if let (DeliveryState::Pending, Some(at)) = (d.state, d.next_attempt_at) {
+        item.insert(GSI2_PK.into(), s(DUE_PK));
+        item.insert(GSI2_SK.into(), s(format!("{}#{}", instant_key(at), d.id)));
+    }
+    let expires = d.event.created_at + KEEP_DELIVERIES;
+    item.insert(TTL_ATTRIBUTE.into(), n(expires.timestamp()));
+    Ok(item)
+}
+
+impl DynamoStore {
+    /// Puts `item` when `condition` (with a `:rev` value, if any) holds;
+    /// false when it does not.
+    async fn put_if(
+        &self,
+        item: Item,
+        condition: &str,
+        revision: Option<u32>,
+    ) -> Result<bool, StoreError> {
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&*self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(
+                revision.map(|r| [(":rev".to_owned(), n(r))].into_iter().collect()),
+            )
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match sent {
+            Ok(out) => {
+                self.meter.add(Side::Write, out.consumed_capacity());
+                Ok(true)
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    pub(super) async fn put_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
+        let mut item = encode(webhook)?;
+        item.insert(PK.into(), s(WEBHOOK_PK));
+        item.insert(SK.into(), s(webhook.id.clone()));
+        match self.put_if(item, "attribute_not_exists(pk)", None).await? {
+            true => Ok(()),
+            false => Err(StoreError::Conflict(format!(
+                "webhook {} exists",
+                webhook.id
+            ))),
+        }
+    }
+
+    pub(super) async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        let items = self.query_all(WEBHOOK_PK.into(), None).await?;
+        let mut hooks = items
+            .into_iter()
+            .map(decode)
+            .collect::<Result<Vec<Webhook>, _>>()?;
+        hooks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(hooks)
+    }
+
+    pub(super) async fn remove_webhook(&self, id: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&*self.table)
+            .key(PK, s(WEBHOOK_PK))
+            .key(SK, s(id))
+            .return_values(ReturnValue::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.meter.add(Side::Write, out.consumed_capacity());
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
+    pub(super) async fn put_new_delivery(&self, d: &Delivery) -> Result<bool, StoreError> {
+        self.put_if(delivery_item(d)?, "attribute_not_exists(pk)", None)
+            .await
+    }
+
+    pub(super) async fn replace_delivery(
+        &self,
+        previous: &Delivery,
+        next: &Delivery,
+    ) -> Result<(), StoreError> {
+        let condition = "revision = :rev";
+        match self
+            .put_if(delivery_item(next)?, condition, Some(previous.revision))
+            .await?
+        {
+            true => Ok(()),
+            false => Err(StoreError::Conflict(
+                "the delivery changed meanwhile".into(),
+            )),
+        }
+    }
+
+    pub(super) async fn deliveries_of(
+        &self,
+        webhook_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(format!("DLV#{webhook_id}")))
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, crate::MAX_PAGE) as i32)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.meter.add(Side::Read, out.consumed_capacity());
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
+    pub(super) async fn deliveries_due(
+        &self,
+        at: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        // `$` sorts right after `#`: every key of an instant up to `at`.
+        let out = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .index_name(GSI2)
+            .key_condition_expression("#pk = :pk AND #sk < :hi")
+            .expression_attribute_names("#pk", GSI2_PK)
+            .expression_attribute_names("#sk", GSI2_SK)
+            .expression_attribute_values(":pk", s(DUE_PK))
+            .expression_attribute_values(":hi", s(format!("{}$", instant_key(at))))
+            .limit(limit.clamp(1, crate::MAX_PAGE) as i32)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.meter.add(Side::Read, out.consumed_capacity());
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+}
