@@ -1079,7 +1079,7 @@ mod cases {
                 .is_empty()
         );
         let due = s.due_deliveries(retry_at, 10).await.unwrap();
-        assert_eq!(due, [failed.clone()]);
+        assert_eq!(due, std::slice::from_ref(&failed));
 
         let delivered = failed.after(
             Attempt {
