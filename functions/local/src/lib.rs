@@ -3,6 +3,7 @@
 //! self-hosting shop needs: key management and demo data.
 
 pub mod demo;
+pub mod notifier;
 pub mod retention;
 
 use feedback_core::{ApiKey, Scope};
@@ -14,11 +15,17 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+/// The store a process uses, and where its changes can be read from.
+pub struct Backend {
+    pub store: Arc<dyn Store>,
+    pub changes: notifier::Changes,
+}
+
 /// Which store the process uses, from the environment: DynamoDB when
 /// `DYNAMODB_ENDPOINT` (DynamoDB Local; the table is created if missing) or
 /// `DYNAMODB_TABLE` (a deployed table, with the usual AWS credentials) is set;
 /// otherwise SQLite under `data_dir`, with its retention sweeper running.
-pub async fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open_store(data_dir: &Path) -> Result<Backend, StoreError> {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").is_ok_and(|v| !v.is_empty());
     let table = std::env::var("DYNAMODB_TABLE").is_ok_and(|v| !v.is_empty());
     if endpoint || table {
@@ -27,7 +34,10 @@ pub async fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
             store.create_table().await?;
         }
         tracing::info!(table = store.table(), "using DynamoDB");
-        return Ok(Arc::new(store));
+        return Ok(Backend {
+            store: Arc::new(store.clone()),
+            changes: notifier::Changes::Stream(Box::new(store)),
+        });
     }
     std::fs::create_dir_all(data_dir)
         .map_err(|e| StoreError::Internal(format!("cannot create {}: {e}", data_dir.display())))?;
@@ -35,7 +45,10 @@ pub async fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
     tracing::info!(path = %path.display(), "using SQLite");
     let store = SqliteStore::open(path)?;
     retention::spawn(store.clone());
-    Ok(Arc::new(store))
+    Ok(Backend {
+        store: Arc::new(store.clone()),
+        changes: notifier::Changes::Outbox(store),
+    })
 }
 
 /// Creates a key with `scopes`; returns it and its secret (shown once).

@@ -73,13 +73,13 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let store = match feedback_local::open_store(&cli.data).await {
-        Ok(store) => store,
+    let backend = match feedback_local::open_store(&cli.data).await {
+        Ok(backend) => backend,
         Err(e) => return fail(e),
     };
     match cli.command {
-        Some(Command::Keys { action }) => keys(store.as_ref(), action).await,
-        None => serve(cli.addr, cli.demo, store).await,
+        Some(Command::Keys { action }) => keys(backend.store.as_ref(), action).await,
+        None => serve(cli.addr, cli.demo, backend).await,
     }
 }
 
@@ -133,11 +133,8 @@ async fn keys(store: &dyn feedback_store::Store, action: KeyAction) -> ExitCode 
     }
 }
 
-async fn serve(
-    addr: String,
-    demo: bool,
-    store: std::sync::Arc<dyn feedback_store::Store>,
-) -> ExitCode {
+async fn serve(addr: String, demo: bool, backend: feedback_local::Backend) -> ExitCode {
+    let store = backend.store;
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(l) => l,
         Err(e) => return fail(format!("cannot listen on {addr}: {e}")),
@@ -165,6 +162,11 @@ async fn serve(
             Err(e) => return fail(e),
         }
     }
+    feedback_local::notifier::spawn(
+        store.clone(),
+        backend.changes,
+        feedback_core::webhook::Backoff::DEFAULT,
+    );
     println!("Serving on http://{local} (Ctrl-C to stop)");
     match feedback_local::serve(listener, store, tenant, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

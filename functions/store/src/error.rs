@@ -31,7 +31,7 @@ impl StoreError {
         StoreError::Internal(error.to_string())
     }
 
-    pub(crate) fn unavailable(reason: impl std::fmt::Display) -> Self {
+    pub fn unavailable(reason: impl std::fmt::Display) -> Self {
         StoreError::Unavailable {
             reason: reason.to_string(),
             retry_after_secs: 1,

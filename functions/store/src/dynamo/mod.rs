@@ -59,6 +59,7 @@ const EXPIRES: &str = "expires_epoch";
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
+    config: aws_config::SdkConfig,
     table: Arc<str>,
     meter: Arc<Meter>,
 }
@@ -164,6 +165,7 @@ impl DynamoStore {
             .build();
         DynamoStore {
             client: Client::from_conf(dynamo_config),
+            config: config.clone(),
             table: table.into(),
             meter,
         }
@@ -196,6 +198,12 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The SDK configuration, for other clients of the same account and
+    /// endpoint (the local server reads the table's stream with it).
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.config
     }
 
     /// Creates this store's table if it does not exist (see [`create_table`]).

@@ -1,0 +1,238 @@
+//! The local server's notifier: the in-process stand-in for the `notify`
+//! Lambda. It feeds the same [`Notifier`] from the store's changes — the
+//! SQLite outbox, or the table's stream on DynamoDB (Local) — and runs the
+//! retry sweep, on its own task, so no webhook ever slows a rating down.
+
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use chrono::Utc;
+use feedback_core::webhook::{Backoff, Change, UrlPolicy};
+use feedback_notify::Notifier;
+use feedback_store::dynamo::{Item, StreamChange, read_record};
+use feedback_store::{DynamoStore, SqliteStore, Store, StoreError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the worker looks for changes and due retries.
+const POLL: Duration = Duration::from_millis(200);
+const BATCH: usize = 100;
+/// Finished deliveries are kept this long (DynamoDB's TTL does it there).
+const KEEP_DELIVERIES: chrono::Duration = chrono::Duration::days(30);
+
+/// Where a store's changes are read from.
+pub enum Changes {
+    /// SQLite: the outbox each write appends to.
+    Outbox(SqliteStore),
+    /// DynamoDB: the table's stream (new and old images).
+    Stream(Box<DynamoStore>),
+}
+
+/// Starts the worker; it runs as long as the process does.
+pub fn spawn(store: Arc<dyn Store>, changes: Changes, backoff: Backoff) {
+    let notifier = Notifier::new(store, UrlPolicy::Local, backoff);
+    tokio::spawn(async move {
+        let mut source = Source::from(changes);
+        let mut pruned_at = None;
+        loop {
+            if let Err(e) = source.drain(&notifier).await {
+                tracing::warn!(error = %e, "webhooks: reading changes failed; trying again");
+            }
+            if let Err(e) = notifier.retry_due(Utc::now()).await {
+                tracing::warn!(error = %e, "webhooks: retry sweep failed; trying again");
+            }
+            if let Source::Outbox(store) = &source {
+                let now = Utc::now();
+                if pruned_at.is_none_or(|at| now - at > chrono::Duration::hours(1)) {
+                    pruned_at = Some(now);
+                    if let Err(e) = store.prune_deliveries(now - KEEP_DELIVERIES).await {
+                        tracing::warn!(error = %e, "webhooks: pruning old deliveries failed");
+                    }
+                }
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    });
+}
+
+enum Source {
+    Outbox(SqliteStore),
+    Stream(StreamReader),
+}
+
+impl From<Changes> for Source {
+    fn from(changes: Changes) -> Self {
+        match changes {
+            Changes::Outbox(store) => Source::Outbox(store),
+            Changes::Stream(store) => Source::Stream(StreamReader::new(&store)),
+        }
+    }
+}
+
+impl Source {
+    /// Dispatches what changed since the last call.
+    async fn drain(&mut self, notifier: &Notifier) -> Result<(), StoreError> {
+        match self {
+            Source::Outbox(store) => loop {
+                let pending = store.pending_changes(BATCH).await?;
+                let Some(&(last, _)) = pending.last() else {
+                    return Ok(());
+                };
+                let (seqs, changes): (Vec<i64>, Vec<Change>) = pending.into_iter().unzip();
+                let changes: Vec<StreamChange> =
+                    changes.into_iter().map(StreamChange::Changed).collect();
+                match notifier.dispatch(&changes).await {
+                    Ok(()) => store.forget_changes(last).await?,
+                    Err(failed) => {
+                        if failed.index > 0 {
+                            store.forget_changes(seqs[failed.index - 1]).await?;
+                        }
+                        return Err(failed.error);
+                    }
+                }
+            },
+            Source::Stream(reader) => reader.drain(notifier).await,
+        }
+    }
+}
+
+/// Reads a table's stream shard by shard, from the oldest record kept:
+/// dispatch is idempotent, so reading a change twice (after a restart)
+/// sends nothing twice.
+struct StreamReader {
+    client: aws_sdk_dynamodbstreams::Client,
+    table: String,
+    stream: Option<String>,
+    /// Open shards and where to read next; closed ones are dropped.
+    iterators: HashMap<String, String>,
+    /// Shards read to their end.
+    finished: std::collections::HashSet<String>,
+}
+
+fn stream_error(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::unavailable(aws_sdk_dynamodbstreams::error::DisplayErrorContext(e).to_string())
+}
+
+impl StreamReader {
+    fn new(store: &DynamoStore) -> StreamReader {
+        StreamReader {
+            client: aws_sdk_dynamodbstreams::Client::new(store.sdk_config()),
+            table: store.table().to_owned(),
+            stream: None,
+            iterators: HashMap::new(),
+            finished: Default::default(),
+        }
+    }
+
+    /// Finds the stream and starts reading the shards not yet seen.
+    async fn discover(&mut self) -> Result<(), StoreError> {
+        if self.stream.is_none() {
+            let out = self
+                .client
+                .list_streams()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(stream_error)?;
+            self.stream = out
+                .streams()
+                .last()
+                .and_then(|s| s.stream_arn().map(str::to_owned));
+        }
+        let Some(arn) = self.stream.clone() else {
+            return Err(StoreError::unavailable(format!(
+                "table {} has no stream",
+                self.table
+            )));
+        };
+        let out = self
+            .client
+            .describe_stream()
+            .stream_arn(&arn)
+            .send()
+            .await
+            .map_err(stream_error)?;
+        let shards = out
+            .stream_description()
+            .map(|d| d.shards().to_vec())
+            .unwrap_or_default();
+        for shard in shards {
+            let Some(id) = shard.shard_id() else { continue };
+            if self.iterators.contains_key(id) || self.finished.contains(id) {
+                continue;
+            }
+            let it = self
+                .client
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(id)
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .map_err(stream_error)?;
+            if let Some(it) = it.shard_iterator {
+                self.iterators.insert(id.to_owned(), it);
+            }
+        }
+        Ok(())
+    }
+
+    async fn drain(&mut self, notifier: &Notifier) -> Result<(), StoreError> {
+        if self.iterators.is_empty() {
+            self.discover().await?;
+        }
+        let shards: Vec<(String, String)> = self
+            .iterators
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (shard, iterator) in shards {
+            let out = self
+                .client
+                .get_records()
+                .shard_iterator(iterator)
+                .limit(BATCH as i32)
+                .send()
+                .await
+                .map_err(stream_error)?;
+            let changes = out
+                .records()
+                .iter()
+                .map(change_of)
+                .collect::<Result<Vec<_>, _>>()?;
+            // Only move on once every change is handled; on failure the same
+            // records are read again, and dispatch stores nothing twice.
+            notifier.dispatch(&changes).await.map_err(|f| f.error)?;
+            match out.next_shard_iterator {
+                Some(next) => {
+                    self.iterators.insert(shard, next);
+                }
+                None => {
+                    self.iterators.remove(&shard);
+                    self.finished.insert(shard);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn change_of(record: &aws_sdk_dynamodbstreams::types::Record) -> Result<StreamChange, StoreError> {
+    let image =
+        |map: Option<&HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| -> Item {
+            serde_dynamo::Item::from(map.cloned().unwrap_or_default()).into()
+        };
+    let Some(data) = record.dynamodb() else {
+        return Ok(StreamChange::Ignored);
+    };
+    let by_ttl = record.user_identity().is_some_and(|u| {
+        u.r#type() == Some("Service") && u.principal_id() == Some("dynamodb.amazonaws.com")
+    });
+    let name = record.event_name().map(|n| n.as_str()).unwrap_or_default();
+    read_record(
+        name,
+        &image(data.keys.as_ref()),
+        image(data.old_image.as_ref()),
+        image(data.new_image.as_ref()),
+        by_ttl,
+    )
+}
