@@ -96,7 +96,7 @@ python3 -m unittest discover -s infra -p 'test_*.py'
 infra/deploy acme --dry-run
 log "sam build (arm64, every function)"
 sam build
-for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction; do
+for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction NotifyFunction; do
   bootstrap=".aws-sam/build/$fn/bootstrap"
   file "$bootstrap" | grep -q "ARM aarch64" || die "$bootstrap is not an arm64 binary"
   printf '%-20s %10s bytes\n' "$fn" "$(stat -c %s "$bootstrap")"

@@ -46,7 +46,10 @@ fn template_routes_are_exactly_the_routes_served() {
             .into_iter()
             .flat_map(|m| m.values())
         {
-            assert_eq!(event["Type"], "HttpApi");
+            if event["Type"] != "HttpApi" {
+                assert_eq!(binary, "notify", "only notify has non-HTTP events");
+                continue;
+            }
             let p = &event["Properties"];
             let public = p["Auth"]["Authorizer"] == "NONE";
             declared.insert((
@@ -101,6 +104,27 @@ fn every_function_crate_is_in_the_template_and_back() {
         (Some("provided.al2023"), Some("."))
     );
     assert_eq!(globals["Architectures"][0], "arm64");
+}
+
+#[test]
+fn notify_reads_the_table_stream_reports_item_failures_and_retries_on_a_schedule() {
+    let t = template();
+    let events = &functions(&t)["notify"]["Properties"]["Events"];
+    let stream = &events["Stream"];
+    assert_eq!(stream["Type"], "DynamoDB");
+    let p = &stream["Properties"];
+    assert_eq!(
+        serde_yaml_ng::to_string(&p["Stream"]).unwrap().trim(),
+        "!GetAtt Table.StreamArn"
+    );
+    assert_eq!(p["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    assert_eq!(p["DestinationConfig"]["OnFailure"]["Type"], "SQS");
+    assert!(p["MaximumRetryAttempts"].as_u64().is_some_and(|n| n > 0));
+    assert_eq!(events["Retries"]["Type"], "Schedule");
+    assert_eq!(
+        t["Resources"]["Table"]["Properties"]["StreamSpecification"]["StreamViewType"],
+        "NEW_AND_OLD_IMAGES"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use crate::handlers::{
     customers, follow_ups, invitations, keys, meta, public, reps, responses, scores, settings,
-    snippet,
+    snippet, webhooks,
 };
 use crate::state::AppState;
 use crate::{auth, ratelimit};
@@ -18,7 +18,7 @@ use feedback_core::Scope;
 pub enum Function {
     /// Public rating endpoints: the only function without an API key.
     Collect,
-    /// Business writes: invitations, reps, settings, keys, follow-ups.
+    /// Business writes: invitations, reps, settings, keys, follow-ups, webhooks.
     Manage,
     /// Business reads: responses, scores, leaderboard.
     Scores,
@@ -60,6 +60,10 @@ pub enum Endpoint {
     ListFollowUps,
     GetFollowUp,
     PatchFollowUp,
+    CreateWebhook,
+    ListWebhooks,
+    DeleteWebhook,
+    ListDeliveries,
     Scores,
     Leaderboard,
 }
@@ -118,6 +122,14 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
         route!(GET "/v1/follow-ups" => Manage, Some(ResponsesRead), ListFollowUps),
         route!(GET "/v1/follow-ups/{id}" => Manage, Some(ResponsesRead), GetFollowUp),
         route!(PATCH "/v1/follow-ups/{id}" => Manage, Some(FollowUpsWrite), PatchFollowUp),
+        route!(POST "/v1/webhooks" => Manage, Some(Admin), CreateWebhook),
+        route!(GET "/v1/webhooks" => Manage, Some(Admin), ListWebhooks),
+        route!(DELETE "/v1/webhooks/{id}" => Manage, Some(Admin), DeleteWebhook),
+        route!(
+            GET "/v1/webhooks/{id}/deliveries" => Manage,
+            Some(Admin),
+            ListDeliveries
+        ),
         route!(GET "/v1/responses" => Scores, Some(ResponsesRead), ListResponses),
         route!(
             GET "/v1/responses/export.csv" => Scores,
@@ -158,6 +170,10 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::ListFollowUps => on(filter, follow_ups::list),
         Endpoint::GetFollowUp => on(filter, follow_ups::get),
         Endpoint::PatchFollowUp => on(filter, follow_ups::patch),
+        Endpoint::CreateWebhook => on(filter, webhooks::create),
+        Endpoint::ListWebhooks => on(filter, webhooks::list),
+        Endpoint::DeleteWebhook => on(filter, webhooks::delete),
+        Endpoint::ListDeliveries => on(filter, webhooks::deliveries),
         Endpoint::Scores => on(filter, scores::scores),
         Endpoint::Leaderboard => on(filter, scores::leaderboard),
     }

@@ -13,6 +13,7 @@ pub mod responses;
 pub mod scores;
 pub mod settings;
 pub mod snippet;
+pub mod webhooks;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
