@@ -2,10 +2,19 @@
 //! runs) on a loopback port, on SQLite or on DynamoDB Local, and an HTTP
 //! client for it.
 
+use feedback_core::webhook::Backoff;
 use feedback_http::Tenant;
+use feedback_local::notifier::Changes;
 use feedback_store::{DynamoStore, SqliteStore, Store};
 use serde_json::Value;
 use std::sync::Arc;
+
+/// Webhook retries in tests: the same schedule, in fractions of a second.
+const FAST_RETRIES: Backoff = Backoff {
+    first: chrono::Duration::milliseconds(200),
+    cap: chrono::Duration::seconds(1),
+    max_attempts: 5,
+};
 
 pub struct Server {
     pub base: String,
@@ -56,7 +65,8 @@ impl Server {
     pub async fn sqlite() -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(dir.path().join("feedback.db")).expect("sqlite");
-        Self::start(Arc::new(store), Some(dir)).await
+        let changes = Changes::Outbox(store.clone());
+        Self::start(Arc::new(store), changes, Some(dir)).await
     }
 
     pub async fn dynamo() -> Server {
@@ -64,10 +74,19 @@ impl Server {
             .ok()
             .filter(|e| !e.is_empty())
             .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
-        Self::start(Arc::new(dynamo_store(&endpoint).await), None).await
+        let store = dynamo_store(&endpoint).await;
+        let changes = Changes::Stream(Box::new(store.clone()));
+        Self::start(Arc::new(store), changes, None).await
     }
 
-    pub async fn start(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> Server {
+    /// The local server on `store`, with its webhook notifier reading
+    /// `changes` and retrying fast (0.2 s, 0.4 s … rather than minutes).
+    pub async fn start(
+        store: Arc<dyn Store>,
+        changes: Changes,
+        dir: Option<tempfile::TempDir>,
+    ) -> Server {
+        feedback_local::notifier::spawn(Arc::clone(&store), changes, FAST_RETRIES);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -232,4 +251,105 @@ pub async fn dynamo_store(endpoint: &str) -> DynamoStore {
     let store = DynamoStore::new(&config, &format!("e2e-{}", uuid::Uuid::new_v4()));
     store.create_table().await.expect("create table");
     store
+}
+
+/// A webhook receiver on loopback: records what it is sent, answers with
+/// scripted statuses (then 204), and can be held to play a slow endpoint.
+pub struct Receiver {
+    pub url: String,
+    state: Arc<ReceiverState>,
+}
+
+#[derive(Default)]
+struct ReceiverState {
+    seen: std::sync::Mutex<Vec<Received>>,
+    script: std::sync::Mutex<std::collections::VecDeque<u16>>,
+    /// While true, requests wait (up to the sender's timeout) before answering.
+    held: tokio::sync::watch::Sender<bool>,
+}
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/hooks/feedback", listener.local_addr().unwrap());
+        let state = Arc::new(ReceiverState::default());
+        let shared = Arc::clone(&state);
+        let app = axum::Router::new().route(
+            "/hooks/feedback",
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let state = Arc::clone(&shared);
+                    async move {
+                        let mut held = state.held.subscribe();
+                        let _ = held.wait_for(|h| !*h).await;
+                        state.seen.lock().unwrap().push(Received {
+                            headers,
+                            body: body.to_vec(),
+                        });
+                        let status = state.script.lock().unwrap().pop_front().unwrap_or(204);
+                        axum::http::StatusCode::from_u16(status).unwrap()
+                    }
+                },
+            ),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver { url, state }
+    }
+
+    /// The next requests are answered with `statuses`, in order.
+    pub fn answer_next(&self, statuses: &[u16]) {
+        self.state.script.lock().unwrap().extend(statuses);
+    }
+
+    /// Makes requests wait until [`Receiver::release`].
+    pub fn hold(&self) {
+        self.state.held.send_replace(true);
+    }
+
+    pub fn release(&self) {
+        self.state.held.send_replace(false);
+    }
+
+    /// What was received so far.
+    pub fn seen(&self) -> Vec<Received> {
+        self.state.seen.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 30 s) until `done` holds for what was received.
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
+        for _ in 0..300 {
+            let seen = self.seen();
+            if done(&seen) {
+                return seen;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the receiver never saw {what}; it saw {:#?}", self.seen());
+    }
 }

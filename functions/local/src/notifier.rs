@@ -133,9 +133,11 @@ impl StreamReader {
                 .send()
                 .await
                 .map_err(stream_error)?;
+            // Filtered here too: DynamoDB Local lists every table's streams.
             self.stream = out
                 .streams()
-                .last()
+                .iter()
+                .rfind(|s| s.table_name() == Some(self.table.as_str()))
                 .and_then(|s| s.stream_arn().map(str::to_owned));
         }
         let Some(arn) = self.stream.clone() else {

@@ -124,3 +124,45 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use feedback_core::webhook::{Event, EventType};
+
+    #[tokio::test]
+    async fn in_aws_a_private_address_is_never_contacted() {
+        let now = Utc::now();
+        let sender = Sender::new(UrlPolicy::PublicHttps);
+        for url in [
+            "https://127.0.0.1:9/h",
+            "https://169.254.169.254/latest",
+            "http://93.184.216.34/",
+        ] {
+            let webhook = Webhook {
+                id: "wh_1".into(),
+                url: url.into(),
+                events: vec![EventType::ResponseCreated],
+                secret: "whsec_x".into(),
+                created_at: now,
+            };
+            let event = Event {
+                id: "evt_1".into(),
+                kind: EventType::ResponseCreated,
+                created_at: now,
+                data: serde_json::json!({}),
+            };
+            let attempt = sender
+                .send(&webhook, &Delivery::new(&webhook, event, now), now)
+                .await;
+            assert_eq!(attempt.status, None, "{url}");
+            assert!(!attempt.succeeded());
+            assert!(
+                attempt
+                    .error
+                    .is_some_and(|e| e.contains("https") || e.contains("public")),
+                "{url}"
+            );
+        }
+    }
+}

@@ -11,17 +11,24 @@ use super::table::{GSI2, GSI2_PK, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
 use super::{DynamoStore, Item, decode, encode, n, s, sdk_error};
 use crate::StoreError;
 use crate::cursor::{Listed, instant_key};
-use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 use chrono::{DateTime, Duration, Utc};
 use feedback_core::webhook::{Delivery, DeliveryState, Webhook};
+use serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value;
 
 const WEBHOOK_PK: &str = "WEBHOOK";
+const EVENT: &str = "event";
 const DUE_PK: &str = "DLV#due";
 /// How long a delivery's record is kept after its event.
 const KEEP_DELIVERIES: Duration = Duration::days(30);
 
+/// The event goes in as JSON text: its data is kept exactly as sent, and
+/// DynamoDB Local's stream renders an empty map (`"answers": {}`) in a form
+/// the SDK cannot parse, which would stall the local stream reader.
 fn delivery_item(d: &Delivery) -> Result<Item, StoreError> {
     let mut item = encode(d)?;
+    let event = serde_json::to_string(&d.event).map_err(StoreError::internal)?;
+    item.insert(EVENT.into(), s(event));
     item.insert(PK.into(), s(format!("DLV#{}", d.webhook_id)));
     item.insert(SK.into(), s(d.sort_key()));
     if let (DeliveryState::Pending, Some(at)) = (d.state, d.next_attempt_at) {
@@ -31,6 +38,17 @@ fn delivery_item(d: &Delivery) -> Result<Item, StoreError> {
     let expires = d.event.created_at + KEEP_DELIVERIES;
     item.insert(TTL_ATTRIBUTE.into(), n(expires.timestamp()));
     Ok(item)
+}
+
+fn decode_delivery(mut item: Item) -> Result<Delivery, StoreError> {
+    if let Some(AttributeValue::S(text)) = item.remove(EVENT) {
+        let event: serde_json::Value = serde_json::from_str(&text).map_err(StoreError::internal)?;
+        item.insert(
+            EVENT.into(),
+            to_attribute_value(event).map_err(StoreError::internal)?,
+        );
+    }
+    decode(item)
 }
 
 impl DynamoStore {
@@ -152,7 +170,7 @@ impl DynamoStore {
         out.items
             .unwrap_or_default()
             .into_iter()
-            .map(decode)
+            .map(decode_delivery)
             .collect()
     }
 
@@ -181,7 +199,7 @@ impl DynamoStore {
         out.items
             .unwrap_or_default()
             .into_iter()
-            .map(decode)
+            .map(decode_delivery)
             .collect()
     }
 }
