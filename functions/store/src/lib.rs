@@ -97,8 +97,45 @@ pub struct Page<T> {
 /// Largest page a list returns, whatever the client asks for.
 pub const MAX_PAGE: usize = 500;
 
+/// Webhook subscriptions and their deliveries: the notifier's side of a
+/// store (every [`Store`] is one).
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Webhooks: Send + Sync {
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError>;
+
+    /// Every webhook, oldest first.
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError>;
+
+    /// Deletes webhook `id`; false when there was none.
+    async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Stores a new delivery; false, writing nothing, when one with its id
+    /// exists (the same event was dispatched before: a stream retry).
+    async fn add_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError>;
+
+    /// Replaces `previous` by `next` (one revision on).
+    /// [`StoreError::Conflict`] when another worker changed it meanwhile.
+    async fn update_delivery(&self, previous: &Delivery, next: &Delivery)
+    -> Result<(), StoreError>;
+
+    /// Webhook `webhook_id`'s deliveries, newest event first, at most `limit`.
+    async fn list_deliveries(
+        &self,
+        webhook_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Pending deliveries whose next attempt is due by `at`, longest
+    /// waiting first, at most `limit`.
+    async fn due_deliveries(
+        &self,
+        at: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+}
+
+#[async_trait]
+pub trait Store: Webhooks + Send + Sync {
     /// Stores `invitation` and counts it in its day's rollups, unless an
     /// invitation for the same order id exists: then that one is returned.
     async fn create_invitation(
@@ -173,38 +210,6 @@ pub trait Store: Send + Sync {
     /// Erases the personal data of one invitation and its responses (its
     /// retention ran out). Again is harmless.
     async fn erase_invitation(&self, code: &Code) -> Result<Erased, StoreError>;
-
-    async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError>;
-
-    /// Every webhook, oldest first.
-    async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError>;
-
-    /// Deletes webhook `id`; false when there was none.
-    async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError>;
-
-    /// Stores a new delivery; false, writing nothing, when one with its id
-    /// exists (the same event was dispatched before: a stream retry).
-    async fn add_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError>;
-
-    /// Replaces `previous` by `next` (one revision on).
-    /// [`StoreError::Conflict`] when another worker changed it meanwhile.
-    async fn update_delivery(&self, previous: &Delivery, next: &Delivery)
-    -> Result<(), StoreError>;
-
-    /// Webhook `webhook_id`'s deliveries, newest event first, at most `limit`.
-    async fn list_deliveries(
-        &self,
-        webhook_id: &str,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError>;
-
-    /// Pending deliveries whose next attempt is due by `at`, longest
-    /// waiting first, at most `limit`.
-    async fn due_deliveries(
-        &self,
-        at: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError>;
 
     /// Creates or replaces a rep; true when it was created.
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError>;

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{self, Decision, Effects, SubmitRules, decide};
-use feedback_core::webhook::{Change, Delivery, Webhook};
+use feedback_core::webhook::Change;
 use feedback_core::{
     ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
 };
@@ -693,46 +693,6 @@ impl Store for SqliteStore {
     async fn erase_invitation(&self, code: &Code) -> Result<Erased, StoreError> {
         let code = code.to_string();
         self.write(move |tx| erase_personal(tx, &code)).await
-    }
-
-    async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
-        self.insert_webhook(webhook).await
-    }
-
-    async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
-        self.all_webhooks().await
-    }
-
-    async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError> {
-        self.remove_webhook(id).await
-    }
-
-    async fn add_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
-        self.insert_delivery(delivery).await
-    }
-
-    async fn update_delivery(
-        &self,
-        previous: &Delivery,
-        next: &Delivery,
-    ) -> Result<(), StoreError> {
-        self.replace_delivery(previous, next).await
-    }
-
-    async fn list_deliveries(
-        &self,
-        webhook_id: &str,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.deliveries_of(webhook_id, limit).await
-    }
-
-    async fn due_deliveries(
-        &self,
-        at: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.deliveries_due(at, limit).await
     }
 
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError> {

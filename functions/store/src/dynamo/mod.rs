@@ -35,7 +35,6 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{self, Decision, SubmitRules, decide};
-use feedback_core::webhook::{Delivery, Webhook};
 use feedback_core::{
     ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
 };
@@ -93,6 +92,23 @@ where
         StoreError::unavailable(text)
     } else {
         StoreError::Internal(text)
+    }
+}
+
+/// A conditional write's outcome: `Some` with the output when it landed,
+/// `None` when its condition did not hold.
+pub(crate) fn landed<O, E, R>(
+    sent: Result<O, SdkError<E, R>>,
+    condition_failed: fn(&E) -> bool,
+) -> Result<Option<O>, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match sent {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.as_service_error().is_some_and(condition_failed) => Ok(None),
+        Err(e) => Err(sdk_error(e)),
     }
 }
 
@@ -700,46 +716,6 @@ impl Store for DynamoStore {
             .collect()
     }
 
-    async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
-        self.put_webhook(webhook).await
-    }
-
-    async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
-        self.webhooks().await
-    }
-
-    async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError> {
-        self.remove_webhook(id).await
-    }
-
-    async fn add_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
-        self.put_new_delivery(delivery).await
-    }
-
-    async fn update_delivery(
-        &self,
-        previous: &Delivery,
-        next: &Delivery,
-    ) -> Result<(), StoreError> {
-        self.replace_delivery(previous, next).await
-    }
-
-    async fn list_deliveries(
-        &self,
-        webhook_id: &str,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.deliveries_of(webhook_id, limit).await
-    }
-
-    async fn due_deliveries(
-        &self,
-        at: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.deliveries_due(at, limit).await
-    }
-
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError> {
         let mut item = encode(rep)?;
         item.insert(PK.into(), s("REP"));
@@ -814,18 +790,11 @@ impl Store for DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        if let Ok(out) = &touched {
+        // A key deleted meanwhile is not an error.
+        if let Some(out) = landed(touched, |e| e.is_conditional_check_failed_exception())? {
             self.meter.add(Side::Write, out.consumed_capacity());
         }
-        match touched {
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            other => other.map(|_| ()).map_err(sdk_error),
-        }
+        Ok(())
     }
 
     async fn get_settings(&self) -> Result<Option<Settings>, StoreError> {

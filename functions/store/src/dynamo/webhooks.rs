@@ -8,9 +8,10 @@
 
 use super::meter::Side;
 use super::table::{GSI2, GSI2_PK, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
-use super::{DynamoStore, Item, decode, encode, n, s, sdk_error};
-use crate::StoreError;
+use super::{DynamoStore, Item, decode, encode, landed, n, s, sdk_error};
 use crate::cursor::{Listed, instant_key};
+use crate::{StoreError, Webhooks};
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 use chrono::{DateTime, Duration, Utc};
 use feedback_core::webhook::{Delivery, DeliveryState, Webhook};
@@ -52,6 +53,27 @@ fn decode_delivery(mut item: Item) -> Result<Delivery, StoreError> {
 }
 
 impl DynamoStore {
+    /// The first `limit` deliveries `query` finds.
+    async fn deliveries(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let out = query
+            .table_name(&*self.table)
+            .limit(limit.clamp(1, crate::MAX_PAGE) as i32)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.meter.add(Side::Read, out.consumed_capacity());
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode_delivery)
+            .collect()
+    }
+
     /// Puts `item` when `condition` (with a `:rev` value, if any) holds;
     /// false when it does not.
     async fn put_if(
@@ -72,22 +94,17 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        match sent {
-            Ok(out) => {
-                self.meter.add(Side::Write, out.consumed_capacity());
-                Ok(true)
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error(e)),
+        let out = landed(sent, |e| e.is_conditional_check_failed_exception())?;
+        if let Some(out) = &out {
+            self.meter.add(Side::Write, out.consumed_capacity());
         }
+        Ok(out.is_some())
     }
+}
 
-    pub(super) async fn put_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
+#[async_trait]
+impl Webhooks for DynamoStore {
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
         let mut item = encode(webhook)?;
         item.insert(PK.into(), s(WEBHOOK_PK));
         item.insert(SK.into(), s(webhook.id.clone()));
@@ -100,7 +117,7 @@ impl DynamoStore {
         }
     }
 
-    pub(super) async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         let items = self.query_all(WEBHOOK_PK.into(), None).await?;
         let mut hooks = items
             .into_iter()
@@ -110,7 +127,7 @@ impl DynamoStore {
         Ok(hooks)
     }
 
-    pub(super) async fn remove_webhook(&self, id: &str) -> Result<bool, StoreError> {
+    async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError> {
         let out = self
             .client
             .delete_item()
@@ -126,12 +143,12 @@ impl DynamoStore {
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 
-    pub(super) async fn put_new_delivery(&self, d: &Delivery) -> Result<bool, StoreError> {
+    async fn add_delivery(&self, d: &Delivery) -> Result<bool, StoreError> {
         self.put_if(delivery_item(d)?, "attribute_not_exists(pk)", None)
             .await
     }
 
-    pub(super) async fn replace_delivery(
+    async fn update_delivery(
         &self,
         previous: &Delivery,
         next: &Delivery,
@@ -148,58 +165,36 @@ impl DynamoStore {
         }
     }
 
-    pub(super) async fn deliveries_of(
+    async fn list_deliveries(
         &self,
         webhook_id: &str,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let out = self
+        let query = self
             .client
             .query()
-            .table_name(&*self.table)
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":pk", s(format!("DLV#{webhook_id}")))
-            .scan_index_forward(false)
-            .limit(limit.clamp(1, crate::MAX_PAGE) as i32)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        self.meter.add(Side::Read, out.consumed_capacity());
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode_delivery)
-            .collect()
+            .scan_index_forward(false);
+        self.deliveries(query, limit).await
     }
 
-    pub(super) async fn deliveries_due(
+    async fn due_deliveries(
         &self,
         at: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         // `$` sorts right after `#`: every key of an instant up to `at`.
-        let out = self
+        let query = self
             .client
             .query()
-            .table_name(&*self.table)
             .index_name(GSI2)
             .key_condition_expression("#pk = :pk AND #sk < :hi")
             .expression_attribute_names("#pk", GSI2_PK)
             .expression_attribute_names("#sk", GSI2_SK)
             .expression_attribute_values(":pk", s(DUE_PK))
-            .expression_attribute_values(":hi", s(format!("{}$", instant_key(at))))
-            .limit(limit.clamp(1, crate::MAX_PAGE) as i32)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        self.meter.add(Side::Read, out.consumed_capacity());
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode_delivery)
-            .collect()
+            .expression_attribute_values(":hi", s(format!("{}$", instant_key(at))));
+        self.deliveries(query, limit).await
     }
 }

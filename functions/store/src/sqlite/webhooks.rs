@@ -7,8 +7,9 @@
 //! outbox in order and forgets what it has dispatched.
 
 use super::{SqliteStore, decode_rows, get_bodies, json_err, sql_err};
-use crate::StoreError;
 use crate::cursor::{Listed, instant_key};
+use crate::{StoreError, Webhooks};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use feedback_core::webhook::{Change, Delivery, DeliveryState, Webhook};
 use rusqlite::params;
@@ -95,8 +96,11 @@ impl SqliteStore {
         })
         .await
     }
+}
 
-    pub(super) async fn insert_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
+#[async_trait]
+impl Webhooks for SqliteStore {
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
         let body = serde_json::to_string(webhook).map_err(json_err)?;
         let (id, created) = (webhook.id.clone(), instant_key(webhook.created_at));
         self.write(move |tx| {
@@ -110,12 +114,12 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn all_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         self.read(|conn| get_bodies(conn, "SELECT body FROM webhooks ORDER BY created_at, id"))
             .await
     }
 
-    pub(super) async fn remove_webhook(&self, id: &str) -> Result<bool, StoreError> {
+    async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |tx| {
             tx.execute("DELETE FROM deliveries WHERE webhook_id = ?1", [&id])
@@ -128,7 +132,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn insert_delivery(&self, d: &Delivery) -> Result<bool, StoreError> {
+    async fn add_delivery(&self, d: &Delivery) -> Result<bool, StoreError> {
         let body = serde_json::to_string(d).map_err(json_err)?;
         let row = (
             d.id.clone(),
@@ -150,7 +154,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn replace_delivery(
+    async fn update_delivery(
         &self,
         previous: &Delivery,
         next: &Delivery,
@@ -180,7 +184,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn deliveries_of(
+    async fn list_deliveries(
         &self,
         webhook_id: &str,
         limit: usize,
@@ -201,7 +205,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn deliveries_due(
+    async fn due_deliveries(
         &self,
         at: DateTime<Utc>,
         limit: usize,
