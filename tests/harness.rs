@@ -75,7 +75,7 @@ impl Server {
             .filter(|e| !e.is_empty())
             .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
         let store = dynamo_store(&endpoint).await;
-        let changes = Changes::Stream(Box::new(store.clone()));
+        let changes = Changes::stream(&store);
         Self::start(Arc::new(store), changes, None).await
     }
 

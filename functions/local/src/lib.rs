@@ -34,9 +34,10 @@ pub async fn open_store(data_dir: &Path) -> Result<Backend, StoreError> {
             store.create_table().await?;
         }
         tracing::info!(table = store.table(), "using DynamoDB");
+        let changes = notifier::Changes::stream(&store);
         return Ok(Backend {
-            store: Arc::new(store.clone()),
-            changes: notifier::Changes::Stream(Box::new(store)),
+            store: Arc::new(store),
+            changes,
         });
     }
     std::fs::create_dir_all(data_dir)

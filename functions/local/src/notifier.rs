@@ -24,23 +24,54 @@ pub enum Changes {
     /// SQLite: the outbox each write appends to.
     Outbox(SqliteStore),
     /// DynamoDB: the table's stream (new and old images).
-    Stream(Box<DynamoStore>),
+    Stream(Box<StreamReader>),
+}
+
+impl Changes {
+    /// The stream of `store`'s table.
+    pub fn stream(store: &DynamoStore) -> Changes {
+        Changes::Stream(Box::new(StreamReader::new(store)))
+    }
+
+    /// Dispatches what changed since the last call.
+    async fn drain(&mut self, notifier: &Notifier) -> Result<(), StoreError> {
+        match self {
+            Changes::Outbox(store) => loop {
+                let pending = store.pending_changes(BATCH).await?;
+                let (seqs, changes): (Vec<i64>, Vec<Change>) = pending.into_iter().unzip();
+                let Some(&last) = seqs.last() else {
+                    return Ok(());
+                };
+                let changes: Vec<StreamChange> =
+                    changes.into_iter().map(StreamChange::Changed).collect();
+                match notifier.dispatch(&changes).await {
+                    Ok(()) => store.forget_changes(last).await?,
+                    Err(failed) => {
+                        if failed.index > 0 {
+                            store.forget_changes(seqs[failed.index - 1]).await?;
+                        }
+                        return Err(failed.error);
+                    }
+                }
+            },
+            Changes::Stream(reader) => reader.drain(notifier).await,
+        }
+    }
 }
 
 /// Starts the worker; it runs as long as the process does.
-pub fn spawn(store: Arc<dyn Store>, changes: Changes, backoff: Backoff) {
+pub fn spawn(store: Arc<dyn Store>, mut changes: Changes, backoff: Backoff) {
     let notifier = Notifier::new(store, UrlPolicy::Local, backoff);
     tokio::spawn(async move {
-        let mut source = Source::from(changes);
         let mut pruned_at = None;
         loop {
-            if let Err(e) = source.drain(&notifier).await {
+            if let Err(e) = changes.drain(&notifier).await {
                 tracing::warn!(error = %e, "webhooks: reading changes failed; trying again");
             }
             if let Err(e) = notifier.retry_due(Utc::now()).await {
                 tracing::warn!(error = %e, "webhooks: retry sweep failed; trying again");
             }
-            if let Source::Outbox(store) = &source {
+            if let Changes::Outbox(store) = &changes {
                 let now = Utc::now();
                 if pruned_at.is_none_or(|at| now - at > chrono::Duration::hours(1)) {
                     pruned_at = Some(now);
@@ -54,51 +85,10 @@ pub fn spawn(store: Arc<dyn Store>, changes: Changes, backoff: Backoff) {
     });
 }
 
-enum Source {
-    Outbox(SqliteStore),
-    Stream(StreamReader),
-}
-
-impl From<Changes> for Source {
-    fn from(changes: Changes) -> Self {
-        match changes {
-            Changes::Outbox(store) => Source::Outbox(store),
-            Changes::Stream(store) => Source::Stream(StreamReader::new(&store)),
-        }
-    }
-}
-
-impl Source {
-    /// Dispatches what changed since the last call.
-    async fn drain(&mut self, notifier: &Notifier) -> Result<(), StoreError> {
-        match self {
-            Source::Outbox(store) => loop {
-                let pending = store.pending_changes(BATCH).await?;
-                let Some(&(last, _)) = pending.last() else {
-                    return Ok(());
-                };
-                let (seqs, changes): (Vec<i64>, Vec<Change>) = pending.into_iter().unzip();
-                let changes: Vec<StreamChange> =
-                    changes.into_iter().map(StreamChange::Changed).collect();
-                match notifier.dispatch(&changes).await {
-                    Ok(()) => store.forget_changes(last).await?,
-                    Err(failed) => {
-                        if failed.index > 0 {
-                            store.forget_changes(seqs[failed.index - 1]).await?;
-                        }
-                        return Err(failed.error);
-                    }
-                }
-            },
-            Source::Stream(reader) => reader.drain(notifier).await,
-        }
-    }
-}
-
 /// Reads a table's stream shard by shard, from the oldest record kept:
 /// dispatch is idempotent, so reading a change twice (after a restart)
 /// sends nothing twice.
-struct StreamReader {
+pub struct StreamReader {
     client: aws_sdk_dynamodbstreams::Client,
     table: String,
     stream: Option<String>,
@@ -226,15 +216,14 @@ fn change_of(record: &aws_sdk_dynamodbstreams::types::Record) -> Result<StreamCh
     let Some(data) = record.dynamodb() else {
         return Ok(StreamChange::Ignored);
     };
-    let by_ttl = record.user_identity().is_some_and(|u| {
-        u.r#type() == Some("Service") && u.principal_id() == Some("dynamodb.amazonaws.com")
-    });
     let name = record.event_name().map(|n| n.as_str()).unwrap_or_default();
     read_record(
         name,
         &image(data.keys.as_ref()),
         image(data.old_image.as_ref()),
         image(data.new_image.as_ref()),
-        by_ttl,
+        record
+            .user_identity()
+            .and_then(|u| u.r#type().zip(u.principal_id())),
     )
 }

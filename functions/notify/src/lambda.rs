@@ -10,18 +10,16 @@ use feedback_store::dynamo::{Item, StreamChange, read_record};
 
 /// What a stream record means, from the Lambda event's shape.
 pub fn change_of(record: EventRecord) -> Result<StreamChange, StoreError> {
-    // TTL deletions are made by the DynamoDB service itself.
-    let by_ttl = record
-        .user_identity
-        .as_ref()
-        .is_some_and(|u| u.type_ == "Service" && u.principal_id == "dynamodb.amazonaws.com");
     let image = |item: serde_dynamo::Item| -> Item { item.into() };
     read_record(
         &record.event_name,
         &image(record.change.keys),
         image(record.change.old_image),
         image(record.change.new_image),
-        by_ttl,
+        record
+            .user_identity
+            .as_ref()
+            .map(|u| (u.type_.as_str(), u.principal_id.as_str())),
     )
 }
 

@@ -131,13 +131,14 @@ impl Notifier {
             .collect();
         let mut work = Vec::new();
         for delivery in due {
-            let next = match webhooks.get(&delivery.webhook_id) {
+            let webhook = webhooks.get(&delivery.webhook_id);
+            let next = match webhook {
                 Some(_) => delivery.leased(now),
                 None => delivery.abandoned(),
             };
             match self.store.update_delivery(&delivery, &next).await {
                 Ok(()) => {
-                    if let Some(webhook) = webhooks.get(&next.webhook_id) {
+                    if let Some(webhook) = webhook {
                         work.push((webhook.clone(), next));
                     }
                 }

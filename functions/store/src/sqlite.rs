@@ -377,14 +377,15 @@ fn get_body<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-/// Every row's `body` of a parameterless query, decoded.
+/// Every row's `body` of a query with `params`, decoded.
 fn get_bodies<T: serde::de::DeserializeOwned>(
     conn: &Connection,
     sql: &str,
+    params: impl rusqlite::Params,
 ) -> Result<Vec<T>, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(sql_err)?;
     let rows = stmt
-        .query_map([], |row| row.get::<_, String>(0))
+        .query_map(params, |row| row.get::<_, String>(0))
         .map_err(sql_err)?;
     decode_rows(rows)
 }
@@ -719,7 +720,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_reps(&self) -> Result<Vec<Rep>, StoreError> {
-        self.read(|conn| get_bodies(conn, "SELECT body FROM reps ORDER BY id"))
+        self.read(|conn| get_bodies(conn, "SELECT body FROM reps ORDER BY id", []))
             .await
     }
 
@@ -739,6 +740,7 @@ impl Store for SqliteStore {
             Ok(crate::sort_keys(get_bodies(
                 conn,
                 "SELECT body FROM api_keys",
+                [],
             )?))
         })
         .await

@@ -16,7 +16,7 @@ mod webhooks;
 
 pub use meter::Capacity;
 use meter::{Meter, Side};
-pub use stream::{StreamChange, read_record};
+pub use stream::{Identity, StreamChange, read_record};
 pub use table::create_table;
 use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 

@@ -21,15 +21,21 @@ pub enum StreamChange {
     Ignored,
 }
 
+/// Who made a change, as a stream record's `userIdentity` says: its type
+/// and principal.
+pub type Identity<'a> = Option<(&'a str, &'a str)>;
+
 /// The meaning of a record: `event_name` is `INSERT`, `MODIFY` or `REMOVE`;
-/// `by_ttl` is true when DynamoDB's TTL made the removal.
+/// `identity` is the record's `userIdentity`, which names DynamoDB itself
+/// only for a removal made by TTL.
 pub fn read_record(
     event_name: &str,
     keys: &Item,
     old: Item,
     new: Item,
-    by_ttl: bool,
+    identity: Identity<'_>,
 ) -> Result<StreamChange, StoreError> {
+    let by_ttl = identity == Some(("Service", "dynamodb.amazonaws.com"));
     let key = |name: &str| {
         keys.get(name)
             .and_then(|v| v.as_s().ok())

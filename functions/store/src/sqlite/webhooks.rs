@@ -6,7 +6,7 @@
 //! between being stored and being announced. The local notifier reads the
 //! outbox in order and forgets what it has dispatched.
 
-use super::{SqliteStore, decode_rows, get_bodies, json_err, sql_err};
+use super::{SqliteStore, get_bodies, json_err, sql_err};
 use crate::cursor::{Listed, instant_key};
 use crate::{StoreError, Webhooks};
 use async_trait::async_trait;
@@ -115,8 +115,14 @@ impl Webhooks for SqliteStore {
     }
 
     async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
-        self.read(|conn| get_bodies(conn, "SELECT body FROM webhooks ORDER BY created_at, id"))
-            .await
+        self.read(|conn| {
+            get_bodies(
+                conn,
+                "SELECT body FROM webhooks ORDER BY created_at, id",
+                [],
+            )
+        })
+        .await
     }
 
     async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError> {
@@ -191,16 +197,12 @@ impl Webhooks for SqliteStore {
     ) -> Result<Vec<Delivery>, StoreError> {
         let id = webhook_id.to_owned();
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT body FROM deliveries WHERE webhook_id = ?1
-                     ORDER BY sort_key DESC LIMIT ?2",
-                )
-                .map_err(sql_err)?;
-            let rows = stmt
-                .query_map(params![id, limit as i64], |row| row.get::<_, String>(0))
-                .map_err(sql_err)?;
-            decode_rows(rows)
+            get_bodies(
+                conn,
+                "SELECT body FROM deliveries WHERE webhook_id = ?1
+                 ORDER BY sort_key DESC LIMIT ?2",
+                params![id, limit as i64],
+            )
         })
         .await
     }
@@ -211,17 +213,11 @@ impl Webhooks for SqliteStore {
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT body FROM deliveries WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2",
-                )
-                .map_err(sql_err)?;
-            let rows = stmt
-                .query_map(params![instant_key(at), limit as i64], |row| {
-                    row.get::<_, String>(0)
-                })
-                .map_err(sql_err)?;
-            decode_rows(rows)
+            get_bodies(
+                conn,
+                "SELECT body FROM deliveries WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2",
+                params![instant_key(at), limit as i64],
+            )
         })
         .await
     }
