@@ -90,7 +90,7 @@ pub fn spawn(store: Arc<dyn Store>, mut changes: Changes, backoff: Backoff) {
 /// sends nothing twice.
 pub struct StreamReader {
     client: aws_sdk_dynamodbstreams::Client,
-    table: String,
+    store: DynamoStore,
     stream: Option<String>,
     /// Open shards and where to read next; closed ones are dropped.
     iterators: HashMap<String, String>,
@@ -106,7 +106,7 @@ impl StreamReader {
     fn new(store: &DynamoStore) -> StreamReader {
         StreamReader {
             client: aws_sdk_dynamodbstreams::Client::new(store.sdk_config()),
-            table: store.table().to_owned(),
+            store: store.clone(),
             stream: None,
             iterators: HashMap::new(),
             finished: Default::default(),
@@ -115,25 +115,16 @@ impl StreamReader {
 
     /// Finds the stream and starts reading the shards not yet seen.
     async fn discover(&mut self) -> Result<(), StoreError> {
+        // DescribeTable names the table's stream directly; ListStreams
+        // pages through every table's streams (and DynamoDB Local ignores
+        // its table filter).
         if self.stream.is_none() {
-            let out = self
-                .client
-                .list_streams()
-                .table_name(&self.table)
-                .send()
-                .await
-                .map_err(stream_error)?;
-            // Filtered here too: DynamoDB Local lists every table's streams.
-            self.stream = out
-                .streams()
-                .iter()
-                .rfind(|s| s.table_name() == Some(self.table.as_str()))
-                .and_then(|s| s.stream_arn().map(str::to_owned));
+            self.stream = self.store.stream_arn().await?;
         }
         let Some(arn) = self.stream.clone() else {
             return Err(StoreError::unavailable(format!(
                 "table {} has no stream",
-                self.table
+                self.store.table()
             )));
         };
         let out = self

@@ -222,6 +222,18 @@ impl DynamoStore {
         &self.config
     }
 
+    /// The ARN of the table's current stream, if it has one.
+    pub async fn stream_arn(&self) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .describe_table()
+            .table_name(&*self.table)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.table.and_then(|t| t.latest_stream_arn))
+    }
+
     /// Creates this store's table if it does not exist (see [`create_table`]).
     pub async fn create_table(&self) -> Result<(), StoreError> {
         create_table(&self.client, &self.table).await
