@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod code;
 pub mod csv;
+pub mod drivers;
 pub mod error;
 pub mod followup;
 pub mod ids;
@@ -33,4 +34,4 @@ pub use model::{
 pub use rollup::{Rollup, RollupIncrement, ScoreStats};
 pub use settings::Settings;
 pub use slice::Slice;
-pub use survey::SurveyKind;
+pub use survey::{Band, SurveyKind};

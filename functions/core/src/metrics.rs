@@ -396,6 +396,169 @@ pub fn fair_score(kind: SurveyKind, rep: &ScoreStats, tenant: &ScoreStats) -> Op
     Some((PRIOR_WEIGHT * prior + headline_sum(kind, rep)) / (PRIOR_WEIGHT + rep.count as f64))
 }
 
+/// A figure with its 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    #[serde(serialize_with = "round2")]
+    pub value: f64,
+    #[serde(serialize_with = "round2")]
+    pub low: f64,
+    #[serde(serialize_with = "round2")]
+    pub high: f64,
+}
+
+impl Estimate {
+    pub fn width(&self) -> f64 {
+        self.high - self.low
+    }
+}
+
+/// A share in percent with its Wilson interval.
+fn percent_estimate(part: i64, n: i64) -> Option<Estimate> {
+    let i = wilson(part, n)?;
+    Some(Estimate {
+        value: percent(part, n),
+        low: 100.0 * i.low,
+        high: 100.0 * i.high,
+    })
+}
+
+/// How a figure moved from one period to another: the difference and its
+/// 95% interval by the MOVER method (Newcombe's for two proportions, Zou and
+/// Donner's in general), which combines each side's own interval and so
+/// stays honest where a Wilson interval is lopsided near 0 or 100%.
+/// `significant`: the interval excludes zero, so the change lies outside
+/// what chance alone would explain.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Change {
+    #[serde(serialize_with = "round2")]
+    pub previous: f64,
+    #[serde(serialize_with = "round2")]
+    pub delta: f64,
+    #[serde(serialize_with = "round2")]
+    pub low: f64,
+    #[serde(serialize_with = "round2")]
+    pub high: f64,
+    pub significant: bool,
+}
+
+impl Change {
+    pub fn between(now: Estimate, before: Estimate) -> Change {
+        let delta = now.value - before.value;
+        let low = delta - (now.value - now.low).hypot(before.high - before.value);
+        let high = delta + (now.high - now.value).hypot(before.value - before.low);
+        Change {
+            previous: before.value,
+            delta,
+            low,
+            high,
+            significant: low > 0.0 || high < 0.0,
+        }
+    }
+
+    fn of(now: Option<Estimate>, before: Option<Estimate>) -> Option<Change> {
+        Some(Change::between(now?, before?))
+    }
+}
+
+/// The headline figures of two periods compared; a figure either period
+/// lacks is left out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Changes {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csat_percent: Option<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csat_top_box: Option<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nps: Option<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ces: Option<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_rate: Option<Change>,
+}
+
+/// Estimates of a rollup's headline figures, in [`Changes`]' order.
+fn estimates(r: &Rollup) -> [Option<Estimate>; 5] {
+    [
+        csat(&r.csat).map(|c| Estimate {
+            value: c.percent,
+            low: c.low,
+            high: c.high,
+        }),
+        percent_estimate(r.csat.hist[5], r.csat.count),
+        nps(&r.nps).map(|n| Estimate {
+            value: n.score,
+            low: n.low,
+            high: n.high,
+        }),
+        ces(&r.ces).map(|e| Estimate {
+            value: e.mean,
+            low: e.low,
+            high: e.high,
+        }),
+        response_rate(r),
+    ]
+}
+
+/// Percent of `r`'s invitations answered, with its interval.
+pub fn response_rate(r: &Rollup) -> Option<Estimate> {
+    percent_estimate(r.answered.min(r.invitations), r.invitations)
+}
+
+impl Changes {
+    pub fn between(now: &Rollup, before: &Rollup) -> Changes {
+        let [c, t, n, e, r] = estimates(now);
+        let [c0, t0, n0, e0, r0] = estimates(before);
+        Changes {
+            csat_percent: Change::of(c, c0),
+            csat_top_box: Change::of(t, t0),
+            nps: Change::of(n, n0),
+            ces: Change::of(e, e0),
+            response_rate: Change::of(r, r0),
+        }
+    }
+}
+
+/// The leaderboard's headline figure with its interval: the mean score with
+/// the normal interval (CSAT, CES), or the NPS with its own. `None` below
+/// two ratings, where no interval exists.
+pub fn headline_estimate(kind: SurveyKind, stats: &ScoreStats) -> Option<Estimate> {
+    if stats.count < 2 {
+        return None;
+    }
+    let normal = |mean: f64, sd: f64| {
+        let half = Z95 * sd / (stats.count as f64).sqrt();
+        Estimate {
+            value: mean,
+            low: (mean - half).max(f64::from(kind.min())),
+            high: (mean + half).min(f64::from(kind.max())),
+        }
+    };
+    match kind {
+        SurveyKind::Csat => csat(stats).map(|c| normal(c.mean, c.std_dev)),
+        SurveyKind::Ces => ces(stats).map(|e| normal(e.mean, e.std_dev)),
+        SurveyKind::Nps => nps(stats).map(|n| Estimate {
+            value: n.score,
+            low: n.low,
+            high: n.high,
+        }),
+    }
+}
+
+/// A rep is ranked only when their headline interval is at most this share
+/// of the scale (1 point of CSAT's 1–5, 50 NPS points, 1.5 CES points):
+/// wider, and their place would be mostly chance.
+pub const MAX_RANK_WIDTH: f64 = 0.25;
+
+/// Whether `estimate` of a `kind` headline is too uncertain to rank.
+pub fn too_wide_to_rank(kind: SurveyKind, estimate: Option<&Estimate>) -> bool {
+    let span = match kind {
+        SurveyKind::Nps => 200.0,
+        _ => f64::from(kind.max() - kind.min()),
+    };
+    estimate.is_none_or(|e| e.width() > MAX_RANK_WIDTH * span)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,5 +704,55 @@ mod tests {
         let mut far = [0; crate::followup::TIME_BUCKETS];
         far[crate::followup::TIME_BUCKETS - 1] = 1;
         assert_eq!(time_quantile(&far, 0.5), Some(30.0 * 24.0 * 60.0));
+    }
+
+    #[test]
+    fn changes_are_significant_only_outside_the_intervals() {
+        let big = |n: i64, sat: i64| Rollup {
+            csat: stats_of(
+                SurveyKind::Csat,
+                &[vec![5u8; sat as usize], vec![2u8; (n - sat) as usize]].concat(),
+            ),
+            ..Rollup::default()
+        };
+        // 90% of 400 against 70% of 400: far outside chance.
+        let c = Changes::between(&big(400, 360), &big(400, 280));
+        let csat = c.csat_percent.unwrap();
+        assert!(close(csat.delta, 20.0) && close(csat.previous, 70.0));
+        assert!(csat.significant && csat.low > 0.0 && csat.high > csat.low);
+        // 9 of 10 against 7 of 10: the same 20 points, but well within chance.
+        let small = Changes::between(&big(10, 9), &big(10, 7))
+            .csat_percent
+            .unwrap();
+        assert!(!small.significant && small.low < 0.0 && small.high > 0.0);
+        // Nothing to compare: left out.
+        let none = Changes::between(&big(10, 9), &Rollup::default());
+        assert!(none.csat_percent.is_none() && none.nps.is_none());
+        // For two proportions the MOVER interval is Newcombe's hybrid score
+        // interval: 56/70 against 48/80 (Newcombe 1998, table II: 0.0524 to 0.3339).
+        let n = Change::between(
+            percent_estimate(56, 70).unwrap(),
+            percent_estimate(48, 80).unwrap(),
+        );
+        assert!(
+            (n.low - 5.24).abs() < 0.01 && (n.high - 33.39).abs() < 0.01,
+            "{n:?}"
+        );
+    }
+
+    #[test]
+    fn wide_intervals_are_not_ranked() {
+        let few = stats_of(SurveyKind::Csat, &[5, 1, 5, 2]);
+        let many = stats_of(SurveyKind::Csat, &[vec![5u8; 80], vec![4u8; 20]].concat());
+        let e_few = headline_estimate(SurveyKind::Csat, &few);
+        let e_many = headline_estimate(SurveyKind::Csat, &many);
+        assert!(too_wide_to_rank(SurveyKind::Csat, e_few.as_ref()));
+        assert!(!too_wide_to_rank(SurveyKind::Csat, e_many.as_ref()));
+        assert!(close(e_many.unwrap().value, 4.8));
+        let one = stats_of(SurveyKind::Csat, &[5]);
+        assert!(too_wide_to_rank(
+            SurveyKind::Csat,
+            headline_estimate(SurveyKind::Csat, &one).as_ref()
+        ));
     }
 }

@@ -40,7 +40,8 @@ pub struct Moments {
 const MOMENT_NAMES: [&str; 6] = ["n", "x", "xx", "y", "yy", "xy"];
 
 impl Moments {
-    fn observe(x: i64, y: i64) -> Self {
+    /// One pair's contribution.
+    pub fn observe(x: i64, y: i64) -> Self {
         Moments {
             n: 1,
             x,
@@ -66,7 +67,7 @@ impl Moments {
         [self.n, self.x, self.xx, self.y, self.yy, self.xy]
     }
 
-    fn add(&mut self, other: &Moments, sign: i64) {
+    pub fn add(&mut self, other: &Moments, sign: i64) {
         for (slot, v) in self.slots().into_iter().zip(other.values()) {
             *slot += sign * v;
         }
@@ -88,6 +89,18 @@ pub struct Questions {
 const QUESTION_NAMES: [&str; 5] = ["fr", "sp", "kn", "rs", "ex"];
 
 impl Questions {
+    /// The moments of question `q`.
+    pub fn get(&self, q: crate::settings::Question) -> &Moments {
+        use crate::settings::Question::*;
+        match q {
+            Friendliness => &self.friendliness,
+            Speed => &self.speed,
+            Knowledge => &self.knowledge,
+            Resolved => &self.resolved,
+            Expectations => &self.expectations,
+        }
+    }
+
     fn all(&self) -> [&Moments; 5] {
         [
             &self.friendliness,

@@ -75,6 +75,66 @@ impl SurveyKind {
     }
 }
 
+/// Where a score falls on its kind's scale, by the metrics' own cut-offs:
+/// CSAT 1–2 / 3 / 4–5, NPS detractors 0–6 / passives 7–8 / promoters 9–10,
+/// CES 1–3 / 4 / 5–7 (agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    Unhappy,
+    Neutral,
+    Happy,
+}
+
+impl Band {
+    pub const ALL: [Band; 3] = [Band::Unhappy, Band::Neutral, Band::Happy];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Unhappy => "unhappy",
+            Band::Neutral => "neutral",
+            Band::Happy => "happy",
+        }
+    }
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.as_str() == value)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    Rule::UnknownValue,
+                    "must be unhappy, neutral or happy",
+                )
+            })
+    }
+}
+
+impl SurveyKind {
+    /// The lowest and highest score of `band` on this kind's scale.
+    pub fn band_scores(self, band: Band) -> (u8, u8) {
+        let (neutral_low, neutral_high) = match self {
+            SurveyKind::Csat => (3, 3),
+            SurveyKind::Nps => (7, 8),
+            SurveyKind::Ces => (4, 4),
+        };
+        match band {
+            Band::Unhappy => (self.min(), neutral_low - 1),
+            Band::Neutral => (neutral_low, neutral_high),
+            Band::Happy => (neutral_high + 1, self.max()),
+        }
+    }
+
+    /// The band `score` falls in.
+    pub fn band(self, score: u8) -> Band {
+        Band::ALL
+            .into_iter()
+            .find(|&b| score <= self.band_scores(b).1)
+            .unwrap_or(Band::Happy)
+    }
+}
+
 /// Echoes at most 40 characters of a bad value back in an error message.
 pub(crate) fn truncate(value: &str) -> String {
     let mut s: String = value.chars().take(40).filter(|c| !c.is_control()).collect();
@@ -103,6 +163,23 @@ mod tests {
             let err = kind.score("score", bad).unwrap_err();
             assert_eq!((err.field.as_str(), err.rule), ("score", Rule::OutOfRange));
         }
+    }
+
+    #[test]
+    fn bands_cover_each_scale_once() {
+        for kind in SurveyKind::ALL {
+            let mut next = kind.min();
+            for band in Band::ALL {
+                let (low, high) = kind.band_scores(band);
+                assert_eq!(low, next, "{kind:?} {band:?}");
+                assert!(high >= low);
+                assert_eq!((kind.band(low), kind.band(high)), (band, band));
+                next = high + 1;
+            }
+            assert_eq!(next, kind.max() + 1);
+        }
+        assert_eq!(SurveyKind::Nps.band_scores(Band::Unhappy), (0, 6));
+        assert_eq!(SurveyKind::Ces.band_scores(Band::Happy), (5, 7));
     }
 
     #[test]

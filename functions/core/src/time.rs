@@ -164,18 +164,33 @@ pub enum Granularity {
 }
 
 impl Granularity {
-    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-        match value {
-            "day" => Ok(Granularity::Day),
-            "week" => Ok(Granularity::Week),
-            "month" => Ok(Granularity::Month),
-            "year" => Ok(Granularity::Year),
-            _ => Err(FieldError::new(
-                field,
-                Rule::UnknownValue,
-                "must be one of day, week, month, year",
-            )),
+    pub const ALL: [Granularity; 4] = [
+        Granularity::Day,
+        Granularity::Week,
+        Granularity::Month,
+        Granularity::Year,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Day => "day",
+            Granularity::Week => "week",
+            Granularity::Month => "month",
+            Granularity::Year => "year",
         }
+    }
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == value)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    Rule::UnknownValue,
+                    "must be one of day, week, month, year",
+                )
+            })
     }
 
     /// The last day of the bucket that `day` falls in.
