@@ -117,7 +117,11 @@ impl Server {
             store,
             tenant,
             admin,
-            client: reqwest::Client::new(),
+            // Redirects are part of what is tested (the dashboard's sign-in).
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             shutdown: Some(tx),
             _dir: dir,
         }

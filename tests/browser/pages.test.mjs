@@ -6,19 +6,10 @@
 // violation. Screenshots go to target/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { call, launchBrowser, seriousViolations as violations, shots, startServer, strings } from './support.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const root = path.resolve(import.meta.dirname, '../..');
-const bin = process.env.FEEDBACK_BIN ?? path.join(root, 'target/debug/feedback');
-const shots = process.env.SCREENSHOT_DIR ?? path.join(root, 'target/screenshots');
-const strings = (lang) => JSON.parse(readFileSync(path.join(root, `functions/http/locales/${lang}.json`), 'utf8'));
 const ZONE = 'Asia/Karachi';
 
 let server;
@@ -28,30 +19,8 @@ let browser;
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  const data = mkdtempSync(path.join(tmpdir(), 'feedback-browser-'));
-  const env = { ...process.env, FEEDBACK_DATA: data, FEEDBACK_ADDR: '127.0.0.1:0', TENANT_TIME_ZONE: ZONE, TENANT_NAME: 'Chai Corner' };
-  delete env.DYNAMODB_ENDPOINT;
-  delete env.DYNAMODB_TABLE;
-  delete env.PUBLIC_BASE_URL;
-  server = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-  ({ base, key } = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
-    server.stdout.on('data', (d) => {
-      out += d;
-      const served = out.match(/Serving on (http:\/\/\S+)/);
-      const admin = out.match(/fbk_[A-Za-z0-9]+/);
-      if (served && admin) {
-        clearTimeout(timer);
-        resolve({ base: served[1], key: admin[0] });
-      }
-    });
-    server.on('exit', (c) => reject(new Error(`server exited with ${c}: ${out}`)));
-  }));
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ({ base, key, server } = await startServer([], { TENANT_TIME_ZONE: ZONE, TENANT_NAME: 'Chai Corner' }));
+  browser = await launchBrowser();
   assert.equal((await api('PUT', '/v1/reps/ayesha', { display_name: 'Ayesha Khan' })).status, 201);
   const settings = await api('PUT', '/v1/settings', {
     questions: ['speed', 'resolved'],
@@ -70,15 +39,7 @@ after(async () => {
   server?.kill('SIGTERM');
 });
 
-async function api(method, p, body) {
-  const r = await fetch(base + p, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: body && JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method, p, body) => call(base, key, method, p, body);
 
 async function invite(order, locale) {
   const r = await api('POST', '/v1/invitations', { order_id: order, rep_id: 'ayesha', channel: 'sms', locale });
@@ -95,20 +56,7 @@ async function csatCount() {
   return r.body.summary.csat?.count ?? 0;
 }
 
-async function seriousViolations(url) {
-  // axe is injected, so this context may run it despite the page's CSP; the
-  // flows themselves run under the real policy.
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(url);
-  await page.addScriptTag({ content: AXE });
-  const found = await page.evaluate(async () =>
-    (await window.axe.run(document)).violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
-  await context.close();
-  return found;
-}
+const seriousViolations = (url) => violations(browser, url);
 
 const customers = [
   ['en', 'Lovely chai and quick service'],

@@ -104,7 +104,7 @@ impl ApiError {
         }
     }
 
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         match self {
             ApiError::Invalid(errors) | ApiError::Unprocessable(errors) => errors
                 .iter()

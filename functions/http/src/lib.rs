@@ -10,6 +10,7 @@ mod handlers;
 pub mod lambda;
 pub mod pages;
 pub mod ratelimit;
+mod reports;
 pub mod routes;
 mod state;
 

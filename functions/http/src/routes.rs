@@ -3,8 +3,8 @@
 //! read this one list.
 
 use crate::handlers::{
-    customers, follow_ups, invitations, keys, meta, public, reps, responses, scores, settings,
-    snippet, webhooks,
+    customers, dashboard, follow_ups, invitations, keys, meta, public, reps, responses, scores,
+    settings, snippet, webhooks,
 };
 use crate::state::AppState;
 use crate::{auth, ratelimit};
@@ -66,6 +66,11 @@ pub enum Endpoint {
     ListDeliveries,
     Scores,
     Leaderboard,
+    Drivers,
+    Comments,
+    Dashboard,
+    SignIn,
+    SignOut,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +143,13 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
         ),
         route!(GET "/v1/scores" => Scores, Some(ScoresRead), Scores),
         route!(GET "/v1/leaderboard" => Scores, Some(ScoresRead), Leaderboard),
+        route!(GET "/v1/drivers" => Scores, Some(ScoresRead), Drivers),
+        route!(GET "/v1/comments" => Scores, Some(ResponsesRead), Comments),
+        // The dashboard signs in with a key of its own (a session cookie),
+        // so neither the gateway nor the middleware checks one here.
+        route!(GET "/dashboard" => Scores, None, Dashboard),
+        route!(POST "/dashboard/sign-in" => Scores, None, SignIn),
+        route!(POST "/dashboard/sign-out" => Scores, None, SignOut),
     ]
 });
 
@@ -176,6 +188,11 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::ListDeliveries => on(filter, webhooks::deliveries),
         Endpoint::Scores => on(filter, scores::scores),
         Endpoint::Leaderboard => on(filter, scores::leaderboard),
+        Endpoint::Drivers => on(filter, scores::drivers),
+        Endpoint::Comments => on(filter, responses::comments),
+        Endpoint::Dashboard => on(filter, dashboard::show),
+        Endpoint::SignIn => on(filter, dashboard::sign_in),
+        Endpoint::SignOut => on(filter, dashboard::sign_out),
     }
 }
 

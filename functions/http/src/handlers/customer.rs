@@ -34,7 +34,7 @@ pub fn wants_page(headers: &HeaderMap) -> bool {
 /// name. Browsers send `Sec-Fetch-Site`; where one does not, a non-null
 /// `Origin` must be ours (our own pages send `Origin: null`, because they
 /// set `Referrer-Policy: no-referrer`).
-fn cross_site(headers: &HeaderMap, base_url: &str) -> bool {
+pub fn cross_site(headers: &HeaderMap, base_url: &str) -> bool {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = get("sec-fetch-site") {
         return !matches!(site, "same-origin" | "none");

@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod customers;
+pub mod dashboard;
 pub mod follow_ups;
 pub mod invitations;
 pub mod keys;

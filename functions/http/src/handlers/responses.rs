@@ -1,5 +1,6 @@
 //! `GET /v1/responses`: responses newest first, filtered, with a cursor;
-//! and the same list as CSV.
+//! the same list as CSV; and `GET /v1/comments`, the responses with a
+//! comment, by score band.
 
 use super::json;
 use crate::body::{Query, take};
@@ -10,7 +11,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_core::csv;
 use feedback_core::time::{DateRange, TenantZone, parse_day};
-use feedback_core::{Channel, FieldError, LocationId, RepId, Response as Rating, Rule, SurveyKind};
+use feedback_core::{
+    Band, Channel, FieldError, LocationId, RepId, Response as Rating, Rule, SurveyKind,
+};
 use feedback_store::{Cursor, ResponseFilter};
 use serde_json::json;
 
@@ -96,6 +99,46 @@ pub async fn list(
         .await?;
     let body = json!({
         "responses": page.items.iter().map(Rating::to_json).collect::<Vec<_>>(),
+        "next_cursor": page.next.map(|c| c.encode()),
+    });
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// `GET /v1/comments`: recent comments, newest first, optionally of one
+/// score band (which needs one survey kind: the tenant's default unless
+/// `survey` names one).
+pub async fn comments(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Query::parse(
+        raw.as_deref(),
+        &[
+            "from", "to", "rep_id", "channel", "location", "survey", "band", "limit", "cursor",
+        ],
+    )?;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let (mut filter, cursor) = filter(&q, &mut errors, &state.tenant.zone);
+    let band = take(&mut errors, q.parsed("band", Band::parse));
+    let limit = take(
+        &mut errors,
+        q.int("limit", 1, feedback_store::MAX_PAGE as i64),
+    )
+    .unwrap_or(20);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    if let Some(band) = band {
+        let kind = match filter.survey {
+            Some(kind) => kind,
+            None => state.settings().await?.default_survey,
+        };
+        let (low, high) = kind.band_scores(band);
+        (filter.survey, filter.min_score, filter.max_score) = (Some(kind), Some(low), Some(high));
+    }
+    let page = crate::reports::comments(&state, filter, limit as usize, cursor.as_ref()).await?;
+    let body = json!({
+        "comments": page.items.iter().map(crate::reports::comment_json).collect::<Vec<_>>(),
         "next_cursor": page.next.map(|c| c.encode()),
     });
     Ok(json(StatusCode::OK, &body))

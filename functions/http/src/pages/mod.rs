@@ -1,6 +1,8 @@
 //! Customer pages: server-rendered HTML, no scripts, no external assets, one
 //! inline stylesheet allowed by its hash. Every dynamic text is escaped.
 
+pub mod chart;
+pub mod dashboard;
 pub mod i18n;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,16 +18,21 @@ use std::fmt::Write;
 use std::sync::LazyLock;
 
 const STYLE: &str = include_str!("style.css");
+/// The dashboard's stylesheet: the customer pages' and its own rules.
+const DASHBOARD_STYLE: &str = concat!(include_str!("style.css"), include_str!("dashboard.css"));
 
-/// The Content-Security-Policy of every page: nothing but this stylesheet,
-/// form posts to this origin, no framing.
-static CSP: LazyLock<String> = LazyLock::new(|| {
-    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
+/// The Content-Security-Policy of a page styled by `css`: nothing but that
+/// stylesheet, form posts to this origin, no framing.
+fn policy(css: &str) -> String {
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
     format!(
         "default-src 'none'; style-src 'sha256-{hash}'; img-src data:; form-action 'self'; \
          base-uri 'none'; frame-ancestors 'none'"
     )
-});
+}
+
+static CSP: LazyLock<String> = LazyLock::new(|| policy(STYLE));
+static DASHBOARD_CSP: LazyLock<String> = LazyLock::new(|| policy(DASHBOARD_STYLE));
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(text: &str) -> String {
@@ -43,14 +50,19 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-/// A complete page with its security headers. Pages are never cached: they
-/// show a customer's own answer.
-pub fn page(status: StatusCode, lang: &str, title: &str, body: &str) -> Response {
+/// A complete document with its security headers. Pages are never cached:
+/// they show a customer's own answer or a business's figures.
+fn document(
+    status: StatusCode,
+    (lang, title, body): (&str, &str, &str),
+    css: &str,
+    csp: &str,
+) -> Response {
     let s = strings(lang);
     let html = format!(
         "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{title}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
+         <title>{title}</title><style>{css}</style></head><body><main>{body}</main></body></html>",
         lang = esc(lang),
         dir = esc(&s.dir),
         title = esc(title),
@@ -63,7 +75,7 @@ pub fn page(status: StatusCode, lang: &str, title: &str, body: &str) -> Response
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_str(&CSP).expect("ASCII policy"),
+        HeaderValue::from_str(csp).expect("ASCII policy"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -75,6 +87,16 @@ pub fn page(status: StatusCode, lang: &str, title: &str, body: &str) -> Response
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// A customer page.
+pub fn page(status: StatusCode, lang: &str, title: &str, body: &str) -> Response {
+    document(status, (lang, title, body), STYLE, &CSP)
+}
+
+/// A dashboard page.
+pub fn dashboard_page(status: StatusCode, lang: &str, title: &str, body: &str) -> Response {
+    document(status, (lang, title, body), DASHBOARD_STYLE, &DASHBOARD_CSP)
 }
 
 /// A page with a title and one paragraph (expired, unknown, busy…).
@@ -353,5 +375,9 @@ mod tests {
     fn the_policy_allows_only_the_stylesheet() {
         assert!(CSP.starts_with("default-src 'none'; style-src 'sha256-"));
         assert!(!CSP.contains("script-src") && !CSP.contains("unsafe"));
+        assert_ne!(
+            *CSP, *DASHBOARD_CSP,
+            "each page allows its own stylesheet only"
+        );
     }
 }

@@ -1,0 +1,273 @@
+//! `GET /dashboard` and its sign-in and sign-out. The dashboard signs in
+//! with an API key that grants `scores:read`, kept in an HttpOnly, Secure,
+//! SameSite=Strict session cookie, and checked against the store on every
+//! request like a bearer key, so revoking the key ends every session at
+//! once. Its figures come from [`crate::reports`], as the API's do.
+
+use super::customer::cross_site;
+use super::now;
+use super::public::{browser_language, supported};
+use crate::auth::{Principal, authenticate};
+use crate::body::{self, Fields, Query};
+use crate::error::ApiError;
+use crate::pages::dashboard::{self as page, Filters, View};
+use crate::pages::message;
+use crate::reports::{self, slice};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use feedback_core::drivers::MIN_COUNT;
+use feedback_core::time::{DateRange, Granularity, parse_day};
+use feedback_core::{Scope, Slice};
+use feedback_store::ResponseFilter;
+
+/// The session cookie. `__Host-` makes browsers refuse it unless it is
+/// Secure, set by this host and for the whole path.
+const COOKIE: &str = "__Host-feedback_session";
+/// Days the dashboard shows until the filters say otherwise.
+const DEFAULT_DAYS: u64 = 30;
+/// Ratings a rep needs on the dashboard's leaderboard.
+const BOARD_MIN_COUNT: i64 = 5;
+/// Comments the dashboard lists.
+const COMMENTS: usize = 10;
+
+/// The API key secret the request's session cookie holds.
+fn session(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .filter(|v| !v.is_empty())
+}
+
+/// The live key behind a secret, if it may read scores.
+async fn reader(state: &AppState, secret: &str) -> Result<Option<Principal>, ApiError> {
+    let principal = authenticate(state.store.as_ref(), Some(&format!("Bearer {secret}"))).await?;
+    Ok(principal.filter(|p| Scope::ScoresRead.granted_by(&p.scopes)))
+}
+
+/// The page language: `lang` if pages exist in it, the tenant's default,
+/// the browser's, or English.
+async fn language(state: &AppState, asked: Option<&str>, headers: &HeaderMap) -> &'static str {
+    let default = state
+        .settings()
+        .await
+        .ok()
+        .and_then(|s| s.default_locale)
+        .and_then(|l| supported(l.as_str()));
+    asked
+        .and_then(supported)
+        .or(default)
+        .or_else(|| browser_language(headers))
+        .unwrap_or("en")
+}
+
+/// A 303 to `location`, setting `cookie`.
+fn see_other(location: &str, cookie: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        h.insert(header::LOCATION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        h.insert(header::SET_COOKIE, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The filters of a dashboard query; empty form fields mean "any".
+fn filters(q: &Query, lang: &'static str, today: chrono::NaiveDate) -> Result<Filters, ApiError> {
+    let to = q.parsed("to", parse_day)?.unwrap_or(today);
+    let from = q
+        .parsed("from", parse_day)?
+        .unwrap_or(to - chrono::Days::new(DEFAULT_DAYS - 1));
+    Ok(Filters {
+        lang,
+        range: DateRange::new(from, to)?,
+        granularity: q
+            .parsed("granularity", Granularity::parse)?
+            .unwrap_or(Granularity::Day),
+        slice: slice(q)?,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    // A GET form sends every field; an empty one is no filter.
+    let raw: String = raw
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.ends_with('='))
+        .collect::<Vec<_>>()
+        .join("&");
+    let q = Query::parse(
+        Some(&raw),
+        &[
+            "lang",
+            "from",
+            "to",
+            "granularity",
+            "rep_id",
+            "channel",
+            "location",
+        ],
+    )?;
+    let lang = language(&state, q.get("lang"), &headers).await;
+    let Some(secret) = session(&headers) else {
+        return Ok(page::sign_in(lang, false));
+    };
+    let Some(principal) = reader(&state, secret).await? else {
+        return Ok(page::sign_in(lang, true));
+    };
+    let at = now();
+    let zone = &state.tenant.zone;
+    let filters = match filters(&q, lang, zone.day_of(at)) {
+        Ok(f) => f,
+        Err(e) => {
+            let s = &crate::pages::i18n::strings(lang);
+            return Ok(message(
+                StatusCode::BAD_REQUEST,
+                lang,
+                &s.error_title,
+                &e.detail(),
+            ));
+        }
+    };
+    let range = filters.range;
+    let settings = state.settings().await?;
+    let kind = settings.default_survey;
+    let scores = reports::scores(
+        &state,
+        range,
+        filters.granularity,
+        filters.slice.clone(),
+        Some(range.previous_period()),
+        at,
+    )
+    .await?;
+    let board = reports::leaderboard(&state, range, kind, BOARD_MIN_COUNT).await?;
+    let drivers = reports::drivers(&state, range, filters.slice.clone(), kind, MIN_COUNT).await?;
+    let comments = if Scope::ResponsesRead.granted_by(&principal.scopes) {
+        let (from, before) = zone.instants(range);
+        let mut filter = ResponseFilter {
+            from: Some(from),
+            before: Some(before),
+            ..Default::default()
+        };
+        match &filters.slice {
+            Slice::All => {}
+            Slice::Rep(id) => filter.rep_id = Some(id.clone()),
+            Slice::Channel(c) => filter.channel = Some(*c),
+            Slice::Location(l) => filter.location = Some(l.clone()),
+        }
+        Some(
+            reports::comments(&state, filter, COMMENTS, None)
+                .await?
+                .items,
+        )
+    } else {
+        None
+    };
+    let reps = state.store.list_reps().await?;
+    Ok(page::render(&View {
+        filters: &filters,
+        business: &settings.display_name,
+        key_id: &principal.key_id,
+        today: zone.day_of(at),
+        reps: &reps,
+        scores: &scores,
+        board: &board,
+        drivers: &drivers,
+        comments: comments.as_deref(),
+    }))
+}
+
+/// A form post's fields (empty for anything but a form).
+async fn form(headers: &HeaderMap, body: Body) -> std::collections::HashMap<String, String> {
+    match body::read(headers, body, body::PUBLIC_LIMIT, true).await {
+        Ok(Fields::Form(fields)) => fields,
+        _ => Default::default(),
+    }
+}
+
+fn forbidden(lang: &str) -> Response {
+    let s = crate::pages::i18n::strings(lang);
+    message(
+        StatusCode::FORBIDDEN,
+        lang,
+        &s.forbidden_title,
+        &s.forbidden_body,
+    )
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let fields = form(&headers, body).await;
+    let lang = language(&state, fields.get("lang").map(String::as_str), &headers).await;
+    if cross_site(&headers, &state.tenant.base_url(&headers)) {
+        return Ok(forbidden(lang));
+    }
+    let secret = fields.get("key").map(|k| k.trim()).unwrap_or_default();
+    // A cookie value must be a plain token; a real key always is.
+    let token = !secret.is_empty()
+        && secret
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !token || reader(&state, secret).await?.is_none() {
+        return Ok(page::sign_in(lang, true));
+    }
+    Ok(see_other(
+        &format!("/dashboard?lang={lang}"),
+        &format!("{COOKIE}={secret}; Path=/; Secure; HttpOnly; SameSite=Strict"),
+    ))
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let fields = form(&headers, body).await;
+    let lang = language(&state, fields.get("lang").map(String::as_str), &headers).await;
+    if cross_site(&headers, &state.tenant.base_url(&headers)) {
+        return Ok(forbidden(lang));
+    }
+    Ok(see_other(
+        &format!("/dashboard?lang={lang}"),
+        &format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_is_read_from_any_cookie_header() {
+        let mut h = HeaderMap::new();
+        assert_eq!(session(&h), None);
+        h.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("b=2; __Host-feedback_session=fbk_abc; c=3"),
+        );
+        assert_eq!(session(&h), Some("fbk_abc"));
+        let mut empty = HeaderMap::new();
+        empty.insert(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-feedback_session="),
+        );
+        assert_eq!(session(&empty), None);
+    }
+}
