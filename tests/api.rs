@@ -1760,11 +1760,9 @@ mod cases {
         // Drivers: speed first with r = 1 and a slope of 1; friendliness
         // never varied; a minimum above the count gives no figure.
         let r = s
-            .call(
-                "GET",
+            .get(
                 &format!("/v1/drivers?{period}&survey=csat&rep_id=ayesha&min_count=10"),
-                Some(&scores_only),
-                None,
+                &scores_only,
             )
             .await;
         assert_eq!((r.status, r.body["responses"].as_i64()), (200, Some(12)));
@@ -1801,14 +1799,7 @@ mod cases {
             verdict(&r.body, "resolved").as_deref(),
             Some("not_enough_data")
         );
-        let r = s
-            .call(
-                "GET",
-                &format!("/v1/drivers?{period}"),
-                Some(&scores_only),
-                None,
-            )
-            .await;
+        let r = s.get(&format!("/v1/drivers?{period}"), &scores_only).await;
         assert_eq!(r.body["min_count"], 30);
         assert_eq!(
             verdict(&r.body, "speed").as_deref(),
@@ -1816,12 +1807,7 @@ mod cases {
         );
         assert!(r.body["drivers"][0]["correlation"].is_null());
         let r = s
-            .call(
-                "GET",
-                &format!("/v1/drivers?{period}&min_count=2"),
-                Some(&scores_only),
-                None,
-            )
+            .get(&format!("/v1/drivers?{period}&min_count=2"), &scores_only)
             .await;
         assert_eq!(
             (r.status, r.body["errors"][0]["field"].as_str()),
@@ -1829,14 +1815,7 @@ mod cases {
         );
 
         // Comments: newest first, by band, and only with responses:read.
-        let r = s
-            .call(
-                "GET",
-                &format!("/v1/comments?{period}"),
-                Some(&reader),
-                None,
-            )
-            .await;
+        let r = s.get(&format!("/v1/comments?{period}"), &reader).await;
         let texts: Vec<&str> = r.body["comments"]
             .as_array()
             .unwrap()
@@ -1850,54 +1829,36 @@ mod cases {
         assert_eq!(r.body["comments"][0]["band"], "unhappy");
         assert_eq!(r.body["comments"][0]["locale"], "en");
         let r = s
-            .call(
-                "GET",
+            .get(
                 &format!("/v1/comments?{period}&band=happy&limit=1"),
-                Some(&reader),
-                None,
+                &reader,
             )
             .await;
         assert_eq!(r.body["comments"][0]["comment"], "Lovely, quick service");
         assert_eq!(r.body["comments"].as_array().unwrap().len(), 1);
         let r = s
-            .call(
-                "GET",
+            .get(
                 &format!("/v1/comments?{period}&band=unhappy&rep_id=bilal"),
-                Some(&reader),
-                None,
+                &reader,
             )
             .await;
         assert_eq!(r.body["comments"].as_array().unwrap().len(), 1);
         let r = s
-            .call(
-                "GET",
-                &format!("/v1/comments?{period}&band=grumpy"),
-                Some(&reader),
-                None,
-            )
+            .get(&format!("/v1/comments?{period}&band=grumpy"), &reader)
             .await;
         assert_eq!(
             (r.status, r.body["errors"][0]["field"].as_str()),
             (400, Some("band"))
         );
-        let r = s
-            .call(
-                "GET",
-                &format!("/v1/comments?{period}"),
-                Some(&scores_only),
-                None,
-            )
-            .await;
+        let r = s.get(&format!("/v1/comments?{period}"), &scores_only).await;
         assert_eq!(r.status, 403);
 
         // Response rate per channel, and the change against a period
         // without data (nothing to compare: left out).
         let r = s
-            .call(
-                "GET",
+            .get(
                 &format!("/v1/scores?{period}&compare=previous_period"),
-                Some(&reader),
-                None,
+                &reader,
             )
             .await;
         let channel = |name: &str| {
@@ -1930,12 +1891,7 @@ mod cases {
         // Leaderboard: Ayesha's 12 ratings spread 1–5 give an interval
         // wider than a quarter of the scale, so she is listed, not ranked.
         let r = s
-            .call(
-                "GET",
-                &format!("/v1/leaderboard?{period}&min_count=2"),
-                Some(&reader),
-                None,
-            )
+            .get(&format!("/v1/leaderboard?{period}&min_count=2"), &reader)
             .await;
         assert_eq!(r.status, 200);
         let wide = &r.body["too_wide_to_rank"][0];
@@ -2062,10 +2018,7 @@ mod cases {
                 .unwrap()
                 .contains("Max-Age=0")
         );
-        let id = key_id(
-            &s.call("GET", "/v1/keys", Some(&s.admin), None).await.body,
-            "responses:read",
-        );
+        let id = key_id(&s.get("/v1/keys", &s.admin).await.body, "responses:read");
         let r = s
             .call("DELETE", &format!("/v1/keys/{id}"), Some(&s.admin), None)
             .await;

@@ -208,6 +208,11 @@ impl Server {
             .await
     }
 
+    /// A GET with `key`.
+    pub async fn get(&self, path: &str, key: &str) -> Reply {
+        self.call("GET", path, Some(key), None).await
+    }
+
     pub async fn form(&self, path: &str, form: &str) -> Reply {
         self.send(
             "POST",

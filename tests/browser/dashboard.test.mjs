@@ -6,25 +6,18 @@
 // target/screenshots/dashboard-{lang}.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { call, launchBrowser, seriousViolations, shots, startServer, strings } from './support.mjs';
+import { call, seriousViolations, serveAndBrowse, shots, stop, strings } from './support.mjs';
 
-let server;
 let base;
 let key;
 let browser;
-
+let env;
 before(async () => {
-  mkdirSync(shots, { recursive: true });
-  ({ base, key, server } = await startServer(['--demo'], { TENANT_TIME_ZONE: 'Asia/Karachi', TENANT_NAME: 'Chai Corner' }));
-  browser = await launchBrowser();
+  env = await serveAndBrowse(['--demo']);
+  ({ base, key, browser } = env);
 });
-
-after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-});
+after(() => stop(env));
 
 async function signIn(page, lang = 'en') {
   await page.goto(`${base}/dashboard?lang=${lang}`);

@@ -6,21 +6,22 @@
 // violation. Screenshots go to target/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { call, launchBrowser, seriousViolations as violations, shots, startServer, strings } from './support.mjs';
+import { call, seriousViolations as violations, serveAndBrowse, shots, stop, strings } from './support.mjs';
 
+// serveAndBrowse's tenant zone, where the scores count.
 const ZONE = 'Asia/Karachi';
 
-let server;
 let base;
 let key;
 let browser;
+let env;
+
+after(() => stop(env));
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
-  ({ base, key, server } = await startServer([], { TENANT_TIME_ZONE: ZONE, TENANT_NAME: 'Chai Corner' }));
-  browser = await launchBrowser();
+  env = await serveAndBrowse([]);
+  ({ base, key, browser } = env);
   assert.equal((await api('PUT', '/v1/reps/ayesha', { display_name: 'Ayesha Khan' })).status, 201);
   const settings = await api('PUT', '/v1/settings', {
     questions: ['speed', 'resolved'],
@@ -32,11 +33,6 @@ before(async () => {
     },
   });
   assert.equal(settings.status, 200);
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
 });
 
 const api = (method, p, body) => call(base, key, method, p, body);

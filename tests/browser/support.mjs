@@ -1,7 +1,7 @@
 // What the browser suites share: the local server on a fresh store, the
 // browser (Debian's Chromium, driven by playwright-core), and axe-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -39,7 +39,22 @@ export function startServer(args, env) {
   });
 }
 
-export function launchBrowser() {
+/** The server (with `args`, for Chai Corner in Karachi) and the browser:
+ * `base`, `key`, `server` and `browser`. */
+export async function serveAndBrowse(args) {
+  mkdirSync(shots, { recursive: true });
+  const env = await startServer(args, { TENANT_TIME_ZONE: 'Asia/Karachi', TENANT_NAME: 'Chai Corner' });
+  env.browser = await launchBrowser();
+  return env;
+}
+
+/** Stops what serveAndBrowse started. */
+export async function stop(env) {
+  await env?.browser?.close();
+  env?.server?.kill('SIGTERM');
+}
+
+function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -81,10 +81,18 @@ pub fn required_range(q: &Query) -> Result<DateRange, ApiError> {
     }
 }
 
+/// The query parameters that name a slice.
+const SLICE_PARAMS: [&str; 3] = ["rep_id", "channel", "location"];
+
+/// `params` and the slice's: what a sliced report's query may name.
+pub fn with_slice(params: &[&'static str]) -> Vec<&'static str> {
+    params.iter().copied().chain(SLICE_PARAMS).collect()
+}
+
 /// The slice a request names with at most one of `rep_id`, `channel`,
 /// `location`.
 pub fn slice(q: &Query) -> Result<Slice, ApiError> {
-    let named: Vec<&str> = ["rep_id", "channel", "location"]
+    let named: Vec<&str> = SLICE_PARAMS
         .into_iter()
         .filter(|n| q.get(n).is_some())
         .collect();

@@ -12,7 +12,7 @@ use crate::body::{self, Fields, Query};
 use crate::error::ApiError;
 use crate::pages::dashboard::{self as page, Filters, View};
 use crate::pages::message;
-use crate::reports::{self, slice};
+use crate::reports::{self, slice, with_slice};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -22,6 +22,7 @@ use feedback_core::drivers::MIN_COUNT;
 use feedback_core::time::{DateRange, Granularity, parse_day};
 use feedback_core::{Scope, Slice};
 use feedback_store::ResponseFilter;
+use std::collections::HashMap;
 
 /// The session cookie. `__Host-` makes browsers refuse it unless it is
 /// Secure, set by this host and for the whole path.
@@ -110,15 +111,7 @@ pub async fn show(
         .join("&");
     let q = Query::parse(
         Some(&raw),
-        &[
-            "lang",
-            "from",
-            "to",
-            "granularity",
-            "rep_id",
-            "channel",
-            "location",
-        ],
+        &with_slice(&["lang", "from", "to", "granularity"]),
     )?;
     let lang = language(&state, q.get("lang"), &headers).await;
     let Some(secret) = session(&headers) else {
@@ -190,22 +183,28 @@ pub async fn show(
     }))
 }
 
-/// A form post's fields (empty for anything but a form).
-async fn form(headers: &HeaderMap, body: Body) -> std::collections::HashMap<String, String> {
-    match body::read(headers, body, body::PUBLIC_LIMIT, true).await {
+/// A form post's fields and page language; the refusal page when it comes
+/// from another site.
+async fn posted(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(HashMap<String, String>, &'static str), Response> {
+    let fields = match body::read(headers, body, body::PUBLIC_LIMIT, true).await {
         Ok(Fields::Form(fields)) => fields,
-        _ => Default::default(),
+        _ => HashMap::new(),
+    };
+    let lang = language(state, fields.get("lang").map(String::as_str), headers).await;
+    if cross_site(headers, &state.tenant.base_url(headers)) {
+        let s = crate::pages::i18n::strings(lang);
+        return Err(message(
+            StatusCode::FORBIDDEN,
+            lang,
+            &s.forbidden_title,
+            &s.forbidden_body,
+        ));
     }
-}
-
-fn forbidden(lang: &str) -> Response {
-    let s = crate::pages::i18n::strings(lang);
-    message(
-        StatusCode::FORBIDDEN,
-        lang,
-        &s.forbidden_title,
-        &s.forbidden_body,
-    )
+    Ok((fields, lang))
 }
 
 pub async fn sign_in(
@@ -213,11 +212,10 @@ pub async fn sign_in(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let fields = form(&headers, body).await;
-    let lang = language(&state, fields.get("lang").map(String::as_str), &headers).await;
-    if cross_site(&headers, &state.tenant.base_url(&headers)) {
-        return Ok(forbidden(lang));
-    }
+    let (fields, lang) = match posted(&state, &headers, body).await {
+        Ok(posted) => posted,
+        Err(refused) => return Ok(refused),
+    };
     let secret = fields.get("key").map(|k| k.trim()).unwrap_or_default();
     // A cookie value must be a plain token; a real key always is.
     let token = !secret.is_empty()
@@ -233,20 +231,14 @@ pub async fn sign_in(
     ))
 }
 
-pub async fn sign_out(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let fields = form(&headers, body).await;
-    let lang = language(&state, fields.get("lang").map(String::as_str), &headers).await;
-    if cross_site(&headers, &state.tenant.base_url(&headers)) {
-        return Ok(forbidden(lang));
+pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    match posted(&state, &headers, body).await {
+        Ok((_, lang)) => see_other(
+            &format!("/dashboard?lang={lang}"),
+            &format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
+        ),
+        Err(refused) => refused,
     }
-    Ok(see_other(
-        &format!("/dashboard?lang={lang}"),
-        &format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
-    ))
 }
 
 #[cfg(test)]

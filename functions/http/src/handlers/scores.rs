@@ -4,7 +4,7 @@
 use super::{json, now};
 use crate::body::Query;
 use crate::error::ApiError;
-use crate::reports::{self, required_range, slice};
+use crate::reports::{self, required_range, slice, with_slice};
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -27,15 +27,7 @@ pub async fn scores(
 ) -> Result<Response, ApiError> {
     let q = Query::parse(
         raw.as_deref(),
-        &[
-            "from",
-            "to",
-            "granularity",
-            "rep_id",
-            "channel",
-            "location",
-            "compare",
-        ],
+        &with_slice(&["from", "to", "granularity", "compare"]),
     )?;
     let range = required_range(&q)?;
     let granularity = q
@@ -76,15 +68,7 @@ pub async fn drivers(
 ) -> Result<Response, ApiError> {
     let q = Query::parse(
         raw.as_deref(),
-        &[
-            "from",
-            "to",
-            "survey",
-            "rep_id",
-            "channel",
-            "location",
-            "min_count",
-        ],
+        &with_slice(&["from", "to", "survey", "min_count"]),
     )?;
     let range = required_range(&q)?;
     let slice = slice(&q)?;
