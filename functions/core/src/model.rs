@@ -514,6 +514,25 @@ impl NewRep {
     }
 }
 
+/// A CSAT invitation for order "o" on the web, issued at `at` (in UTC) for
+/// 30 days: the fixture of the crate's tests that need one.
+#[cfg(test)]
+pub(crate) fn test_invitation(at: DateTime<Utc>) -> Invitation {
+    NewInvitation {
+        order_id: Some("o".into()),
+        channel: Some("web".into()),
+        ..Default::default()
+    }
+    .validate(SurveyKind::Csat)
+    .unwrap()
+    .issue(
+        crate::Code::generate().unwrap(),
+        at,
+        chrono::Duration::days(30),
+        &TenantZone::parse("tz", "UTC").unwrap(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,19 +110,7 @@ mod tests {
     fn window_and_double_taps() {
         let zone = TenantZone::parse("tz", "UTC").unwrap();
         let t0: DateTime<Utc> = "2026-01-01T10:00:00Z".parse().unwrap();
-        let inv = NewInvitation {
-            order_id: Some("o".into()),
-            channel: Some("web".into()),
-            ..Default::default()
-        }
-        .validate(SurveyKind::Csat)
-        .unwrap()
-        .issue(
-            crate::Code::generate().unwrap(),
-            t0,
-            Duration::days(30),
-            &zone,
-        );
+        let inv = crate::model::test_invitation(t0);
         let at = |score, t| {
             Response::first(
                 &inv,

@@ -717,22 +717,10 @@ mod tests {
     }
 
     fn response(score: u8) -> Response {
-        use crate::model::{Answer, Answers, NewInvitation};
+        use crate::model::{Answer, Answers};
         let zone = crate::time::TenantZone::parse("tz", "UTC").unwrap();
         let t0: DateTime<Utc> = "2026-01-01T10:00:00Z".parse().unwrap();
-        let inv = NewInvitation {
-            order_id: Some("o".into()),
-            channel: Some("web".into()),
-            ..Default::default()
-        }
-        .validate(crate::SurveyKind::Csat)
-        .unwrap()
-        .issue(
-            crate::Code::generate().unwrap(),
-            t0,
-            Duration::days(30),
-            &zone,
-        );
+        let inv = crate::model::test_invitation(t0);
         let answer = Answer {
             score,
             answers: Answers::default(),

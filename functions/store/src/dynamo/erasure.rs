@@ -10,7 +10,7 @@
 //! live inside items that must stay (the invitation, the response).
 
 use super::table::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
-use super::{DynamoStore, Item, invitation_pk, landed, n, s, sdk_error};
+use super::{DynamoStore, Item, invitation_pk, n, s, sdk_error};
 use crate::{Erased, StoreError};
 use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
 use feedback_core::{Code, CustomerRef, Invitation};
@@ -80,11 +80,11 @@ impl DynamoStore {
             .update_expression(format!("REMOVE {}", names.join(", ")))
             .send()
             .await;
-        let out = landed(sent, |e| e.is_conditional_check_failed_exception())?;
-        if let Some(out) = &out {
-            self.meter.add(Side::Write, out.consumed_capacity());
-        }
-        Ok(out.is_some())
+        self.landed(
+            sent,
+            |e| e.is_conditional_check_failed_exception(),
+            |o| o.consumed_capacity(),
+        )
     }
 
     pub(super) async fn erase_code(&self, code: &Code) -> Result<Erased, StoreError> {

@@ -29,8 +29,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConditionCheck, Put, ReturnConsumedCapacity, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, ConditionCheck, ConsumedCapacity, Put,
+    ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
@@ -92,23 +93,6 @@ where
         StoreError::unavailable(text)
     } else {
         StoreError::Internal(text)
-    }
-}
-
-/// A conditional write's outcome: `Some` with the output when it landed,
-/// `None` when its condition did not hold.
-pub(crate) fn landed<O, E, R>(
-    sent: Result<O, SdkError<E, R>>,
-    condition_failed: fn(&E) -> bool,
-) -> Result<Option<O>, StoreError>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    match sent {
-        Ok(out) => Ok(Some(out)),
-        Err(e) if e.as_service_error().is_some_and(condition_failed) => Ok(None),
-        Err(e) => Err(sdk_error(e)),
     }
 }
 
@@ -348,6 +332,28 @@ impl DynamoStore {
         Err(StoreError::Conflict(format!(
             "still conflicting after {MAX_ATTEMPTS} attempts"
         )))
+    }
+
+    /// Whether a single-item conditional write landed (false when its
+    /// condition did not hold), metering what it consumed.
+    pub(crate) fn landed<O, E, R>(
+        &self,
+        sent: Result<O, SdkError<E, R>>,
+        condition_failed: fn(&E) -> bool,
+        consumed: fn(&O) -> Option<&ConsumedCapacity>,
+    ) -> Result<bool, StoreError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        match sent {
+            Ok(out) => {
+                self.meter.add(Side::Write, consumed(&out));
+                Ok(true)
+            }
+            Err(e) if e.as_service_error().is_some_and(condition_failed) => Ok(false),
+            Err(e) => Err(sdk_error(e)),
+        }
     }
 
     async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
@@ -803,9 +809,11 @@ impl Store for DynamoStore {
             .send()
             .await;
         // A key deleted meanwhile is not an error.
-        if let Some(out) = landed(touched, |e| e.is_conditional_check_failed_exception())? {
-            self.meter.add(Side::Write, out.consumed_capacity());
-        }
+        self.landed(
+            touched,
+            |e| e.is_conditional_check_failed_exception(),
+            |o| o.consumed_capacity(),
+        )?;
         Ok(())
     }
 

@@ -8,7 +8,7 @@
 
 use super::meter::Side;
 use super::table::{GSI2, GSI2_PK, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
-use super::{DynamoStore, Item, decode, encode, landed, n, s, sdk_error};
+use super::{DynamoStore, Item, decode, encode, n, s, sdk_error};
 use crate::cursor::{Listed, instant_key};
 use crate::{StoreError, Webhooks};
 use async_trait::async_trait;
@@ -94,11 +94,11 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        let out = landed(sent, |e| e.is_conditional_check_failed_exception())?;
-        if let Some(out) = &out {
-            self.meter.add(Side::Write, out.consumed_capacity());
-        }
-        Ok(out.is_some())
+        self.landed(
+            sent,
+            |e| e.is_conditional_check_failed_exception(),
+            |o| o.consumed_capacity(),
+        )
     }
 }
 
