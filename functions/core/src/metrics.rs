@@ -251,8 +251,7 @@ impl Summary {
             responses: rollup.responses(),
             invitations: rollup.invitations,
             answered: rollup.answered,
-            response_rate: (rollup.invitations > 0)
-                .then(|| percent(rollup.answered.min(rollup.invitations), rollup.invitations)),
+            response_rate: response_rate(rollup).map(|r| r.value),
             csat: csat(&rollup.csat),
             nps: nps(&rollup.nps),
             ces: ces(&rollup.ces),
@@ -303,12 +302,12 @@ pub struct Share {
 }
 
 fn share(part: i64, n: i64) -> Option<Share> {
-    let interval = wilson(part, n)?;
+    let e = percent_estimate(part, n)?;
     Some(Share {
         count: n,
-        percent: percent(part, n),
-        low: 100.0 * interval.low,
-        high: 100.0 * interval.high,
+        percent: e.value,
+        low: e.low,
+        high: e.high,
     })
 }
 

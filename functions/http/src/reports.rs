@@ -188,6 +188,8 @@ pub struct Scores {
     pub range: DateRange,
     pub granularity: Granularity,
     pub slice: Slice,
+    /// The sums of the whole range.
+    pub total: Rollup,
     pub summary: Summary,
     pub series: Vec<(DateRange, Summary)>,
     /// The earlier period, its figures and how each headline moved.
@@ -256,7 +258,8 @@ pub async fn scores(
         _ => None,
     };
     Ok(Scores {
-        summary: summary(&days, range),
+        summary: Summary::of(&total, waiting(&queue, range, at)),
+        total,
         range,
         granularity,
         slice,
@@ -326,6 +329,8 @@ pub struct Leaderboard {
     pub tenant: Rollup,
     /// Every rep with ratings in the range, best fair score first.
     pub standings: Vec<Standing>,
+    /// Every rep, by id (the dashboard's filter and names).
+    pub reps: Vec<Rep>,
 }
 
 pub async fn leaderboard(
@@ -349,7 +354,8 @@ pub async fn leaderboard(
     let slices = reps.iter().map(|r| Slice::Rep(r.id.clone())).collect();
     let rollups = sums(state, slices, both, [range, previous]).await?;
     let mut standings: Vec<Standing> = reps
-        .into_iter()
+        .iter()
+        .cloned()
         .zip(rollups)
         .filter(|(_, [now, _])| now.stats(kind).count > 0)
         .map(|(rep, [now, before])| {
@@ -388,6 +394,7 @@ pub async fn leaderboard(
         min_count,
         tenant,
         standings,
+        reps,
     })
 }
 
@@ -470,18 +477,29 @@ pub async fn drivers(
         .await?
         .pop()
         .unwrap_or_default();
-    let stats = total.stats(kind);
-    Ok(Drivers {
-        range,
-        slice,
-        kind,
-        min_count,
-        responses: stats.count,
-        drivers: feedback_core::drivers::drivers(stats, min_count),
-    })
+    Ok(Drivers::of(range, slice, kind, min_count, &total))
 }
 
 impl Drivers {
+    /// The drivers of `total`, the rollup of `slice` over `range`.
+    pub fn of(
+        range: DateRange,
+        slice: Slice,
+        kind: SurveyKind,
+        min_count: i64,
+        total: &Rollup,
+    ) -> Drivers {
+        let stats = total.stats(kind);
+        Drivers {
+            range,
+            slice,
+            kind,
+            min_count,
+            responses: stats.count,
+            drivers: feedback_core::drivers::drivers(stats, min_count),
+        }
+    }
+
     pub fn to_json(&self) -> Value {
         json!({
             "from": self.range.from,

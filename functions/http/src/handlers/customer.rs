@@ -59,7 +59,7 @@ async fn fallback_lang(state: &AppState, headers: &HeaderMap) -> &'static str {
 }
 
 /// The page language where no invitation names one (unknown links).
-fn lang_without_invitation(settings: Option<&Settings>, headers: &HeaderMap) -> &'static str {
+pub fn lang_without_invitation(settings: Option<&Settings>, headers: &HeaderMap) -> &'static str {
     settings
         .and_then(|s| s.default_locale.as_ref())
         .and_then(|l| supported(l.as_str()))

@@ -5,14 +5,15 @@
 //! once. Its figures come from [`crate::reports`], as the API's do.
 
 use super::customer::cross_site;
+use super::customer::lang_without_invitation;
 use super::now;
-use super::public::{browser_language, supported};
+use super::public::supported;
 use crate::auth::{Principal, authenticate};
 use crate::body::{self, Fields, Query};
 use crate::error::ApiError;
 use crate::pages::dashboard::{self as page, Filters, View};
 use crate::pages::message;
-use crate::reports::{self, slice, with_slice};
+use crate::reports::{self, Drivers, slice, with_slice};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -20,7 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_core::drivers::MIN_COUNT;
 use feedback_core::time::{DateRange, Granularity, parse_day};
-use feedback_core::{Scope, Slice};
+use feedback_core::{Scope, Settings, Slice};
 use feedback_store::ResponseFilter;
 use std::collections::HashMap;
 
@@ -51,20 +52,12 @@ async fn reader(state: &AppState, secret: &str) -> Result<Option<Principal>, Api
     Ok(principal.filter(|p| Scope::ScoresRead.granted_by(&p.scopes)))
 }
 
-/// The page language: `lang` if pages exist in it, the tenant's default,
-/// the browser's, or English.
-async fn language(state: &AppState, asked: Option<&str>, headers: &HeaderMap) -> &'static str {
-    let default = state
-        .settings()
-        .await
-        .ok()
-        .and_then(|s| s.default_locale)
-        .and_then(|l| supported(l.as_str()));
+/// The page language: `lang` if pages exist in it, else as for pages
+/// without an invitation (the tenant's default, the browser's, English).
+fn language(settings: Option<&Settings>, asked: Option<&str>, headers: &HeaderMap) -> &'static str {
     asked
         .and_then(supported)
-        .or(default)
-        .or_else(|| browser_language(headers))
-        .unwrap_or("en")
+        .unwrap_or_else(|| lang_without_invitation(settings, headers))
 }
 
 /// A 303 to `location`, setting `cookie`.
@@ -113,7 +106,8 @@ pub async fn show(
         Some(&raw),
         &with_slice(&["lang", "from", "to", "granularity"]),
     )?;
-    let lang = language(&state, q.get("lang"), &headers).await;
+    let settings = state.settings().await?;
+    let lang = language(Some(&settings), q.get("lang"), &headers);
     let Some(secret) = session(&headers) else {
         return Ok(page::sign_in(lang, false));
     };
@@ -122,7 +116,8 @@ pub async fn show(
     };
     let at = now();
     let zone = &state.tenant.zone;
-    let filters = match filters(&q, lang, zone.day_of(at)) {
+    let today = zone.day_of(at);
+    let filters = match filters(&q, lang, today) {
         Ok(f) => f,
         Err(e) => {
             let s = &crate::pages::i18n::strings(lang);
@@ -135,7 +130,6 @@ pub async fn show(
         }
     };
     let range = filters.range;
-    let settings = state.settings().await?;
     let kind = settings.default_survey;
     let scores = reports::scores(
         &state,
@@ -147,7 +141,7 @@ pub async fn show(
     )
     .await?;
     let board = reports::leaderboard(&state, range, kind, BOARD_MIN_COUNT).await?;
-    let drivers = reports::drivers(&state, range, filters.slice.clone(), kind, MIN_COUNT).await?;
+    let drivers = Drivers::of(range, filters.slice.clone(), kind, MIN_COUNT, &scores.total);
     let comments = if Scope::ResponsesRead.granted_by(&principal.scopes) {
         let (from, before) = zone.instants(range);
         let mut filter = ResponseFilter {
@@ -169,13 +163,12 @@ pub async fn show(
     } else {
         None
     };
-    let reps = state.store.list_reps().await?;
     Ok(page::render(&View {
         filters: &filters,
         business: &settings.display_name,
         key_id: &principal.key_id,
-        today: zone.day_of(at),
-        reps: &reps,
+        today,
+        reps: &board.reps,
         scores: &scores,
         board: &board,
         drivers: &drivers,
@@ -194,7 +187,12 @@ async fn posted(
         Ok(Fields::Form(fields)) => fields,
         _ => HashMap::new(),
     };
-    let lang = language(state, fields.get("lang").map(String::as_str), headers).await;
+    let settings = state.settings().await.ok();
+    let lang = language(
+        settings.as_ref(),
+        fields.get("lang").map(String::as_str),
+        headers,
+    );
     if cross_site(headers, &state.tenant.base_url(headers)) {
         let s = crate::pages::i18n::strings(lang);
         return Err(message(

@@ -97,15 +97,26 @@ fn question_name(d: &DashboardStrings, q: Question) -> &str {
     }
 }
 
+/// How a change reads, and the class that colours it: "up", "down", or
+/// "steady" (within chance).
+fn direction(c: &Change) -> &'static str {
+    match (c.significant, c.delta > 0.0) {
+        (true, true) => "up",
+        (true, false) => "down",
+        (false, _) => "steady",
+    }
+}
+
 fn change_html(d: &DashboardStrings, change: Option<&Change>) -> String {
     let Some(c) = change else {
         return String::new();
     };
     let delta = signed(c.delta);
-    let (class, template) = match (c.significant, c.delta > 0.0) {
-        (true, true) => ("up", &d.up),
-        (true, false) => ("down", &d.down),
-        (false, _) => ("steady", &d.steady),
+    let class = direction(c);
+    let template = match class {
+        "up" => &d.up,
+        "down" => &d.down,
+        _ => &d.steady,
     };
     format!(
         "<p class=\"change {class}\">{}</p>",
