@@ -2,7 +2,7 @@
 //! stores: the walkthrough a business follows, auth failures, and each bad
 //! input answered with its problem.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use feedback_e2e::Server;
 use serde_json::{Value, json};
 
@@ -22,6 +22,44 @@ async fn invite(s: &Server, key: &str, body: Value) -> Value {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.body
+}
+
+/// A customer's JSON answer to `code` from `address` (the harness's server
+/// believes `X-Forwarded-For`, as behind a reverse proxy).
+async fn answer_from(
+    s: &Server,
+    code: &str,
+    address: &str,
+    body: Value,
+    key: Option<&str>,
+) -> feedback_e2e::Reply {
+    let mut headers = vec![("x-forwarded-for", address)];
+    if let Some(key) = key {
+        headers.push(("idempotency-key", key));
+    }
+    s.send_with(
+        "POST",
+        &format!("/r/{code}"),
+        None,
+        &headers,
+        "application/json",
+        body.to_string().into_bytes(),
+    )
+    .await
+}
+
+/// The period's CSAT count and the answers held back for review, for
+/// `slice` (`rep_id=…`, or empty for the whole business).
+async fn counted(s: &Server, slice: &str) -> (i64, i64) {
+    let r = s
+        .get(&format!("/v1/scores?{}&{slice}", recent(s)), &s.admin)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let summary = &r.body["summary"];
+    (
+        summary["csat"]["count"].as_i64().unwrap_or(0),
+        summary["flagged"].as_i64().unwrap(),
+    )
 }
 
 mod cases {
@@ -667,7 +705,7 @@ mod cases {
             Duration::days(30),
             &s.tenant.zone,
         );
-        s.store.create_invitation(&old).await.unwrap();
+        s.store.create_invitation(&old, None).await.unwrap();
         let r = s
             .call(
                 "POST",
@@ -771,7 +809,7 @@ mod cases {
             Duration::days(30),
             &s.tenant.zone,
         );
-        s.store.create_invitation(&old).await.unwrap();
+        s.store.create_invitation(&old, None).await.unwrap();
         let r = s.browser("GET", &format!("/r/{}", old.code), "", &[]).await;
         assert!(r.status == 410 && html(&r) && r.text.contains("This link has expired"));
         let r = s
@@ -1375,7 +1413,7 @@ mod cases {
             .as_str()
             .unwrap()
             .to_owned();
-        for _ in 0..20 {
+        for _ in 0..60 {
             assert_eq!(
                 s.call("GET", &format!("/r/{code}.json"), None, None)
                     .await
@@ -2028,6 +2066,477 @@ mod cases {
         assert!(r.text.contains("name=\"key\""));
         assert_eq!(answered.len(), 14);
     }
+
+    pub async fn contacts_are_invited_once_per_period(s: &Server) {
+        let ask = |body: Value| async move {
+            s.call("POST", "/v1/invitations", Some(&s.admin), Some(body))
+                .await
+        };
+        let sms = invite(
+            s,
+            &s.admin,
+            json!({"order_id": "T-1", "channel": "sms", "customer_ref": "+923001111111"}),
+        )
+        .await;
+        // The same customer by e-mail: the SMS link again, and until when.
+        let r =
+            ask(json!({"order_id": "T-2", "channel": "email", "customer_ref": "+923001111111"}))
+                .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["status"], "throttled");
+        assert_eq!(r.body["code"], sms["code"]);
+        let created: DateTime<Utc> = sms["created_at"].as_str().unwrap().parse().unwrap();
+        let until: DateTime<Utc> = r.body["throttled_until"].as_str().unwrap().parse().unwrap();
+        assert_eq!(until, created + Duration::days(30));
+        // Forced: a new link.
+        let r = ask(json!({"order_id": "T-3", "channel": "email", "customer_ref": "+923001111111", "force": true})).await;
+        assert_eq!(
+            (r.status, r.body["status"].as_str()),
+            (201, Some("created"))
+        );
+        assert_ne!(r.body["code"], sms["code"]);
+        let forced = r.body["code"].as_str().unwrap().to_owned();
+        // Answered: no link to hand back, only until when.
+        let r = answer_from(s, &forced, "198.51.100.1", json!({"score": 5}), None).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = ask(json!({"order_id": "T-4", "channel": "sms", "customer_ref": "+923001111111"}))
+            .await;
+        assert_eq!(
+            (r.status, r.body["status"].as_str()),
+            (200, Some("throttled"))
+        );
+        assert_eq!(
+            (r.body["code"].as_str(), r.body["url"].as_str()),
+            (None, None)
+        );
+        assert!(r.body["throttled_until"].is_string() && r.body["last_invited_at"].is_string());
+        let r = ask(json!({"order_id": "T-5", "channel": "sms", "force": "yes"})).await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["field"].as_str()),
+            (400, Some("force"))
+        );
+
+        // A batch reports per item: one link for the contact.
+        let r = ask(json!({"invitations": [
+            {"order_id": "B-1", "channel": "sms", "customer_ref": "cust-b"},
+            {"order_id": "B-2", "channel": "email", "customer_ref": "cust-b"},
+            {"order_id": "B-3", "channel": "sms", "customer_ref": "cust-other"}
+        ]}))
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let items = r.body["invitations"].as_array().unwrap();
+        let statuses: Vec<&str> = items
+            .iter()
+            .map(|i| i["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == "created").count(),
+            2,
+            "{statuses:?}"
+        );
+        assert_eq!(statuses.iter().filter(|s| **s == "throttled").count(), 1);
+        assert_eq!(items[0]["code"], items[1]["code"], "one link for cust-b");
+
+        // Concurrent requests for one contact: one link.
+        let replies = futures_join(8, |i| {
+            ask(json!({"order_id": format!("C-{i}"), "channel": if i % 2 == 0 { "sms" } else { "email" }, "customer_ref": "cust-c"}))
+        })
+        .await;
+        let codes: std::collections::HashSet<&str> = replies
+            .iter()
+            .map(|r| r.body["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            codes.len(),
+            1,
+            "{:?}",
+            replies.iter().map(|r| &r.body).collect::<Vec<_>>()
+        );
+        assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
+
+        // After the period: a new link. (The first invitation is dated 31
+        // days back, with its throttle, through the store.)
+        let secret = s.store.secret().await.unwrap();
+        let past = Utc::now() - Duration::days(31);
+        let old = feedback_core::model::NewInvitation {
+            order_id: Some("P-1".into()),
+            channel: Some("sms".into()),
+            customer_ref: Some("cust-p".into()),
+            ..Default::default()
+        }
+        .validate(feedback_core::SurveyKind::Csat)
+        .unwrap()
+        .issue(
+            feedback_core::Code::generate().unwrap(),
+            past,
+            Duration::days(30),
+            &s.tenant.zone,
+        );
+        let rule = feedback_store::ContactRule {
+            key: secret.contact("cust-p"),
+            until: past + Duration::days(30),
+            force: false,
+        };
+        s.store.create_invitation(&old, Some(&rule)).await.unwrap();
+        let r = ask(json!({"order_id": "P-2", "channel": "email", "customer_ref": "cust-p"})).await;
+        assert_eq!(
+            (r.status, r.body["status"].as_str()),
+            (201, Some("created"))
+        );
+
+        // Erasing the customer forgets their throttle; 0 days turns it off.
+        let r = s
+            .call("DELETE", "/v1/customers/cust-c", Some(&s.admin), None)
+            .await;
+        assert_eq!(r.status, 200);
+        let r =
+            ask(json!({"order_id": "C-after", "channel": "sms", "customer_ref": "cust-c"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let settings = |body: Value| async move {
+            s.call("PUT", "/v1/settings", Some(&s.admin), Some(body))
+                .await
+        };
+        assert_eq!(
+            settings(json!({"contact_throttle_days": 0})).await.status,
+            200
+        );
+        let r = ask(json!({"order_id": "C-off", "channel": "sms", "customer_ref": "cust-c"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = settings(json!({"contact_throttle_days": 400})).await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["field"].as_str()),
+            (400, Some("contact_throttle_days"))
+        );
+    }
+
+    pub async fn a_reusable_link_counts_every_customer_once(s: &Server) {
+        let admin = s.admin.clone();
+        let r = s
+            .call(
+                "PUT",
+                "/v1/reps/zara",
+                Some(&admin),
+                Some(json!({"display_name": "Zara"})),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+        let r = s
+            .call(
+                "POST",
+                "/v1/links",
+                Some(&admin),
+                Some(json!({"rep_id": "zara", "location": "dha", "channel": "in_store", "label": "Till 2", "daily_cap": 100})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let code = r.body["code"].as_str().unwrap().to_owned();
+        assert_eq!(r.body["url"], format!("{}/r/{code}", s.base));
+        assert_eq!(
+            (r.body["active"].as_bool(), r.body["label"].as_str()),
+            (Some(true), Some("Till 2"))
+        );
+        for (body, field) in [
+            (json!({"channel": "sms"}), "channel"),
+            (json!({"daily_cap": 0}), "daily_cap"),
+            (json!({"expires_at": "2020-01-01T00:00:00Z"}), "expires_at"),
+            (json!({"colour": "red"}), "colour"),
+        ] {
+            let r = s.call("POST", "/v1/links", Some(&admin), Some(body)).await;
+            assert_eq!(
+                (r.status, r.body["errors"][0]["field"].as_str()),
+                (400, Some(field)),
+                "{}",
+                r.body
+            );
+        }
+        let r = s
+            .call(
+                "POST",
+                "/v1/links",
+                Some(&admin),
+                Some(json!({"rep_id": "nobody"})),
+            )
+            .await;
+        assert_eq!(r.status, 422);
+
+        // The page reads as for an invitation, with its own hidden fields.
+        let page = s.browser("GET", &format!("/r/{code}"), "", &[]).await;
+        assert_eq!(page.status, 200);
+        assert!(page.text.contains("How was your experience with") && page.text.contains("Zara"));
+        assert!(page.text.contains("name=\"rid\"") && page.text.contains("name=\"website\""));
+        let r = s.call("GET", &format!("/r/{code}.json"), None, None).await;
+        assert_eq!(
+            (r.body["reusable"].as_bool(), r.body["answered"].as_bool()),
+            (Some(true), Some(false))
+        );
+
+        // Twenty customers from twenty addresses: twenty responses.
+        for i in 0..20 {
+            let r = answer_from(
+                s,
+                &code,
+                &format!("198.51.100.{i}"),
+                json!({"score": 1 + i % 5}),
+                None,
+            )
+            .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        assert_eq!(counted(s, "rep_id=zara").await, (20, 0));
+        assert_eq!(counted(s, "location=dha").await, (20, 0));
+        let r = s
+            .get(
+                &format!("/v1/scores?{}&channel=in_store", recent(s)),
+                &admin,
+            )
+            .await;
+        assert_eq!(
+            r.body["summary"]["invitations"], 0,
+            "a link is no invitation"
+        );
+        let r = s
+            .get(&format!("/v1/responses?{}&rep_id=zara", recent(s)), &admin)
+            .await;
+        let first = &r.body["responses"][0];
+        assert_eq!(
+            (first["via"].as_str(), first["channel"].as_str()),
+            (Some("link"), Some("in_store"))
+        );
+        assert_eq!(first["client"].as_str().map(str::len), Some(16), "a hash");
+        assert!(!r.text.contains("198.51.100."), "never the address");
+
+        // One address five times in a day: one counted, four refused.
+        let mut statuses = Vec::new();
+        for i in 0..5 {
+            let key = format!("k{i}");
+            let r = answer_from(s, &code, "203.0.113.5", json!({"score": 4}), Some(&key)).await;
+            if r.status == 429 {
+                assert_eq!(r.body["type"], "urn:feedback:problem:rate-limited");
+                let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+                assert!((1..=86_400).contains(&wait));
+            }
+            statuses.push(r.status);
+        }
+        assert_eq!(statuses, [201, 429, 429, 429, 429]);
+        // The same answer sent twice (one Idempotency-Key) is one answer.
+        let again = answer_from(s, &code, "203.0.113.5", json!({"score": 4}), Some("k0")).await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert_eq!(counted(s, "rep_id=zara").await, (21, 0));
+        // A browser's second answer from that address gets a friendly page.
+        let from = [("x-forwarded-for", "203.0.113.5")];
+        let page = s.browser("GET", &format!("/r/{code}"), "", &from).await;
+        let rid = page.text.split("name=\"rid\" value=\"").nth(1).unwrap();
+        let rid = rid.split('"').next().unwrap().to_owned();
+        let r = s
+            .browser(
+                "POST",
+                &format!("/r/{code}"),
+                &format!("score=5&rid={rid}"),
+                &from,
+            )
+            .await;
+        assert_eq!(r.status, 429);
+        assert!(r.text.contains("you have already answered") && r.header("retry-after").is_some());
+
+        // Listed, and disabled: 410 for the API and the page.
+        let r = s.get("/v1/links", &admin).await;
+        assert_eq!(r.body["links"][0]["code"], code.as_str());
+        let patch = |body: Value| {
+            let code = code.clone();
+            async move {
+                s.call(
+                    "PATCH",
+                    &format!("/v1/links/{code}"),
+                    Some(&s.admin),
+                    Some(body),
+                )
+                .await
+            }
+        };
+        let r = patch(json!({"active": false})).await;
+        assert_eq!((r.status, r.body["active"].as_bool()), (200, Some(false)));
+        let r = answer_from(s, &code, "198.51.100.99", json!({"score": 5}), None).await;
+        assert_eq!(
+            (r.status, r.body["type"].as_str()),
+            (410, Some("urn:feedback:problem:disabled"))
+        );
+        let page = s.browser("GET", &format!("/r/{code}"), "", &[]).await;
+        assert!(page.status == 410 && page.text.contains("This link is no longer in use"));
+        let r = patch(json!({"channel": "qr"})).await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["field"].as_str()),
+            (400, Some("channel"))
+        );
+        let r = s
+            .get(&format!("/v1/links/{code}/snippet?format=qr"), &admin)
+            .await;
+        assert!(r.status == 200 && r.text.contains("<svg"));
+
+        // Renaming, deactivating and deleting the rep never moves a rating.
+        for change in [
+            json!({"display_name": "Zara B."}),
+            json!({"display_name": "Zara B.", "active": false}),
+        ] {
+            let r = s
+                .call("PUT", "/v1/reps/zara", Some(&admin), Some(change))
+                .await;
+            assert_eq!(r.status, 200);
+            assert_eq!(counted(s, "rep_id=zara").await, (21, 0));
+        }
+        let r = s.call("DELETE", "/v1/reps/zara", Some(&admin), None).await;
+        assert_eq!((r.status, r.body["active"].as_bool()), (200, Some(false)));
+        assert!(r.body["archived_at"].is_string());
+        assert_eq!(counted(s, "rep_id=zara").await, (21, 0));
+        let r = s.get("/v1/reps/zara", &admin).await;
+        assert_eq!(
+            (r.status, r.body["display_name"].as_str()),
+            (200, Some("Zara B."))
+        );
+        let r = s
+            .call("DELETE", "/v1/reps/nobody", Some(&admin), None)
+            .await;
+        assert_eq!(r.status, 404);
+    }
+
+    pub async fn bots_are_refused_and_bursts_held_for_review(s: &Server) {
+        let admin = s.admin.clone();
+        let inv = invite(s, &admin, json!({"order_id": "H-1", "channel": "sms"})).await;
+        let code = inv["code"].as_str().unwrap().to_owned();
+        let path = format!("/r/{code}");
+        // The honeypot, filled: a friendly refusal, nothing recorded.
+        let r = s
+            .browser("POST", &path, "score=5&website=http%3A%2F%2Fspam.test", &[])
+            .await;
+        assert_eq!(r.status, 400);
+        assert!(
+            r.text.contains("We could not accept this answer"),
+            "{}",
+            r.text
+        );
+        // Sent the moment it was shown: the form again, with a note.
+        let token = s
+            .store
+            .secret()
+            .await
+            .unwrap()
+            .form_token(&code, "", Utc::now());
+        let r = s
+            .browser("POST", &path, &format!("score=5&t={token}"), &[])
+            .await;
+        assert_eq!(r.status, 400);
+        assert!(r.text.contains("That was quick!") && r.text.contains("name=\"t\""));
+        // A form post without a genuine render time, for JSON: field t.
+        let r = s
+            .send(
+                "POST",
+                &path,
+                None,
+                "application/x-www-form-urlencoded",
+                b"score=5&t=1.abc".to_vec(),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["rule"].as_str()),
+            (400, Some("too_fast"))
+        );
+        let stored = s.get(&format!("/v1/invitations/{code}"), &admin).await;
+        assert!(stored.body["response"].is_null(), "nothing was recorded");
+        // Taking a moment, as people do: recorded.
+        let r = s.browser("POST", &path, "score=5", &[]).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+
+        // A burst through one link: the answers beyond the limit are kept,
+        // flagged, and left out of the scores until released.
+        let r = s
+            .call(
+                "PUT",
+                "/v1/settings",
+                Some(&admin),
+                Some(json!({"abuse": {"burst_per_link": 3, "per_address_daily": 0}})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["abuse"]["burst_per_link"], 3);
+        let link = s
+            .call(
+                "POST",
+                "/v1/links",
+                Some(&admin),
+                Some(json!({"channel": "web"})),
+            )
+            .await;
+        let link = link.body["code"].as_str().unwrap().to_owned();
+        let before = counted(s, "").await;
+        for i in 0..7 {
+            let r = answer_from(s, &link, &format!("192.0.2.{i}"), json!({"score": 1}), None).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        assert_eq!(counted(s, "").await, (before.0 + 3, 4));
+        let list = s
+            .get(&format!("/v1/responses?{}&flagged=true", recent(s)), &admin)
+            .await;
+        let flagged = list.body["responses"].as_array().unwrap();
+        assert_eq!(flagged.len(), 4);
+        assert!(
+            flagged
+                .iter()
+                .all(|r| r["flagged"]["reason"] == "link_burst")
+        );
+        let normal = s.get(&format!("/v1/responses?{}", recent(s)), &admin).await;
+        let normal = normal.body["responses"].as_array().unwrap();
+        assert!(normal.iter().all(|r| r["flagged"].is_null()));
+        let open = || async move {
+            let r = s.get("/v1/follow-ups?status=open", &s.admin).await;
+            r.body["follow_ups"].as_array().unwrap().len()
+        };
+        let open_before = open().await;
+
+        // Released: counted exactly once, however often it is sent.
+        let id = flagged[0]["id"].as_str().unwrap().to_owned();
+        let reviewer = s.key(&["responses:write"]).await;
+        let reader = s.key(&["scores:read"]).await;
+        let release = |key: String, flagged: bool| {
+            let path = format!("/v1/responses/{id}");
+            async move {
+                s.call(
+                    "PATCH",
+                    &path,
+                    Some(&key),
+                    Some(json!({ "flagged": flagged })),
+                )
+                .await
+            }
+        };
+        assert_eq!(release(reader, false).await.status, 403);
+        let (a, b) = tokio::join!(
+            release(reviewer.clone(), false),
+            release(reviewer.clone(), false)
+        );
+        assert_eq!((a.status, b.status), (200, 200), "{} {}", a.body, b.body);
+        assert!(a.body["flagged"].is_null());
+        assert_eq!(counted(s, "").await, (before.0 + 4, 3));
+        assert_eq!(release(reviewer.clone(), false).await.status, 200);
+        assert_eq!(counted(s, "").await, (before.0 + 4, 3));
+        assert_eq!(
+            open().await,
+            open_before + 1,
+            "unhappy, released: a call is due"
+        );
+        let r = release(reviewer.clone(), true).await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["field"].as_str()),
+            (400, Some("flagged"))
+        );
+        let r = s
+            .call(
+                "PATCH",
+                &format!("/v1/responses/{link}-nothere"),
+                Some(&reviewer),
+                Some(json!({"flagged": false})),
+            )
+            .await;
+        assert_eq!(r.status, 404);
+    }
 }
 
 /// The id of the key whose scopes include `scope`, from a `GET /v1/keys`.
@@ -2119,6 +2628,9 @@ for_each_store!(
     webhooks_are_signed_retried_and_deduplicated,
     a_slow_receiver_never_holds_up_a_rating,
     insights_and_dashboard,
+    contacts_are_invited_once_per_period,
+    a_reusable_link_counts_every_customer_once,
+    bots_are_refused_and_bursts_held_for_review,
 );
 
 /// A store that cannot be reached is a 503 with Retry-After, never a 500.
@@ -2144,6 +2656,7 @@ async fn an_unreachable_store_is_503_with_retry_after() {
         zone: feedback_core::time::TenantZone::parse("tz", "UTC").unwrap(),
         base_url: base.clone(),
         default_locale: None,
+        trust_forwarded_for: false,
     };
     tokio::spawn(feedback_local::serve(
         listener,

@@ -97,6 +97,7 @@ impl Server {
             zone: feedback_core::time::TenantZone::parse("tz", "Asia/Karachi").unwrap(),
             base_url: base.clone(),
             default_locale: None,
+            trust_forwarded_for: true,
         };
         let admin = feedback_local::first_admin_key(store.as_ref())
             .await
@@ -141,6 +142,33 @@ impl Server {
     }
 
     /// As a browser would: a GET, or a form post, with extra `headers`.
+    /// A rating form's body as a person's browser sends it: with the form's
+    /// signed render time (`t`), as if shown ten seconds before, unless the
+    /// body has its own.
+    pub async fn as_shown(&self, path: &str, form: &str) -> String {
+        let Some(code) = path.strip_prefix("/r/") else {
+            return form.to_owned();
+        };
+        if form.split('&').any(|p| p.starts_with("t=")) {
+            return form.to_owned();
+        }
+        let rid = form
+            .split('&')
+            .find_map(|p| p.strip_prefix("rid="))
+            .unwrap_or_default();
+        let shown = chrono::Utc::now() - chrono::Duration::seconds(10);
+        let token = self
+            .store
+            .secret()
+            .await
+            .unwrap()
+            .form_token(code, rid, shown);
+        match form.is_empty() {
+            true => format!("t={token}"),
+            false => format!("{form}&t={token}"),
+        }
+    }
+
     pub async fn browser(
         &self,
         method: &str,
@@ -148,6 +176,10 @@ impl Server {
         form: &str,
         headers: &[(&str, &str)],
     ) -> Reply {
+        let form = match method {
+            "POST" => self.as_shown(path, form).await,
+            _ => form.to_owned(),
+        };
         let mut all = vec![
             ("accept", "text/html,application/xhtml+xml"),
             ("accept-language", "en"),
@@ -214,6 +246,7 @@ impl Server {
     }
 
     pub async fn form(&self, path: &str, form: &str) -> Reply {
+        let form = self.as_shown(path, form).await;
         self.send(
             "POST",
             path,

@@ -1,9 +1,11 @@
 // The customer pages in a real browser (Debian's Chromium, driven by
 // playwright-core): a customer in English, Urdu and Hindi picks a score,
 // writes a comment, sends it and sees the thank-you page, and the rating is
-// counted once; the one-click link preselects without recording; the radio
-// group works from the keyboard; axe-core finds no serious or critical
-// violation. Screenshots go to target/screenshots/.
+// counted once; the one-click link preselects without recording, and a tap
+// faster than a person's is sent back; a reusable counter link takes one
+// answer per visitor a day; the radio group works from the keyboard;
+// axe-core finds no serious or critical violation. Screenshots go to
+// target/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -54,6 +56,10 @@ async function csatCount() {
 
 const seriousViolations = (url) => violations(browser, url);
 
+// People take a moment before Send: the server sends back forms posted
+// sooner than its minimum fill time (abuse.min_fill_ms, 1.5 s by default).
+const takeAMoment = (page) => page.waitForTimeout(1600);
+
 const customers = [
   ['en', 'Lovely chai and quick service'],
   ['ur', 'بہت اچھی چائے، اور عائشہ نے جلدی مدد کی 👍'],
@@ -93,6 +99,7 @@ for (const [lang, comment] of customers) {
     await page.click('label[for=resolved-true]');
     await page.fill('#comment', comment);
     assert.equal(await csatCount(), before, 'nothing is recorded before Send');
+    await takeAMoment(page);
     const [sent] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     assert.equal(sent.status(), 201);
     assert.equal((await page.textContent('h1')).trim(), s.thanks_title);
@@ -125,10 +132,42 @@ test('the one-click link preselects the score and records nothing until confirme
   assert.match(await page.textContent('.note'), /5/);
   assert.equal(await csatCount(), before);
   assert.equal((await api('GET', `/v1/invitations/${code}`)).body.response, null);
+  // A tap the instant the page shows is a bot's speed: the form comes back,
+  // the score still chosen, and the next tap records.
+  const [quick] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  assert.equal(quick.status(), 400);
+  assert.match(await page.textContent('.error'), /That was quick/);
+  assert.equal(await page.isChecked('#score-5'), true);
+  assert.equal(await csatCount(), before);
+  await takeAMoment(page);
   const [sent] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
   assert.equal(sent.status(), 201);
   assert.equal(await csatCount(), before + 1);
   assert.equal((await api('GET', `/v1/invitations/${code}`)).body.response.score, 5);
+  await page.close();
+});
+
+test('a reusable counter link takes one answer per visitor a day', async () => {
+  const link = (await api('POST', '/v1/links', { rep_id: 'ayesha', channel: 'in_store', label: 'Till 1' })).body;
+  const before = await csatCount();
+  const page = await browser.newPage();
+  await page.goto(link.url.replace(/^https?:\/\/[^/]+/, base));
+  assert.match(await page.textContent('legend'), /Ayesha Khan/, 'it reads as an invitation does');
+  assert.equal(await page.isVisible('#website'), false, 'the honeypot is never shown');
+  await page.click('label[for=score-5]');
+  await takeAMoment(page);
+  const [sent] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  assert.equal(sent.status(), 201);
+  assert.equal(await page.locator(`a[href="/r/${link.code}"]`).count(), 0, 'nothing to change: the next visit is a new answer');
+  assert.equal(await csatCount(), before + 1);
+  // The same visitor again the same day: a friendly refusal, nothing counted.
+  await page.goto(`${base}/r/${link.code}`);
+  await page.click('label[for=score-1]');
+  await takeAMoment(page);
+  const [again] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  assert.equal(again.status(), 429);
+  assert.match(await page.textContent('h1'), /already answered/);
+  assert.equal(await csatCount(), before + 1);
   await page.close();
 });
 

@@ -23,6 +23,9 @@ pub enum Scope {
     RepsWrite,
     #[serde(rename = "responses:read")]
     ResponsesRead,
+    /// Reviewing flagged responses: releasing them into the scores.
+    #[serde(rename = "responses:write")]
+    ResponsesWrite,
     #[serde(rename = "scores:read")]
     ScoresRead,
     #[serde(rename = "settings:write")]
@@ -34,10 +37,11 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::InvitationsWrite,
         Scope::RepsWrite,
         Scope::ResponsesRead,
+        Scope::ResponsesWrite,
         Scope::ScoresRead,
         Scope::SettingsWrite,
         Scope::FollowUpsWrite,
@@ -49,6 +53,7 @@ impl Scope {
             Scope::InvitationsWrite => "invitations:write",
             Scope::RepsWrite => "reps:write",
             Scope::ResponsesRead => "responses:read",
+            Scope::ResponsesWrite => "responses:write",
             Scope::ScoresRead => "scores:read",
             Scope::SettingsWrite => "settings:write",
             Scope::FollowUpsWrite => "follow_ups:write",

@@ -20,7 +20,7 @@ pub struct Code(String);
 
 #[derive(Debug, thiserror::Error)]
 #[error("the operating system's random number generator failed: {0}")]
-pub struct RandomError(String);
+pub struct RandomError(pub(crate) String);
 
 /// `len` characters from the operating system's CSPRNG, uniform over base62.
 pub fn random_base62(len: usize) -> Result<String, RandomError> {

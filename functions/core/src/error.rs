@@ -13,6 +13,10 @@ pub enum Rule {
     ControlCharacters,
     UnknownValue,
     BadFormat,
+    /// A form's hidden field was filled in: a bot's doing.
+    Automated,
+    /// A form was sent sooner after it was shown than a person can.
+    TooFast,
 }
 
 impl Rule {
@@ -25,6 +29,8 @@ impl Rule {
             Rule::ControlCharacters => "control_characters",
             Rule::UnknownValue => "unknown_value",
             Rule::BadFormat => "bad_format",
+            Rule::Automated => "automated",
+            Rule::TooFast => "too_fast",
         }
     }
 }

@@ -509,6 +509,9 @@ mod tests {
             revision: 1,
             day: at.date_naive(),
             invited_day: at.date_naive(),
+            reusable: false,
+            client: None,
+            flagged: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! Nothing here performs I/O or knows about HTTP, AWS or SQLite, so every rule
 //! is unit-testable and shared by every entry point and both stores.
 
+pub mod abuse;
 pub mod auth;
 pub mod code;
 pub mod csv;
@@ -11,6 +12,7 @@ pub mod drivers;
 pub mod error;
 pub mod followup;
 pub mod ids;
+pub mod links;
 pub mod metrics;
 pub mod model;
 pub mod rollup;
@@ -27,6 +29,7 @@ pub use code::Code;
 pub use error::{FieldError, Rule};
 pub use followup::{FollowUp, FollowUpRules};
 pub use ids::{CustomerRef, Locale, LocationId, OrderId, RepId};
+pub use links::{Link, Target};
 pub use model::{
     Answers, Attribution, Channel, Expectation, Invitation, NewInvitation, Rep, Response,
     Submission,

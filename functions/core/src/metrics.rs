@@ -227,6 +227,8 @@ pub fn ces(stats: &ScoreStats) -> Option<Ces> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     pub responses: i64,
+    /// Responses held back for review (a burst), in no other figure.
+    pub flagged: i64,
     pub invitations: i64,
     pub answered: i64,
     /// Percent of the period's invitations that were answered; `None`
@@ -249,6 +251,7 @@ impl Summary {
     pub fn of(rollup: &Rollup, waiting: Waiting) -> Summary {
         Summary {
             responses: rollup.responses(),
+            flagged: rollup.flagged,
             invitations: rollup.invitations,
             answered: rollup.answered,
             response_rate: response_rate(rollup).map(|r| r.value),

@@ -386,6 +386,17 @@ pub struct Response {
     pub day: NaiveDate,
     /// Tenant-local day of the invitation: response rates count by it.
     pub invited_day: NaiveDate,
+    /// Came through a reusable link: an anonymous answer of its own, not
+    /// the answer to an invitation (so response rates leave it out).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reusable: bool,
+    /// A keyed hash of the client's address ([`crate::abuse::Secret::client`]),
+    /// never the address itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// Held back from the scores until the business releases it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flagged: Option<crate::abuse::Flag>,
 }
 
 impl Response {
@@ -404,6 +415,9 @@ impl Response {
             "locale": self.locale,
             "submitted_at": self.submitted_at,
             "edited_at": self.edited_at,
+            "via": if self.reusable { "link" } else { "invitation" },
+            "client": self.client,
+            "flagged": self.flagged,
         })
     }
 
@@ -414,19 +428,48 @@ impl Response {
         now: DateTime<Utc>,
         zone: &TenantZone,
     ) -> Self {
+        Self::answering(
+            &crate::links::Target::Invitation(invitation.clone()),
+            invitation.code.to_string(),
+            answer,
+            now,
+            zone,
+        )
+    }
+
+    /// The first answer, with id `id`, to what a customer's link points at.
+    pub fn answering(
+        target: &crate::links::Target,
+        id: String,
+        answer: Answer,
+        now: DateTime<Utc>,
+        zone: &TenantZone,
+    ) -> Self {
         Response {
-            id: invitation.code.to_string(),
-            code: invitation.code.clone(),
-            attribution: invitation.attribution.clone(),
+            id,
+            code: target.code().clone(),
+            attribution: target.attribution().clone(),
             score: answer.score,
             answers: answer.answers,
             comment: answer.comment,
-            locale: invitation.locale.clone(),
+            locale: target.locale().cloned(),
             submitted_at: now,
             edited_at: None,
             revision: 1,
             day: zone.day_of(now),
-            invited_day: invitation.day,
+            invited_day: target.invited_day(zone, now),
+            reusable: matches!(target, crate::links::Target::Link(_)),
+            client: None,
+            flagged: None,
+        }
+    }
+
+    /// This flagged response let into the scores: one revision on.
+    pub fn released(&self) -> Self {
+        Response {
+            flagged: None,
+            revision: self.revision + 1,
+            ..self.clone()
         }
     }
 
@@ -461,6 +504,10 @@ pub struct Rep {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
     pub active: bool,
+    /// When the rep was deleted: kept, inactive, so their past ratings
+    /// still have a name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 /// A short label shown to people (a rep's or business's name, a team).
@@ -510,6 +557,7 @@ impl NewRep {
             display_name: name.expect("checked"),
             team: team.flatten(),
             active: self.active.unwrap_or(true),
+            archived_at: None,
         })
     }
 }

@@ -10,6 +10,7 @@
 //! |--------------------|------------------------------------------------------|
 //! | `inv`              | invitations created that day                         |
 //! | `ans`              | of those, how many have been answered (by invite day) |
+//! | `flg`              | responses flagged and held back from every other counter |
 //! | `{k}_n`            | responses of kind k (`c` CSAT, `n` NPS, `e` CES)     |
 //! | `{k}_s`, `{k}_q`   | sum of scores, sum of squared scores                 |
 //! | `{k}_h{score}`     | histogram: responses with that score                 |
@@ -172,6 +173,8 @@ impl ScoreStats {
 pub struct Rollup {
     pub invitations: i64,
     pub answered: i64,
+    /// Responses held back for review: counted here and nowhere else.
+    pub flagged: i64,
     pub csat: ScoreStats,
     pub nps: ScoreStats,
     pub ces: ScoreStats,
@@ -223,6 +226,7 @@ impl Rollup {
     fn combine(&mut self, other: &Rollup, sign: i64) {
         self.invitations += sign * other.invitations;
         self.answered += sign * other.answered;
+        self.flagged += sign * other.flagged;
         for kind in SurveyKind::ALL {
             self.stats_mut(kind).add(other.stats(kind), sign);
         }
@@ -233,9 +237,14 @@ impl Rollup {
         *self == Rollup::default()
     }
 
-    /// The scores of one response (not its invitation counters).
+    /// The scores of one response (not its invitation counters); of a
+    /// flagged one, only that it is flagged.
     pub fn of_response(response: &Response) -> Rollup {
         let mut rollup = Rollup::default();
+        if response.flagged.is_some() {
+            rollup.flagged = 1;
+            return rollup;
+        }
         let score = i64::from(response.score);
         let stats = rollup.stats_mut(response.attribution.survey);
         stats.count = 1;
@@ -256,6 +265,7 @@ impl Rollup {
         };
         put("inv".into(), self.invitations);
         put("ans".into(), self.answered);
+        put("flg".into(), self.flagged);
         for kind in SurveyKind::ALL {
             let k = kind_prefix(kind);
             let stats = self.stats(kind);
@@ -296,6 +306,7 @@ impl Rollup {
         match name {
             "inv" => return Some(&mut self.invitations),
             "ans" => return Some(&mut self.answered),
+            "flg" => return Some(&mut self.flagged),
             _ if name.starts_with("f_") => {
                 let i = FollowUpStats::names().iter().position(|n| n == name)?;
                 return self.follow_up.slots().into_iter().nth(i);
@@ -373,18 +384,33 @@ pub fn for_invitation(invitation: &Invitation) -> Vec<RollupIncrement> {
 /// Counts a first response: its score on the day it was given, and one more
 /// answered invitation on the invitation's day.
 pub fn for_new_response(response: &Response) -> Vec<RollupIncrement> {
-    let slices = Slice::all_for(&response.attribution);
     let mut inc = Increments::default();
-    inc.add(&slices, response.day, &Rollup::of_response(response));
-    inc.add(
-        &slices,
-        response.invited_day,
-        &Rollup {
-            answered: 1,
-            ..Rollup::default()
-        },
-    );
+    add_response(&mut inc, response, 1);
     inc.finish()
+}
+
+/// Moves a flagged response into the scores as `released`.
+pub fn for_release(flagged: &Response, released: &Response) -> Vec<RollupIncrement> {
+    let mut inc = Increments::default();
+    add_response(&mut inc, flagged, -1);
+    add_response(&mut inc, released, 1);
+    inc.finish()
+}
+
+/// Adds (`sign` 1) or removes (-1) everything a response counts for. Only
+/// an unflagged answer to an invitation counts that invitation as answered.
+fn add_response(inc: &mut Increments, response: &Response, sign: i64) {
+    let slices = Slice::all_for(&response.attribution);
+    let mut scores = Rollup::default();
+    scores.combine(&Rollup::of_response(response), sign);
+    inc.add(&slices, response.day, &scores);
+    if !response.reusable && response.flagged.is_none() {
+        let answered = Rollup {
+            answered: sign,
+            ..Rollup::default()
+        };
+        inc.add(&slices, response.invited_day, &answered);
+    }
 }
 
 /// Moves a response's counts from its old answer to its new one.
@@ -449,7 +475,60 @@ mod tests {
             revision: 1,
             day: day.parse().unwrap(),
             invited_day: invited.parse().unwrap(),
+            reusable: false,
+            client: None,
+            flagged: None,
         }
+    }
+
+    #[test]
+    fn flagged_answers_count_only_as_flagged_until_released_once() {
+        let flagged = Response {
+            flagged: Some(crate::abuse::Flag {
+                reason: crate::abuse::FlagReason::AddressBurst,
+                at: "2026-01-01T10:00:00Z".parse().unwrap(),
+            }),
+            ..response(5, "2026-01-03", "2026-01-01")
+        };
+        let held = for_new_response(&flagged);
+        assert_eq!(held.len(), 3, "all, channel and rep on the answer's day");
+        assert!(held.iter().all(|i| i.delta
+            == Rollup {
+                flagged: 1,
+                ..Rollup::default()
+            }));
+        let mut total = Rollup::default();
+        for inc in held
+            .iter()
+            .chain(&for_release(&flagged, &flagged.released()))
+        {
+            total.merge(&inc.delta);
+        }
+        let mut direct = Rollup::default();
+        for inc in for_new_response(&flagged.released()) {
+            direct.merge(&inc.delta);
+        }
+        assert_eq!(total, direct);
+        assert_eq!((total.flagged, total.answered, total.csat.count), (0, 3, 3));
+        // An edit of a held answer moves nothing.
+        let edited = Response {
+            score: 1,
+            ..flagged.clone()
+        };
+        assert!(for_revision(&flagged, &edited).is_empty());
+    }
+
+    #[test]
+    fn answers_through_a_reusable_link_answer_no_invitation() {
+        let through_link = Response {
+            reusable: true,
+            ..response(4, "2026-01-01", "2026-01-01")
+        };
+        let rows = for_new_response(&through_link);
+        assert!(
+            rows.iter()
+                .all(|i| i.delta.answered == 0 && i.delta.csat.count == 1)
+        );
     }
 
     #[test]

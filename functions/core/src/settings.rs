@@ -1,5 +1,6 @@
 //! The business's settings, changed through the API.
 
+use crate::abuse::{AbuseRules, AbuseRulesPatch};
 use crate::error::{Errors, FieldError, Rule};
 use crate::followup::{FollowUpRules, FollowUpRulesPatch};
 use crate::ids::Locale;
@@ -35,6 +36,17 @@ pub struct Settings {
     /// erased (counts stay); `None` keeps them until erased on request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_months: Option<u32>,
+    /// Days after inviting a customer (by customer ref, across channels)
+    /// before they may be invited again; 0 turns the throttle off.
+    #[serde(default = "default_contact_throttle_days")]
+    pub contact_throttle_days: u32,
+    /// Limits on the public routes.
+    #[serde(default)]
+    pub abuse: AbuseRules,
+}
+
+fn default_contact_throttle_days() -> u32 {
+    30
 }
 
 impl Settings {
@@ -51,7 +63,15 @@ impl Settings {
             edit_window_hours: 24,
             follow_up: FollowUpRules::default(),
             retention_months: None,
+            contact_throttle_days: default_contact_throttle_days(),
+            abuse: AbuseRules::default(),
         }
+    }
+
+    /// How long a customer is not invited again; `None` when off.
+    pub fn contact_throttle(&self) -> Option<chrono::Duration> {
+        (self.contact_throttle_days > 0)
+            .then(|| chrono::Duration::days(i64::from(self.contact_throttle_days)))
     }
 
     pub fn invitation_lifetime(&self) -> chrono::Duration {
@@ -148,6 +168,17 @@ impl Settings {
                 Some(m) => errors.check(in_range("retention_months", m, 1, 120)),
             };
         }
+        if let Some(days) = patch.contact_throttle_days
+            && let Some(v) = errors.check(in_range("contact_throttle_days", days, 0, 365))
+        {
+            next.contact_throttle_days = v;
+        }
+        if let Some(abuse) = &patch.abuse {
+            match self.abuse.apply(abuse) {
+                Ok(rules) => next.abuse = rules,
+                Err(bad) => bad.into_iter().for_each(|e| errors.push(e)),
+            }
+        }
         if let Some(rules) = &patch.follow_up {
             match self.follow_up.apply(rules) {
                 Ok(rules) => next.follow_up = rules,
@@ -217,7 +248,7 @@ fn bounded_text(field: &str, text: &str, max: usize) -> Result<Option<String>, F
     validate_comment(field, text)
 }
 
-fn in_range(field: &str, value: i64, min: u32, max: u32) -> Result<u32, FieldError> {
+pub(crate) fn in_range(field: &str, value: i64, min: u32, max: u32) -> Result<u32, FieldError> {
     u32::try_from(value)
         .ok()
         .filter(|v| (min..=max).contains(v))
@@ -245,6 +276,8 @@ pub struct SettingsPatch {
     pub follow_up: Option<FollowUpRulesPatch>,
     /// `Some(None)` keeps personal data until erased on request.
     pub retention_months: Option<Option<i64>>,
+    pub contact_throttle_days: Option<i64>,
+    pub abuse: Option<AbuseRulesPatch>,
 }
 
 #[cfg(test)]

@@ -25,16 +25,27 @@ pub struct Effects {
     pub increments: Vec<RollupIncrement>,
 }
 
-/// What a first answer writes: its counts, and a follow-up if unhappy.
+/// What a first answer writes: its counts, and a follow-up if unhappy. A
+/// flagged answer only counts as flagged and opens nothing until released.
 pub fn on_insert(response: &Response, rules: &SubmitRules) -> Effects {
-    let follow_up = FollowUp::opened_by(response, &rules.follow_up);
+    counted(rollup::for_new_response(response), response, rules)
+}
+
+/// What releasing a flagged response writes: its counts move out of
+/// `flagged` into the scores, and it opens its follow-up as a first answer
+/// would have.
+pub fn on_release(flagged: &Response, released: &Response, rules: &SubmitRules) -> Effects {
+    counted(rollup::for_release(flagged, released), released, rules)
+}
+
+fn counted(increments: Vec<RollupIncrement>, response: &Response, rules: &SubmitRules) -> Effects {
+    let follow_up = match response.flagged {
+        Some(_) => None,
+        None => FollowUp::opened_by(response, &rules.follow_up),
+    };
     let opened = follow_up.as_ref().map(|f| rollup::for_follow_up(None, f));
     Effects {
-        increments: rollup::merged(
-            [rollup::for_new_response(response)]
-                .into_iter()
-                .chain(opened),
-        ),
+        increments: rollup::merged([increments].into_iter().chain(opened)),
         follow_up,
     }
 }
@@ -49,7 +60,10 @@ pub fn on_replace(
     rules: &SubmitRules,
     now: DateTime<Utc>,
 ) -> Effects {
-    let next = FollowUp::after_edit(follow_up, current, &rules.follow_up, now);
+    let next = match current.flagged {
+        Some(_) => None,
+        None => FollowUp::after_edit(follow_up, current, &rules.follow_up, now),
+    };
     let moved = next.as_ref().map(|n| rollup::for_follow_up(follow_up, n));
     Effects {
         increments: rollup::merged(
@@ -67,7 +81,7 @@ pub enum Decision {
     Insert,
     /// Inside the edit window with a different answer: store this revision
     /// and move the counts.
-    Replace(Response),
+    Replace(Box<Response>),
     /// The same answer again (a double tap or a retry): nothing to write.
     Unchanged,
     /// The edit window has closed: refuse, keep the stored answer.
@@ -88,7 +102,7 @@ pub fn decide(
     if existing.same_answer(incoming) {
         Decision::Unchanged
     } else if now < existing.submitted_at + edit_window {
-        Decision::Replace(existing.revised_by(incoming, now))
+        Decision::Replace(Box::new(existing.revised_by(incoming, now)))
     } else {
         Decision::WindowClosed
     }

@@ -343,12 +343,16 @@ impl Change {
     pub fn events(&self, rules: &FollowUpRules) -> Vec<Event> {
         match self {
             Change::Response { before, after } => {
-                if before
-                    .as_ref()
-                    .is_some_and(|b| b.revision >= after.revision)
+                // A held-back answer means nothing until it is released;
+                // then it is news as if it had just arrived.
+                if after.flagged.is_some()
+                    || before
+                        .as_ref()
+                        .is_some_and(|b| b.revision >= after.revision)
                 {
                     return Vec::new();
                 }
+                let before = before.as_ref().filter(|b| b.flagged.is_none());
                 let at = after.edited_at.unwrap_or(after.submitted_at);
                 let data = json!({ "response": after.to_json() });
                 let unhappy = |r: &Response| rules.is_unhappy(r.attribution.survey, r.score);
@@ -363,7 +367,7 @@ impl Change {
                     at,
                     data.clone(),
                 )];
-                if unhappy(after) && !before.as_deref().is_some_and(unhappy) {
+                if unhappy(after) && !before.is_some_and(|b| unhappy(b)) {
                     events.push(Event::new(
                         EventType::ResponseUnhappy,
                         &after.id,

@@ -21,12 +21,14 @@ pub enum ApiError {
     Conflict(String),
     /// 410: the invitation expired.
     Gone(String),
+    /// 410: the reusable link was disabled by the business.
+    Disabled,
     TooLarge(usize),
     UnsupportedMediaType,
     /// 422: well-formed, but refers to something that does not exist.
     Unprocessable(Vec<FieldError>),
-    /// 429: over a rate limit (the caller sets Retry-After).
-    TooManyRequests,
+    /// 429: over a limit, for this many seconds (sent as Retry-After).
+    TooManyRequests(u64, String),
     Unavailable(u64),
     Internal(String),
 }
@@ -49,6 +51,17 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound("no such invitation"),
             StoreError::Expired(at) => {
                 ApiError::Gone(format!("this link expired at {}", at.to_rfc3339()))
+            }
+            StoreError::Disabled => ApiError::Disabled,
+            StoreError::OverQuota { resets_at } => {
+                let secs = (resets_at - chrono::Utc::now()).num_seconds().max(1) as u64;
+                ApiError::TooManyRequests(
+                    secs,
+                    format!(
+                        "this link takes no more answers from here until {}",
+                        resets_at.to_rfc3339()
+                    ),
+                )
             }
             StoreError::WindowClosed(_) => {
                 ApiError::Conflict("this answer can no longer be changed".into())
@@ -75,11 +88,11 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::Gone(_) | ApiError::Disabled => StatusCode::GONE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,10 +108,11 @@ impl ApiError {
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict(_) => "conflict",
             ApiError::Gone(_) => "expired",
+            ApiError::Disabled => "disabled",
             ApiError::TooLarge(_) => "body-too-large",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
             ApiError::Unprocessable(_) => "unknown-reference",
-            ApiError::TooManyRequests => "rate-limited",
+            ApiError::TooManyRequests(..) => "rate-limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -114,14 +128,13 @@ impl ApiError {
             ApiError::Malformed(d)
             | ApiError::Forbidden(d)
             | ApiError::Conflict(d)
-            | ApiError::Gone(d) => d.clone(),
+            | ApiError::Gone(d)
+            | ApiError::TooManyRequests(_, d) => d.clone(),
+            ApiError::Disabled => "the business has disabled this link".into(),
             ApiError::Unauthorized(d) | ApiError::NotFound(d) => (*d).to_owned(),
             ApiError::TooLarge(limit) => format!("the request body is larger than {limit} bytes"),
             ApiError::UnsupportedMediaType => {
                 "send application/json or application/x-www-form-urlencoded".into()
-            }
-            ApiError::TooManyRequests => {
-                "too many requests; retry after Retry-After seconds".into()
             }
             ApiError::Unavailable(_) => {
                 "the service is briefly unavailable; nothing was stored, retry later".into()
@@ -159,7 +172,7 @@ impl IntoResponse for ApiError {
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         match self {
-            ApiError::Unavailable(secs) => {
+            ApiError::Unavailable(secs) | ApiError::TooManyRequests(secs, _) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             ApiError::Unauthorized(_) => {

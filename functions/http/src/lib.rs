@@ -5,6 +5,7 @@
 
 mod auth;
 mod body;
+mod client;
 mod error;
 mod handlers;
 pub mod lambda;

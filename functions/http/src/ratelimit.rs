@@ -5,12 +5,11 @@
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -57,10 +56,11 @@ impl RateLimiter {
 }
 
 impl Default for RateLimiter {
-    /// 120 requests a minute per address (a shop's Wi-Fi shares one), 20 per
-    /// code (a customer rarely needs more than a few).
+    /// 120 requests a minute per address (a shop's Wi-Fi shares one), 60 per
+    /// code (a customer rarely needs more than a few; a reusable link at a
+    /// busy counter sees several people a minute).
     fn default() -> Self {
-        RateLimiter::new(120, 20)
+        RateLimiter::new(120, 60)
     }
 }
 
@@ -70,10 +70,11 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     };
     let now = Instant::now();
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let address = crate::client::address(
+        request.extensions(),
+        request.headers(),
+        state.tenant.trust_forwarded_for,
+    );
     let code = request
         .uri()
         .path()
@@ -110,7 +111,11 @@ fn too_many(request: &Request, retry_after: u64) -> Response {
             &s.busy_body,
         )
     } else {
-        ApiError::TooManyRequests.into_response()
+        ApiError::TooManyRequests(
+            retry_after,
+            "too many requests; retry after Retry-After seconds".into(),
+        )
+        .into_response()
     };
     response
         .headers_mut()

@@ -522,6 +522,8 @@ pub async fn comments(
     cursor: Option<&Cursor>,
 ) -> Result<Page<Response>, ApiError> {
     filter.has_comment = Some(true);
+    // Held-back answers stay out of every view until released.
+    filter.flagged = Some(false);
     Ok(state.store.list_responses(&filter, limit, cursor).await?)
 }
 

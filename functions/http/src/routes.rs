@@ -3,8 +3,8 @@
 //! read this one list.
 
 use crate::handlers::{
-    customers, dashboard, follow_ups, invitations, keys, meta, public, reps, responses, scores,
-    settings, snippet, webhooks,
+    customers, dashboard, follow_ups, invitations, keys, links, meta, public, reps, responses,
+    scores, settings, snippet, webhooks,
 };
 use crate::state::AppState;
 use crate::{auth, ratelimit};
@@ -46,9 +46,15 @@ pub enum Endpoint {
     CreateInvitations,
     GetInvitation,
     Snippet,
+    CreateLink,
+    ListLinks,
+    GetLink,
+    PatchLink,
+    LinkSnippet,
     PutRep,
     GetRep,
     ListReps,
+    DeleteRep,
     GetSettings,
     PutSettings,
     CreateKey,
@@ -56,6 +62,7 @@ pub enum Endpoint {
     RevokeKey,
     ListResponses,
     ExportResponses,
+    ReleaseResponse,
     EraseCustomer,
     ListFollowUps,
     GetFollowUp,
@@ -111,7 +118,17 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
             Some(InvitationsWrite),
             Snippet
         ),
+        route!(POST "/v1/links" => Manage, Some(InvitationsWrite), CreateLink),
+        route!(GET "/v1/links" => Manage, Some(InvitationsWrite), ListLinks),
+        route!(GET "/v1/links/{code}" => Manage, Some(InvitationsWrite), GetLink),
+        route!(PATCH "/v1/links/{code}" => Manage, Some(InvitationsWrite), PatchLink),
+        route!(
+            GET "/v1/links/{code}/snippet" => Manage,
+            Some(InvitationsWrite),
+            LinkSnippet
+        ),
         route!(PUT "/v1/reps/{rep_id}" => Manage, Some(RepsWrite), PutRep),
+        route!(DELETE "/v1/reps/{rep_id}" => Manage, Some(RepsWrite), DeleteRep),
         route!(GET "/v1/reps/{rep_id}" => Manage, Some(ScoresRead), GetRep),
         route!(GET "/v1/reps" => Manage, Some(ScoresRead), ListReps),
         route!(GET "/v1/settings" => Manage, Some(SettingsWrite), GetSettings),
@@ -136,6 +153,11 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
             ListDeliveries
         ),
         route!(GET "/v1/responses" => Scores, Some(ResponsesRead), ListResponses),
+        route!(
+            PATCH "/v1/responses/{id}" => Manage,
+            Some(ResponsesWrite),
+            ReleaseResponse
+        ),
         route!(
             GET "/v1/responses/export.csv" => Scores,
             Some(ResponsesRead),
@@ -167,10 +189,15 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::OpenApi => on(filter, meta::openapi),
         Endpoint::CreateInvitations => on(filter, invitations::create),
         Endpoint::GetInvitation => on(filter, invitations::get),
-        Endpoint::Snippet => on(filter, snippet::get),
+        Endpoint::Snippet | Endpoint::LinkSnippet => on(filter, snippet::get),
+        Endpoint::CreateLink => on(filter, links::create),
+        Endpoint::ListLinks => on(filter, links::list),
+        Endpoint::GetLink => on(filter, links::get),
+        Endpoint::PatchLink => on(filter, links::patch),
         Endpoint::PutRep => on(filter, reps::put),
         Endpoint::GetRep => on(filter, reps::get),
         Endpoint::ListReps => on(filter, reps::list),
+        Endpoint::DeleteRep => on(filter, reps::delete),
         Endpoint::GetSettings => on(filter, settings::get),
         Endpoint::PutSettings => on(filter, settings::put),
         Endpoint::CreateKey => on(filter, keys::create),
@@ -178,6 +205,7 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::RevokeKey => on(filter, keys::revoke),
         Endpoint::ListResponses => on(filter, responses::list),
         Endpoint::ExportResponses => on(filter, responses::export),
+        Endpoint::ReleaseResponse => on(filter, responses::release),
         Endpoint::EraseCustomer => on(filter, customers::erase),
         Endpoint::ListFollowUps => on(filter, follow_ups::list),
         Endpoint::GetFollowUp => on(filter, follow_ups::get),

@@ -20,6 +20,9 @@ pub struct Tenant {
     pub base_url: String,
     /// The pages' language until the business sets one.
     pub default_locale: Option<feedback_core::Locale>,
+    /// Believe `X-Forwarded-For` (the local server behind a reverse proxy);
+    /// in AWS the gateway's source address is used instead.
+    pub trust_forwarded_for: bool,
 }
 
 impl Tenant {
@@ -40,6 +43,7 @@ impl Tenant {
             base_url: var("PUBLIC_BASE_URL", default_base_url)
                 .trim_end_matches('/')
                 .to_owned(),
+            trust_forwarded_for: matches!(var("TRUST_X_FORWARDED_FOR", "").as_str(), "1" | "true"),
             default_locale: match var("TENANT_DEFAULT_LOCALE", "") {
                 l if l.is_empty() => None,
                 l => Some(feedback_core::Locale::parse("TENANT_DEFAULT_LOCALE", &l)?),
@@ -72,6 +76,8 @@ pub struct AppState {
     pub auth: AuthMode,
     /// Public-route limits (the local server; API Gateway throttles in AWS).
     pub limits: Option<Arc<crate::ratelimit::RateLimiter>>,
+    /// The tenant's secret, read from the store once per process.
+    secret: Arc<tokio::sync::OnceCell<feedback_core::abuse::Secret>>,
 }
 
 impl AppState {
@@ -81,6 +87,7 @@ impl AppState {
             tenant: Arc::new(tenant),
             auth,
             limits: None,
+            secret: Arc::default(),
         }
     }
 
@@ -88,6 +95,11 @@ impl AppState {
     pub fn with_rate_limits(mut self, limiter: crate::ratelimit::RateLimiter) -> Self {
         self.limits = Some(Arc::new(limiter));
         self
+    }
+
+    /// The tenant's secret for keyed hashes and form tokens.
+    pub async fn secret(&self) -> Result<&feedback_core::abuse::Secret, ApiError> {
+        Ok(self.secret.get_or_try_init(|| self.store.secret()).await?)
     }
 
     /// The tenant's settings, or the defaults until it saves some.
@@ -115,6 +127,7 @@ mod tests {
             zone: TenantZone::parse("tz", "UTC").unwrap(),
             base_url: base_url.into(),
             default_locale: None,
+            trust_forwarded_for: false,
         }
     }
 

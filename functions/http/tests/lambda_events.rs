@@ -33,6 +33,7 @@ fn tenant() -> Tenant {
         zone: feedback_core::time::TenantZone::parse("tz", "Asia/Karachi").unwrap(),
         base_url: "https://feedback.acme.example".into(),
         default_locale: None,
+        trust_forwarded_for: false,
     }
 }
 

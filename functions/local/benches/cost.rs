@@ -195,6 +195,7 @@ fn tenant() -> Tenant {
         zone: feedback_core::time::TenantZone::parse("tz", "Asia/Karachi").expect("a zone"),
         base_url: "https://feedback.bench.example".into(),
         default_locale: None,
+        trust_forwarded_for: false,
     }
 }
 
@@ -225,6 +226,7 @@ async fn main() {
             display_name: "Ayesha Khan".into(),
             team: None,
             active: true,
+            archived_at: None,
         };
         store.put_rep(&rep).await.expect("store a rep");
     }

@@ -54,6 +54,7 @@ pub async fn load(store: &dyn Store, tenant: &Tenant) -> Result<bool, StoreError
             display_name: name.into(),
             team: Some("front desk".into()),
             active: true,
+            archived_at: None,
         };
         store.put_rep(&rep).await?;
     }
@@ -94,7 +95,7 @@ pub async fn load(store: &dyn Store, tenant: &Tenant) -> Result<bool, StoreError
             let code = Code::generate().map_err(|e| StoreError::Internal(e.to_string()))?;
             let invitation =
                 spec.issue(code, created, settings.invitation_lifetime(), &tenant.zone);
-            store.create_invitation(&invitation).await?;
+            store.create_invitation(&invitation, None).await?;
             // About a third of customers answer, within a day.
             if rng.f64() > 0.35 {
                 continue;
@@ -133,7 +134,7 @@ pub async fn load(store: &dyn Store, tenant: &Tenant) -> Result<bool, StoreError
                 &tenant.zone,
             );
             store
-                .record_response(&response, answered, &settings.submit_rules())
+                .record_response(&response, answered, &settings.submit_rules(), &[])
                 .await?;
         }
     }

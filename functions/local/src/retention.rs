@@ -79,7 +79,7 @@ mod tests {
                 personal_until: settings.personal_until(at),
                 ..inv
             };
-            store.create_invitation(&inv).await.unwrap();
+            store.create_invitation(&inv, None).await.unwrap();
             let answer = Answer {
                 score: 1,
                 answers: Answers::default(),
@@ -87,7 +87,7 @@ mod tests {
             };
             let r = Response::first(&inv, answer, at, &zone);
             store
-                .record_response(&r, at, &settings.submit_rules())
+                .record_response(&r, at, &settings.submit_rules(), &[])
                 .await
                 .unwrap();
         }

@@ -54,9 +54,9 @@ fn sqlite(c: &mut Criterion) {
         for d in 0..365 {
             let at = start + Duration::days(d);
             let inv = invitation(&zone, d as usize, at);
-            store.create_invitation(&inv).await.unwrap();
+            store.create_invitation(&inv, None).await.unwrap();
             store
-                .record_response(&response(&zone, &inv, at, 4), at, &rules)
+                .record_response(&response(&zone, &inv, at, 4), at, &rules, &[])
                 .await
                 .unwrap();
         }
@@ -70,10 +70,13 @@ fn sqlite(c: &mut Criterion) {
                 order += 1;
                 let at = start + Duration::minutes(order as i64);
                 let inv = invitation(&zone, order, at);
-                rt.block_on(store.create_invitation(&inv)).unwrap();
+                rt.block_on(store.create_invitation(&inv, None)).unwrap();
                 (response(&zone, &inv, at, 5), at)
             },
-            |(r, at)| rt.block_on(store.record_response(&r, at, &rules)).unwrap(),
+            |(r, at)| {
+                rt.block_on(store.record_response(&r, at, &rules, &[]))
+                    .unwrap()
+            },
             criterion::BatchSize::SmallInput,
         )
     });

@@ -20,6 +20,13 @@ pub(crate) fn instant_key(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// An instant back from its [`instant_key`].
+pub(crate) fn parse_instant_key(key: &str) -> Result<DateTime<Utc>, crate::StoreError> {
+    DateTime::parse_from_rfc3339(key)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(crate::StoreError::internal)
+}
+
 /// Something a list returns, with its place in the list.
 pub(crate) trait Listed {
     fn sort_key(&self) -> String;

@@ -9,6 +9,11 @@ pub enum StoreError {
     NotFound,
     #[error("the invitation expired at {0}")]
     Expired(DateTime<Utc>),
+    #[error("the link is disabled")]
+    Disabled,
+    /// A quota is full until `resets_at`; nothing was stored.
+    #[error("over quota until {resets_at}")]
+    OverQuota { resets_at: DateTime<Utc> },
     #[error("the answer can no longer be changed")]
     WindowClosed(Box<Response>),
     /// Too many concurrent writers kept racing for the same item.

@@ -18,6 +18,8 @@ pub struct ResponseFilter {
     pub min_score: Option<u8>,
     pub max_score: Option<u8>,
     pub has_comment: Option<bool>,
+    /// Only flagged responses (`true`) or only counted ones (`false`).
+    pub flagged: Option<bool>,
 }
 
 /// Which follow-ups to list. Every field narrows; `None` means any.

@@ -25,10 +25,12 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use feedback_core::abuse::{Quota, Secret};
 use feedback_core::submission::SubmitRules;
 use feedback_core::webhook::{Delivery, Webhook};
 use feedback_core::{
-    ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
+    ApiKey, Code, CustomerRef, FollowUp, Invitation, Link, Rep, RepId, Response, Rollup, Settings,
+    Slice,
 };
 
 /// The outcome of creating an invitation, which is idempotent by order id.
@@ -37,12 +39,31 @@ pub enum InvitationOutcome {
     Created(Invitation),
     /// An invitation for the same order already existed; this is it.
     Existing(Invitation),
+    /// The customer was invited too recently: nothing was written. `last`
+    /// is their latest invitation; they may be invited again from `until`.
+    Throttled {
+        last: Invitation,
+        until: DateTime<Utc>,
+    },
+}
+
+/// The per-contact throttle an invitation is created under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRule {
+    /// The contact's keyed hash ([`feedback_core::abuse::Secret::contact`]).
+    pub key: String,
+    /// Until when this invitation keeps the contact from another.
+    pub until: DateTime<Utc>,
+    /// Invite even inside another invitation's period (and restart it).
+    pub force: bool,
 }
 
 impl InvitationOutcome {
     pub fn invitation(&self) -> &Invitation {
         match self {
-            InvitationOutcome::Created(i) | InvitationOutcome::Existing(i) => i,
+            InvitationOutcome::Created(i)
+            | InvitationOutcome::Existing(i)
+            | InvitationOutcome::Throttled { last: i, .. } => i,
         }
     }
 }
@@ -54,8 +75,8 @@ pub enum Recorded {
     Created(Response),
     /// A new answer inside the edit window: stored, counts moved.
     Replaced {
-        previous: Response,
-        current: Response,
+        previous: Box<Response>,
+        current: Box<Response>,
     },
     /// The same answer as stored (a double tap or retry): nothing written.
     Unchanged(Response),
@@ -138,9 +159,13 @@ pub trait Webhooks: Send + Sync {
 pub trait Store: Webhooks + Send + Sync {
     /// Stores `invitation` and counts it in its day's rollups, unless an
     /// invitation for the same order id exists: then that one is returned.
+    /// Under a `contact` rule, in the same atomic step, it is refused
+    /// (throttled) while the contact's last invitation's period runs, unless
+    /// forced; when stored, it starts the contact's period.
     async fn create_invitation(
         &self,
         invitation: &Invitation,
+        contact: Option<&ContactRule>,
     ) -> Result<InvitationOutcome, StoreError>;
 
     async fn get_invitation(&self, code: &Code) -> Result<Option<Invitation>, StoreError>;
@@ -150,17 +175,57 @@ pub trait Store: Webhooks + Send + Sync {
     /// `rules.follow_up`) in one atomic step. A second submit for the same
     /// response id replaces the answer while `now` is inside
     /// `rules.edit_window` of the first, moving the counts; an identical one
-    /// changes nothing.
+    /// changes nothing. A first answer also counts once against each of
+    /// `quotas`, in the same step, and is refused when one is full.
     ///
-    /// Errors: [`StoreError::NotFound`] without an invitation,
+    /// An answer through a reusable link (`response.reusable`) needs that
+    /// link, enabled and unexpired; any other needs its invitation.
+    ///
+    /// Errors: [`StoreError::NotFound`] without an invitation or link,
     /// [`StoreError::Expired`] for a first answer after expiry,
+    /// [`StoreError::Disabled`] through a disabled link,
+    /// [`StoreError::OverQuota`] when a quota is full,
     /// [`StoreError::WindowClosed`] for a change after the window.
     async fn record_response(
         &self,
         response: &Response,
         now: DateTime<Utc>,
         rules: &SubmitRules,
+        quotas: &[Quota],
     ) -> Result<Recorded, StoreError>;
+
+    /// Lets flagged response `id` (to `code`) into the scores: its counts
+    /// move out of `flagged` and it opens its follow-up, in one atomic step,
+    /// once however often it is asked. The response as now stored; `None`
+    /// when there is none.
+    async fn release_response(
+        &self,
+        code: &Code,
+        id: &str,
+        rules: &SubmitRules,
+    ) -> Result<Option<Response>, StoreError>;
+
+    /// Counts one more public answer under each of `keys` (burst windows
+    /// ending at `until`) and returns the counts. Not exactly-once: a retry
+    /// may count twice, which only makes a flag likelier, never a score
+    /// wrong.
+    async fn tally(&self, keys: &[String], until: DateTime<Utc>) -> Result<Vec<u64>, StoreError>;
+
+    /// The tenant's secret for keyed hashes and form tokens, made at random
+    /// on first use.
+    async fn secret(&self) -> Result<Secret, StoreError>;
+
+    /// Stores a new reusable link.
+    async fn create_link(&self, link: &Link) -> Result<(), StoreError>;
+
+    async fn get_link(&self, code: &Code) -> Result<Option<Link>, StoreError>;
+
+    /// Every reusable link, newest first.
+    async fn list_links(&self) -> Result<Vec<Link>, StoreError>;
+
+    /// Replaces `previous` by `next` (one revision on).
+    /// [`StoreError::Conflict`] when it changed since `previous` was read.
+    async fn update_link(&self, previous: &Link, next: &Link) -> Result<(), StoreError>;
 
     /// The response to the one-use invitation `code`, if answered.
     async fn get_response(&self, code: &Code) -> Result<Option<Response>, StoreError>;
@@ -204,8 +269,13 @@ pub trait Store: Webhooks + Send + Sync {
 
     /// Erases the customer's personal data — the customer ref on each of
     /// their invitations and the comments of their responses — keeping
-    /// every score and count. Again, it finds nothing more to erase.
-    async fn erase_customer(&self, customer_ref: &CustomerRef) -> Result<Erased, StoreError>;
+    /// every score and count — and their invitation throttle (`contact`, its
+    /// key). Again, it finds nothing more to erase.
+    async fn erase_customer(
+        &self,
+        customer_ref: &CustomerRef,
+        contact: &str,
+    ) -> Result<Erased, StoreError>;
 
     /// Erases the personal data of one invitation and its responses (its
     /// retention ran out). Again is harmless.
@@ -237,6 +307,12 @@ pub trait Store: Webhooks + Send + Sync {
     async fn get_settings(&self) -> Result<Option<Settings>, StoreError>;
 
     async fn put_settings(&self, settings: &Settings) -> Result<(), StoreError>;
+}
+
+/// Links in the order `list_links` returns them.
+pub(crate) fn sort_links(mut links: Vec<Link>) -> Vec<Link> {
+    links.sort_by(|a, b| (b.created_at, &b.code).cmp(&(a.created_at, &a.code)));
+    links
 }
 
 /// Keys in the order `list_keys` returns them.

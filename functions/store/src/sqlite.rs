@@ -8,15 +8,19 @@
 
 use crate::cursor::{Cursor, Listed, instant_key, page, upper_bound};
 use crate::{
-    Erased, FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError,
+    ContactRule, Erased, FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store,
+    StoreError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use feedback_core::abuse::{Quota, Secret};
+use feedback_core::links::Closed;
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{self, Decision, Effects, SubmitRules, decide};
 use feedback_core::webhook::Change;
 use feedback_core::{
-    ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
+    ApiKey, Code, CustomerRef, FollowUp, Invitation, Link, Rep, RepId, Response, Rollup, Settings,
+    Slice,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
@@ -94,6 +98,28 @@ CREATE INDEX invitations_by_customer ON invitations (customer_ref) WHERE custome
 CREATE INDEX invitations_by_retention ON invitations (personal_until) WHERE personal_until IS NOT NULL;
 "#,
     webhooks::MIGRATION,
+    r#"
+CREATE TABLE contacts (
+    contact TEXT PRIMARY KEY,
+    code    TEXT NOT NULL,
+    until   TEXT NOT NULL
+);
+CREATE TABLE links (
+    code TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE counters (
+    key     TEXT PRIMARY KEY,
+    n       INTEGER NOT NULL,
+    expires TEXT NOT NULL
+);
+CREATE INDEX counters_by_expiry ON counters (expires);
+CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+ALTER TABLE responses ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 struct Inner {
@@ -341,9 +367,10 @@ fn write_response(tx: &rusqlite::Transaction<'_>, r: &Response) -> Result<(), St
     let body = serde_json::to_string(r).map_err(json_err)?;
     let a = &r.attribution;
     tx.prepare_cached(
-        "INSERT INTO responses (id, code, sort_key, rep_id, channel, location, survey, score, has_comment, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT (id) DO UPDATE SET score = excluded.score, has_comment = excluded.has_comment, body = excluded.body",
+        "INSERT INTO responses (id, code, sort_key, rep_id, channel, location, survey, score, has_comment, body, flagged)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (id) DO UPDATE SET score = excluded.score, has_comment = excluded.has_comment,
+             body = excluded.body, flagged = excluded.flagged",
     )
     .map_err(sql_err)?
     .execute(params![
@@ -356,7 +383,8 @@ fn write_response(tx: &rusqlite::Transaction<'_>, r: &Response) -> Result<(), St
         a.survey.as_str(),
         r.score,
         r.has_comment(),
-        body
+        body,
+        r.flagged.is_some()
     ])
     .map_err(sql_err)?;
     Ok(())
@@ -401,14 +429,98 @@ fn decode_rows<T: serde::de::DeserializeOwned>(
 const GET_INVITATION: &str = "SELECT body FROM invitations WHERE code = ?1";
 const GET_RESPONSE: &str = "SELECT body FROM responses WHERE id = ?1";
 const GET_FOLLOW_UP: &str = "SELECT body FROM follow_ups WHERE id = ?1";
+const GET_LINK: &str = "SELECT body FROM links WHERE code = ?1";
+
+/// Refuses a first answer to a missing, expired or disabled target.
+fn check_open(
+    tx: &rusqlite::Transaction<'_>,
+    response: &Response,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let code = response.code.as_str();
+    if response.reusable {
+        let link: Link = get_body(tx, GET_LINK, code)?.ok_or(StoreError::NotFound)?;
+        return match link.closed(now) {
+            None => Ok(()),
+            Some(Closed::Disabled) => Err(StoreError::Disabled),
+            Some(Closed::Expired(at)) => Err(StoreError::Expired(at)),
+        };
+    }
+    let invitation: Invitation = get_body(tx, GET_INVITATION, code)?.ok_or(StoreError::NotFound)?;
+    if invitation.is_expired(now) {
+        return Err(StoreError::Expired(invitation.expires_at));
+    }
+    Ok(())
+}
+
+/// Counts one answer against each quota, refusing (before counting any)
+/// when one is full.
+fn take_quotas(tx: &rusqlite::Transaction<'_>, quotas: &[Quota]) -> Result<(), StoreError> {
+    for quota in quotas {
+        let used: i64 = tx
+            .query_row(
+                "SELECT n FROM counters WHERE key = ?1",
+                [quota_key(quota)],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(sql_err)?
+            .unwrap_or(0);
+        if used >= i64::from(quota.max) {
+            return Err(StoreError::OverQuota {
+                resets_at: quota.resets_at,
+            });
+        }
+    }
+    for quota in quotas {
+        bump(tx, &quota_key(quota), quota.resets_at)?;
+    }
+    Ok(())
+}
+
+fn quota_key(quota: &Quota) -> String {
+    format!("Q#{}", quota.key)
+}
+
+/// Adds one to counter `key` (its key names its window or day, so it never
+/// needs resetting) and returns its count.
+fn bump(
+    tx: &rusqlite::Transaction<'_>,
+    key: &str,
+    expires: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let n: i64 = tx
+        .prepare_cached(
+            "INSERT INTO counters (key, n, expires) VALUES (?1, 1, ?2)
+             ON CONFLICT (key) DO UPDATE SET n = counters.n + 1, expires = excluded.expires
+             RETURNING n",
+        )
+        .map_err(sql_err)?
+        .query_row(params![key, instant_key(expires)], |row| row.get(0))
+        .map_err(sql_err)?;
+    u64::try_from(n).map_err(StoreError::internal)
+}
+
+/// Deletes a few counters that expired by `now`.
+fn sweep_counters(tx: &rusqlite::Transaction<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM counters WHERE key IN
+             (SELECT key FROM counters WHERE expires <= ?1 ORDER BY expires LIMIT 100)",
+        [instant_key(now)],
+    )
+    .map_err(sql_err)?;
+    Ok(())
+}
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_invitation(
         &self,
         invitation: &Invitation,
+        contact: Option<&ContactRule>,
     ) -> Result<InvitationOutcome, StoreError> {
         let invitation = invitation.clone();
+        let contact = contact.cloned();
         self.write(move |tx| {
             let existing: Option<String> = tx
                 .query_row(
@@ -422,6 +534,28 @@ impl Store for SqliteStore {
                 return Ok(InvitationOutcome::Existing(
                     serde_json::from_str(&body).map_err(json_err)?,
                 ));
+            }
+            if let Some(rule) = &contact {
+                let last: Option<(String, String)> = tx
+                    .query_row(
+                        "SELECT code, until FROM contacts WHERE contact = ?1 AND until > ?2",
+                        params![rule.key, instant_key(invitation.created_at)],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(sql_err)?;
+                if let Some((code, until)) = last.filter(|_| !rule.force) {
+                    let last: Invitation = get_body(tx, GET_INVITATION, &code)?
+                        .ok_or_else(|| StoreError::internal("throttle names a missing invitation"))?;
+                    let until = crate::cursor::parse_instant_key(&until)?;
+                    return Ok(InvitationOutcome::Throttled { last, until });
+                }
+                tx.execute(
+                    "INSERT INTO contacts (contact, code, until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (contact) DO UPDATE SET code = excluded.code, until = excluded.until",
+                    params![rule.key, invitation.code.as_str(), instant_key(rule.until)],
+                )
+                .map_err(sql_err)?;
             }
             let body = serde_json::to_string(&invitation).map_err(json_err)?;
             tx.execute(
@@ -453,17 +587,16 @@ impl Store for SqliteStore {
         response: &Response,
         now: DateTime<Utc>,
         rules: &SubmitRules,
+        quotas: &[Quota],
     ) -> Result<Recorded, StoreError> {
         let incoming = response.clone();
         let rules = *rules;
+        let quotas = quotas.to_vec();
         self.write(move |tx| {
             let existing: Option<Response> = get_body(tx, GET_RESPONSE, &incoming.id)?;
             if existing.is_none() {
-                let invitation: Invitation = get_body(tx, GET_INVITATION, incoming.code.as_str())?
-                    .ok_or(StoreError::NotFound)?;
-                if invitation.is_expired(now) {
-                    return Err(StoreError::Expired(invitation.expires_at));
-                }
+                check_open(tx, &incoming, now)?;
+                take_quotas(tx, &quotas)?;
             }
             match decide(existing.as_ref(), &incoming, now, rules.edit_window) {
                 Decision::Insert => {
@@ -479,6 +612,7 @@ impl Store for SqliteStore {
                     Ok(Recorded::Created(incoming))
                 }
                 Decision::Replace(current) => {
+                    let current = *current;
                     let previous = existing.expect("replace implies an existing response");
                     write_response(tx, &current)?;
                     announce(
@@ -497,7 +631,10 @@ impl Store for SqliteStore {
                         now,
                     );
                     write_effects(tx, effects, follow_up)?;
-                    Ok(Recorded::Replaced { previous, current })
+                    Ok(Recorded::Replaced {
+                        previous: Box::new(previous),
+                        current: Box::new(current),
+                    })
                 }
                 Decision::Unchanged => Ok(Recorded::Unchanged(
                     existing.expect("unchanged implies existing"),
@@ -506,6 +643,119 @@ impl Store for SqliteStore {
                     existing.expect("closed implies existing"),
                 ))),
             }
+        })
+        .await
+    }
+
+    async fn release_response(
+        &self,
+        _code: &Code,
+        id: &str,
+        rules: &SubmitRules,
+    ) -> Result<Option<Response>, StoreError> {
+        let (id, rules) = (id.to_owned(), *rules);
+        self.write(move |tx| {
+            let Some(stored) = get_body::<Response>(tx, GET_RESPONSE, &id)? else {
+                return Ok(None);
+            };
+            if stored.flagged.is_none() {
+                return Ok(Some(stored));
+            }
+            let released = stored.released();
+            write_response(tx, &released)?;
+            announce(
+                tx,
+                &Change::Response {
+                    before: Some(Box::new(stored.clone())),
+                    after: Box::new(released.clone()),
+                },
+            )?;
+            write_effects(tx, submission::on_release(&stored, &released, &rules), None)?;
+            Ok(Some(released))
+        })
+        .await
+    }
+
+    async fn tally(&self, keys: &[String], until: DateTime<Utc>) -> Result<Vec<u64>, StoreError> {
+        let keys = keys.to_vec();
+        self.write(move |tx| {
+            // Windows end within minutes: what ended a day before this one
+            // is long over (DynamoDB's TTL does this there).
+            sweep_counters(tx, until - chrono::Duration::days(1))?;
+            keys.iter().map(|key| bump(tx, key, until)).collect()
+        })
+        .await
+    }
+
+    async fn secret(&self) -> Result<Secret, StoreError> {
+        self.write(|tx| {
+            let stored: Option<Vec<u8>> = tx
+                .query_row("SELECT value FROM secrets WHERE name = 'tenant'", [], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(sql_err)?;
+            if let Some(bytes) = stored {
+                let bytes: [u8; 32] = bytes
+                    .try_into()
+                    .map_err(|_| StoreError::internal("the stored secret is not 32 bytes"))?;
+                return Ok(Secret::new(bytes));
+            }
+            let secret = Secret::generate().map_err(StoreError::internal)?;
+            tx.execute(
+                "INSERT INTO secrets (name, value) VALUES ('tenant', ?1)",
+                [secret.bytes().as_slice()],
+            )
+            .map_err(sql_err)?;
+            Ok(secret)
+        })
+        .await
+    }
+
+    async fn create_link(&self, link: &Link) -> Result<(), StoreError> {
+        let body = serde_json::to_string(link).map_err(json_err)?;
+        let code = link.code.to_string();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO links (code, body) VALUES (?1, ?2)",
+                params![code, body],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_link(&self, code: &Code) -> Result<Option<Link>, StoreError> {
+        let code = code.to_string();
+        self.read(move |conn| get_body(conn, GET_LINK, &code)).await
+    }
+
+    async fn list_links(&self) -> Result<Vec<Link>, StoreError> {
+        self.read(|conn| {
+            Ok(crate::sort_links(get_bodies(
+                conn,
+                "SELECT body FROM links",
+                [],
+            )?))
+        })
+        .await
+    }
+
+    async fn update_link(&self, previous: &Link, next: &Link) -> Result<(), StoreError> {
+        let (revision, next) = (previous.revision, next.clone());
+        self.write(move |tx| {
+            let stored: Option<Link> = get_body(tx, GET_LINK, next.code.as_str())?;
+            if stored.map(|l| l.revision) != Some(revision) {
+                return Err(StoreError::Conflict("the link changed meanwhile".into()));
+            }
+            let body = serde_json::to_string(&next).map_err(json_err)?;
+            tx.execute(
+                "UPDATE links SET body = ?2 WHERE code = ?1",
+                params![next.code.as_str(), body],
+            )
+            .map_err(sql_err)?;
+            Ok(())
         })
         .await
     }
@@ -533,7 +783,7 @@ impl Store for SqliteStore {
                        AND (?3 IS NULL OR rep_id = ?3) AND (?4 IS NULL OR channel = ?4)
                        AND (?5 IS NULL OR location = ?5) AND (?6 IS NULL OR survey = ?6)
                        AND (?7 IS NULL OR score >= ?7) AND (?8 IS NULL OR score <= ?8)
-                       AND (?9 IS NULL OR has_comment = ?9)
+                       AND (?9 IS NULL OR has_comment = ?9) AND (?11 IS NULL OR flagged = ?11)
                      ORDER BY sort_key DESC LIMIT ?10",
                 )
                 .map_err(sql_err)?;
@@ -550,6 +800,7 @@ impl Store for SqliteStore {
                         f.max_score,
                         f.has_comment,
                         limit as i64 + 1,
+                        f.flagged,
                     ],
                     |row| row.get::<_, String>(0),
                 )
@@ -670,9 +921,16 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn erase_customer(&self, customer_ref: &CustomerRef) -> Result<Erased, StoreError> {
+    async fn erase_customer(
+        &self,
+        customer_ref: &CustomerRef,
+        contact: &str,
+    ) -> Result<Erased, StoreError> {
         let customer_ref = customer_ref.as_str().to_owned();
+        let contact = contact.to_owned();
         self.write(move |tx| {
+            tx.execute("DELETE FROM contacts WHERE contact = ?1", [&contact])
+                .map_err(sql_err)?;
             let codes: Vec<String> = {
                 let mut stmt = tx
                     .prepare_cached("SELECT code FROM invitations WHERE customer_ref = ?1")

@@ -4,7 +4,10 @@
 //! `DYNAMODB_ENDPOINT`; without it the DynamoDB cases fail rather than skip.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use feedback_core::Link;
+use feedback_core::abuse::{Flag, FlagReason, Quota};
 use feedback_core::followup::{FollowUpPatch, Status};
+use feedback_core::links::{NewLink, Target};
 use feedback_core::model::{Answer, Answers, Expectation, NewInvitation};
 use feedback_core::submission::SubmitRules;
 use feedback_core::time::TenantZone;
@@ -13,8 +16,8 @@ use feedback_core::{
     Rollup, Scope, Settings, Slice, SurveyKind,
 };
 use feedback_store::{
-    Cursor, DynamoStore, FollowUpFilter, InvitationOutcome, Recorded, ResponseFilter, SqliteStore,
-    Store, StoreError,
+    ContactRule, Cursor, DynamoStore, FollowUpFilter, InvitationOutcome, Recorded, ResponseFilter,
+    SqliteStore, Store, StoreError,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -128,7 +131,7 @@ impl Fixture {
     async fn invite(&self, i: Invite<'_>) -> Invitation {
         match self
             .store
-            .create_invitation(&self.invitation(i))
+            .create_invitation(&self.invitation(i), None)
             .await
             .unwrap()
         {
@@ -236,7 +239,7 @@ mod cases {
             ..Invite::default()
         });
         assert_ne!(again.code, first.code);
-        let outcome = f.store.create_invitation(&again).await.unwrap();
+        let outcome = f.store.create_invitation(&again, None).await.unwrap();
         assert_eq!(outcome, InvitationOutcome::Existing(first.clone()));
         assert_eq!(
             f.store.get_invitation(&first.code).await.unwrap(),
@@ -260,7 +263,7 @@ mod cases {
                 order: "same-order",
                 ..Invite::default()
             });
-            tasks.spawn(async move { store.create_invitation(&inv).await.unwrap() });
+            tasks.spawn(async move { store.create_invitation(&inv, None).await.unwrap() });
         }
         let outcomes = tasks.join_all().await;
         let codes: HashSet<_> = outcomes
@@ -289,13 +292,13 @@ mod cases {
         let response = f.answer(&inv, 4, Some("good"), at);
         let first = f
             .store
-            .record_response(&response, at, &rules())
+            .record_response(&response, at, &rules(), &[])
             .await
             .unwrap();
         assert_eq!(first, Recorded::Created(response.clone()));
         let retry = f
             .store
-            .record_response(&response, at + Duration::seconds(2), &rules())
+            .record_response(&response, at + Duration::seconds(2), &rules(), &[])
             .await
             .unwrap();
         assert_eq!(retry, Recorded::Unchanged(response.clone()));
@@ -327,7 +330,7 @@ mod cases {
             let store = Arc::clone(&f.store);
             // Different answers too: some are edits racing each other.
             let response = f.answer(&inv, 1 + i % 5, None, at);
-            tasks.spawn(async move { store.record_response(&response, at, &rules()).await });
+            tasks.spawn(async move { store.record_response(&response, at, &rules(), &[]).await });
         }
         let results = tasks.join_all().await;
         let created = results
@@ -352,13 +355,13 @@ mod cases {
         let inv = f.invite(Invite::default()).await;
         let at = t(T0) + Duration::hours(2);
         f.store
-            .record_response(&f.answer(&inv, 2, Some("slow"), at), at, &rules())
+            .record_response(&f.answer(&inv, 2, Some("slow"), at), at, &rules(), &[])
             .await
             .unwrap();
         let later = at + Duration::hours(3);
         let edited = f
             .store
-            .record_response(&f.answer(&inv, 5, None, later), later, &rules())
+            .record_response(&f.answer(&inv, 5, None, later), later, &rules(), &[])
             .await
             .unwrap();
         let Recorded::Replaced { previous, current } = edited else {
@@ -394,7 +397,7 @@ mod cases {
         let closed = at + window();
         let err = f
             .store
-            .record_response(&f.answer(&inv, 1, None, closed), closed, &rules())
+            .record_response(&f.answer(&inv, 1, None, closed), closed, &rules(), &[])
             .await
             .unwrap_err();
         match err {
@@ -417,14 +420,14 @@ mod cases {
         let at = t(T0);
         let err = f
             .store
-            .record_response(&f.answer(&unknown, 3, None, at), at, &rules())
+            .record_response(&f.answer(&unknown, 3, None, at), at, &rules(), &[])
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
         let late = inv.expires_at;
         let err = f
             .store
-            .record_response(&f.answer(&inv, 3, None, late), late, &rules())
+            .record_response(&f.answer(&inv, 3, None, late), late, &rules(), &[])
             .await
             .unwrap_err();
         assert!(
@@ -441,7 +444,7 @@ mod cases {
         // One second before expiry is still in time.
         let in_time = inv.expires_at - Duration::seconds(1);
         f.store
-            .record_response(&f.answer(&inv, 3, None, in_time), in_time, &rules())
+            .record_response(&f.answer(&inv, 3, None, in_time), in_time, &rules(), &[])
             .await
             .unwrap();
     }
@@ -452,7 +455,7 @@ mod cases {
         let inv = f.invite(Invite::default()).await;
         let at = t(T0);
         f.store
-            .record_response(&f.answer(&inv, 5, Some(comment), at), at, &rules())
+            .record_response(&f.answer(&inv, 5, Some(comment), at), at, &rules(), &[])
             .await
             .unwrap();
         let stored = f.store.get_response(&inv.code).await.unwrap().unwrap();
@@ -492,7 +495,7 @@ mod cases {
             let comment = (i % 4 == 0).then_some("note");
             let r = f.answer(&inv, 1 + (i % 5) as u8, comment, submitted.max(at));
             f.store
-                .record_response(&r, r.submitted_at, &rules())
+                .record_response(&r, r.submitted_at, &rules(), &[])
                 .await
                 .unwrap();
             expected.push(r);
@@ -564,9 +567,9 @@ mod cases {
             response.answers.knowledge = Some(4);
             response.answers.resolved = Some(true);
             tasks.spawn(async move {
-                store.create_invitation(&inv).await.unwrap();
+                store.create_invitation(&inv, None).await.unwrap();
                 store
-                    .record_response(&response, at, &rules())
+                    .record_response(&response, at, &rules(), &[])
                     .await
                     .unwrap();
             });
@@ -611,6 +614,7 @@ mod cases {
             display_name: name.into(),
             team: Some("front".into()),
             active: true,
+            archived_at: None,
         };
         assert!(f.store.put_rep(&rep("bilal", "Bilal")).await.unwrap());
         assert!(f.store.put_rep(&rep("ayesha", "Ayesha")).await.unwrap());
@@ -706,7 +710,10 @@ mod cases {
         let inv = f.invite(Invite::default()).await;
         let at = t(T0) + Duration::hours(1);
         let low = f.answer(&inv, 1, Some("cold chai"), at);
-        f.store.record_response(&low, at, &rules()).await.unwrap();
+        f.store
+            .record_response(&low, at, &rules(), &[])
+            .await
+            .unwrap();
         let opened = f.store.get_follow_up(&low.id).await.unwrap().unwrap();
         assert_eq!(
             (opened.status, opened.score, opened.opened_at),
@@ -718,10 +725,13 @@ mod cases {
             assert_eq!((r.follow_up.opened, r.csat.count), (1, 1), "{slice:?}");
         }
         // A double tap changes nothing; an edit to 5 closes it, uncounted.
-        f.store.record_response(&low, at, &rules()).await.unwrap();
+        f.store
+            .record_response(&low, at, &rules(), &[])
+            .await
+            .unwrap();
         let later = at + Duration::minutes(10);
         f.store
-            .record_response(&f.answer(&inv, 5, None, later), later, &rules())
+            .record_response(&f.answer(&inv, 5, None, later), later, &rules(), &[])
             .await
             .unwrap();
         let closed = f.store.get_follow_up(&low.id).await.unwrap().unwrap();
@@ -734,7 +744,7 @@ mod cases {
         // Back down to 2: reopened and counted again, once.
         let again = later + Duration::minutes(10);
         f.store
-            .record_response(&f.answer(&inv, 2, None, again), again, &rules())
+            .record_response(&f.answer(&inv, 2, None, again), again, &rules(), &[])
             .await
             .unwrap();
         let reopened = f.store.get_follow_up(&low.id).await.unwrap().unwrap();
@@ -750,7 +760,7 @@ mod cases {
             .await;
         let response = f.answer(&happy, 4, None, at);
         f.store
-            .record_response(&response, at, &rules())
+            .record_response(&response, at, &rules(), &[])
             .await
             .unwrap();
         assert_eq!(f.store.get_follow_up(&response.id).await.unwrap(), None);
@@ -760,7 +770,10 @@ mod cases {
         let inv = f.invite(Invite::default()).await;
         let at = t(T0) + Duration::hours(1);
         let low = f.answer(&inv, 2, None, at);
-        f.store.record_response(&low, at, &rules()).await.unwrap();
+        f.store
+            .record_response(&low, at, &rules(), &[])
+            .await
+            .unwrap();
         let opened = f.store.get_follow_up(&low.id).await.unwrap().unwrap();
         let contact = |s: &str| FollowUpPatch {
             status: Some(s.into()),
@@ -841,7 +854,10 @@ mod cases {
                 })
                 .await;
             let r = f.answer(&inv, 1, None, at);
-            f.store.record_response(&r, at, &rules()).await.unwrap();
+            f.store
+                .record_response(&r, at, &rules(), &[])
+                .await
+                .unwrap();
             ids.push(r.id);
         }
         // The newest is contacted.
@@ -927,12 +943,15 @@ mod cases {
                 })
                 .await;
             let r = f.answer(&inv, 2, comment, at);
-            f.store.record_response(&r, at, &rules()).await.unwrap();
+            f.store
+                .record_response(&r, at, &rules(), &[])
+                .await
+                .unwrap();
             codes.push(inv.code);
         }
         let before = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
         let customer = feedback_core::CustomerRef::parse("c", "+923001234567").unwrap();
-        let erased = f.store.erase_customer(&customer).await.unwrap();
+        let erased = f.store.erase_customer(&customer, "contact").await.unwrap();
         assert_eq!((erased.invitations, erased.comments), (2, 1));
         for code in &codes[..2] {
             let inv = f.store.get_invitation(code).await.unwrap().unwrap();
@@ -957,7 +976,7 @@ mod cases {
             )
             .await;
         assert_eq!(commented.len(), 1);
-        let again = f.store.erase_customer(&customer).await.unwrap();
+        let again = f.store.erase_customer(&customer, "contact").await.unwrap();
         assert_eq!((again.invitations, again.comments), (0, 0));
         // Retention erases one invitation's data the same way.
         let erased = f.store.erase_invitation(&codes[2]).await.unwrap();
@@ -983,7 +1002,7 @@ mod cases {
         assert_eq!(inv.day, day("2026-03-11"));
         let answered = at + Duration::days(2);
         f.store
-            .record_response(&f.answer(&inv, 9, None, answered), answered, &rules())
+            .record_response(&f.answer(&inv, 9, None, answered), answered, &rules(), &[])
             .await
             .unwrap();
         let invite_day = f.rollup(&Slice::All, "2026-03-11", "2026-03-11").await;
@@ -1109,6 +1128,349 @@ mod cases {
         assert!(!s.delete_webhook(&a.id).await.unwrap());
         assert_eq!(s.list_webhooks().await.unwrap(), [b]);
     }
+
+    pub async fn a_contact_is_invited_once_per_period_unless_forced(f: &Fixture) {
+        let rule = |at: DateTime<Utc>, force: bool| ContactRule {
+            key: "contact-k".into(),
+            until: at + Duration::days(30),
+            force,
+        };
+        let invite = |order: &'static str, channel: &'static str, at: DateTime<Utc>| {
+            f.invitation(Invite {
+                order,
+                channel,
+                customer: Some("+923001234567"),
+                at,
+                ..Invite::default()
+            })
+        };
+        let at = t(T0);
+        let sms = invite("o-sms", "sms", at);
+        let first = f
+            .store
+            .create_invitation(&sms, Some(&rule(at, false)))
+            .await
+            .unwrap();
+        assert_eq!(first, InvitationOutcome::Created(sms.clone()));
+
+        // The same contact by e-mail an hour later: the SMS invitation back.
+        let later = at + Duration::hours(1);
+        let email = invite("o-email", "email", later);
+        let throttled = f
+            .store
+            .create_invitation(&email, Some(&rule(later, false)))
+            .await
+            .unwrap();
+        assert_eq!(
+            throttled,
+            InvitationOutcome::Throttled {
+                last: sms.clone(),
+                until: at + Duration::days(30)
+            }
+        );
+        assert_eq!(f.store.get_invitation(&email.code).await.unwrap(), None);
+        let invited = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+        assert_eq!(
+            invited.invitations, 1,
+            "a throttled invitation counts nothing"
+        );
+
+        // Forced: made, and the period starts again from it.
+        let forced = invite("o-forced", "email", later);
+        assert!(matches!(
+            f.store
+                .create_invitation(&forced, Some(&rule(later, true)))
+                .await
+                .unwrap(),
+            InvitationOutcome::Created(_)
+        ));
+        let next = at + Duration::days(30) + Duration::minutes(30);
+        match f
+            .store
+            .create_invitation(&invite("o-early", "sms", next), Some(&rule(next, false)))
+            .await
+            .unwrap()
+        {
+            InvitationOutcome::Throttled { last, .. } => assert_eq!(last, forced),
+            other => panic!("expected throttled, got {other:?}"),
+        }
+        // After the forced one's period: a new invitation.
+        let after = later + Duration::days(30);
+        let fresh = invite("o-after", "sms", after);
+        assert_eq!(
+            f.store
+                .create_invitation(&fresh, Some(&rule(after, false)))
+                .await
+                .unwrap(),
+            InvitationOutcome::Created(fresh.clone())
+        );
+        // The same order again is still the same invitation, throttle or not.
+        assert_eq!(
+            f.store
+                .create_invitation(&invite("o-sms", "sms", after), Some(&rule(after, false)))
+                .await
+                .unwrap(),
+            InvitationOutcome::Existing(sms)
+        );
+    }
+
+    pub async fn concurrent_invitations_for_one_contact_make_one(f: &Fixture) {
+        let at = t(T0);
+        let rule = ContactRule {
+            key: "contact-c".into(),
+            until: at + Duration::days(30),
+            force: false,
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..12 {
+            let store = Arc::clone(&f.store);
+            let inv = f.invitation(Invite {
+                order: Box::leak(format!("o-{i}").into_boxed_str()),
+                channel: if i % 2 == 0 { "sms" } else { "email" },
+                customer: Some("cust-c"),
+                at,
+                ..Invite::default()
+            });
+            let rule = rule.clone();
+            tasks.spawn(async move { store.create_invitation(&inv, Some(&rule)).await.unwrap() });
+        }
+        let outcomes = tasks.join_all().await;
+        let created: Vec<_> = outcomes
+            .iter()
+            .filter(|o| matches!(o, InvitationOutcome::Created(_)))
+            .collect();
+        assert_eq!(created.len(), 1, "{outcomes:?}");
+        for o in &outcomes {
+            assert_eq!(
+                o.invitation(),
+                created[0].invitation(),
+                "every answer names the one link"
+            );
+        }
+        assert_eq!(
+            f.rollup(&Slice::All, "2026-03-10", "2026-03-10")
+                .await
+                .invitations,
+            1
+        );
+    }
+
+    /// A reusable link at a counter, for Ayesha at Gulberg.
+    fn link(cap: Option<u32>) -> Link {
+        NewLink {
+            rep_id: Some("ayesha".into()),
+            channel: Some("in_store".into()),
+            location: Some("gulberg".into()),
+            daily_cap: cap.map(i64::from),
+            ..NewLink::default()
+        }
+        .validate(Code::generate().unwrap(), SurveyKind::Csat, t(T0))
+        .unwrap()
+    }
+
+    fn through(f: &Fixture, link: &Link, key: &str, score: u8, at: DateTime<Utc>) -> Response {
+        Response {
+            client: Some(format!("client-{key}")),
+            ..Response::answering(
+                &Target::Link(link.clone()),
+                link.response_id(key),
+                Answer {
+                    score,
+                    answers: Answers::default(),
+                    comment: None,
+                },
+                at,
+                &f.zone,
+            )
+        }
+    }
+
+    pub async fn reusable_links_take_many_answers_within_their_quotas(f: &Fixture) {
+        let link = link(Some(3));
+        f.store.create_link(&link).await.unwrap();
+        assert_eq!(
+            f.store.get_link(&link.code).await.unwrap(),
+            Some(link.clone())
+        );
+        assert_eq!(
+            f.store.list_links().await.unwrap(),
+            std::slice::from_ref(&link)
+        );
+        let at = t(T0) + Duration::hours(1);
+        let today = f.zone.day_of(at);
+        let per_address =
+            |client: &str| Quota::per_address(link.code.as_str(), client, today, 1, &f.zone);
+        let cap = Quota::per_link(link.code.as_str(), today, 3, &f.zone);
+
+        // Two people, one answer each; the same form sent twice is one answer.
+        for key in ["a", "b"] {
+            let r = through(f, &link, key, 5, at);
+            let quotas = [per_address(key), cap.clone()];
+            let first = f
+                .store
+                .record_response(&r, at, &rules(), &quotas)
+                .await
+                .unwrap();
+            assert_eq!(first, Recorded::Created(r.clone()));
+            let again = f
+                .store
+                .record_response(&r, at, &rules(), &quotas)
+                .await
+                .unwrap();
+            assert_eq!(again, Recorded::Unchanged(r));
+        }
+        // "a" again with a new form: over its address's quota, nothing stored.
+        let second = through(f, &link, "a2", 4, at);
+        let refused = f
+            .store
+            .record_response(&second, at, &rules(), &[per_address("a"), cap.clone()])
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::OverQuota { resets_at }) if resets_at == per_address("a").resets_at),
+            "{refused:?}"
+        );
+        // A third person fills the daily cap; a fourth is refused by it.
+        let c = through(f, &link, "c", 3, at);
+        f.store
+            .record_response(&c, at, &rules(), &[per_address("c"), cap.clone()])
+            .await
+            .unwrap();
+        let d = through(f, &link, "d", 3, at);
+        assert!(matches!(
+            f.store
+                .record_response(&d, at, &rules(), &[per_address("d"), cap.clone()])
+                .await,
+            Err(StoreError::OverQuota { .. })
+        ));
+        let total = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+        assert_eq!(
+            (total.csat.count, total.answered, total.invitations),
+            (3, 0, 0)
+        );
+        let rep = Slice::Rep(RepId::parse("r", "ayesha").unwrap());
+        assert_eq!(
+            f.rollup(&rep, "2026-03-10", "2026-03-10").await.csat.count,
+            3
+        );
+
+        // Disabled: refused; expired: refused with its time.
+        let disabled = Link {
+            active: false,
+            revision: 2,
+            ..link.clone()
+        };
+        f.store.update_link(&link, &disabled).await.unwrap();
+        assert!(matches!(
+            f.store.update_link(&link, &disabled).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let e = through(f, &link, "e", 5, at);
+        assert!(matches!(
+            f.store.record_response(&e, at, &rules(), &[]).await,
+            Err(StoreError::Disabled)
+        ));
+        let ends = at - Duration::minutes(1);
+        let expired = Link {
+            active: true,
+            expires_at: Some(ends),
+            revision: 3,
+            ..link.clone()
+        };
+        f.store.update_link(&disabled, &expired).await.unwrap();
+        assert!(matches!(
+            f.store.record_response(&e, at, &rules(), &[]).await,
+            Err(StoreError::Expired(when)) if when == ends
+        ));
+        let unknown = through(f, &self::link(None), "x", 5, at);
+        assert!(matches!(
+            f.store.record_response(&unknown, at, &rules(), &[]).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+
+    pub async fn flagged_answers_wait_for_release_and_count_once(f: &Fixture) {
+        let link = link(None);
+        f.store.create_link(&link).await.unwrap();
+        let at = t(T0) + Duration::hours(1);
+        let flag = Flag {
+            reason: FlagReason::LinkBurst,
+            at,
+        };
+        let counted = through(f, &link, "ok", 5, at);
+        f.store
+            .record_response(&counted, at, &rules(), &[])
+            .await
+            .unwrap();
+        let mut held = Vec::new();
+        for (i, score) in [1u8, 2, 1].into_iter().enumerate() {
+            let r = Response {
+                flagged: Some(flag),
+                ..through(f, &link, &format!("bot{i}"), score, at)
+            };
+            f.store
+                .record_response(&r, at, &rules(), &[])
+                .await
+                .unwrap();
+            held.push(r);
+        }
+        let total = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+        assert_eq!(
+            (total.csat.count, total.flagged, total.follow_up.opened),
+            (1, 3, 0)
+        );
+        let only_flagged = ResponseFilter {
+            flagged: Some(true),
+            ..Default::default()
+        };
+        let listed = f.all_responses(&only_flagged, 2).await;
+        assert_eq!(listed.len(), 3);
+        assert!(listed.iter().all(|r| r.flagged.is_some()));
+        let counted_only = ResponseFilter {
+            flagged: Some(false),
+            ..Default::default()
+        };
+        assert_eq!(
+            f.all_responses(&counted_only, 10).await,
+            std::slice::from_ref(&counted)
+        );
+
+        // Released twice, concurrently: counted once, its follow-up opened once.
+        let first = &held[0];
+        let rules = rules();
+        let (a, b) = tokio::join!(
+            f.store.release_response(&link.code, &first.id, &rules),
+            f.store.release_response(&link.code, &first.id, &rules)
+        );
+        let (a, b) = (a.unwrap().unwrap(), b.unwrap().unwrap());
+        assert_eq!(a, b);
+        assert_eq!((a.flagged, a.revision), (None, 2));
+        let total = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+        assert_eq!(
+            (total.csat.count, total.flagged, total.follow_up.opened),
+            (2, 2, 1)
+        );
+        assert_eq!(total.csat.hist[1], 1);
+        assert!(f.store.get_follow_up(&first.id).await.unwrap().is_some());
+        assert_eq!(
+            f.store
+                .release_response(&link.code, "nope", &rules)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    pub async fn tallies_count_and_the_secret_stays(f: &Fixture) {
+        let until = t(T0) + Duration::minutes(10);
+        let keys = ["A#x#1".to_owned(), "L#y#1".to_owned()];
+        assert_eq!(f.store.tally(&keys, until).await.unwrap(), [1, 1]);
+        assert_eq!(f.store.tally(&keys[..1], until).await.unwrap(), [2]);
+        assert_eq!(f.store.tally(&keys, until).await.unwrap(), [3, 2]);
+        let (a, b) = tokio::join!(f.store.secret(), f.store.secret());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.bytes(), b.bytes(), "one secret, however many ask at once");
+        assert_eq!(f.store.secret().await.unwrap().bytes(), a.bytes());
+    }
 }
 
 macro_rules! contract_suite {
@@ -1152,4 +1514,9 @@ for_each_store!(
     follow_ups_are_listed_filtered_and_paged,
     erasure_keeps_the_counts_and_is_idempotent,
     webhooks_and_their_deliveries,
+    a_contact_is_invited_once_per_period_unless_forced,
+    concurrent_invitations_for_one_contact_make_one,
+    reusable_links_take_many_answers_within_their_quotas,
+    flagged_answers_wait_for_release_and_count_once,
+    tallies_count_and_the_secret_stays,
 );

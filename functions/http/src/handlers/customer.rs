@@ -3,8 +3,8 @@
 //! records anything: mail scanners open every link in a message, so the
 //! one-click link (`?score=N`) only preselects and the customer confirms.
 
-use super::public::{self, NotRecorded, Submitted, browser_language, language, supported};
-use crate::body::{self, PUBLIC_LIMIT};
+use super::public::{self, Caller, NotRecorded, Submitted, browser_language, language, supported};
+use crate::body::{self, Fields, PUBLIC_LIMIT};
 use crate::error::ApiError;
 use crate::pages::i18n::{fill_html, strings};
 use crate::pages::{self, Answered, Form, local_time};
@@ -12,9 +12,11 @@ use crate::state::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use feedback_core::code::random_base62;
+use feedback_core::links::{Closed, Target};
 use feedback_core::model::Submission;
 use feedback_core::submission::editable_until;
-use feedback_core::{Answers, Expectation, Invitation, Response as Rating, Settings};
+use feedback_core::{Answers, Expectation, Response as Rating, Rule, Settings};
 use feedback_store::Recorded;
 
 /// A browser's form post, which wants a page back rather than JSON.
@@ -90,28 +92,44 @@ fn busy(lang: &str, retry_after: u64) -> Response {
     page
 }
 
-/// The answered/thank-you view of `rating`.
+/// A page with a title and a line, in `lang`, and a Retry-After.
+fn limited(lang: &str, retry_after: u64, until: &str) -> Response {
+    let s = strings(lang);
+    let mut page = pages::message(
+        StatusCode::TOO_MANY_REQUESTS,
+        lang,
+        &s.limited_title,
+        &s.limited_body.replace("{time}", until),
+    );
+    page.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    page
+}
+
+/// The answered/thank-you view of `rating`. Only an invitation's answer can
+/// be changed: a reusable link answers anew on each visit.
 fn answered<'a>(
     state: &AppState,
-    invitation: &'a Invitation,
+    target: &'a Target,
     settings: &'a Settings,
     rating: &Rating,
     lang: &'a str,
 ) -> Answered<'a> {
     let until = editable_until(rating, settings.edit_window());
+    let editable = matches!(target, Target::Invitation(_)) && super::now() < until;
     Answered {
         lang,
-        code: &invitation.code,
+        code: target.code(),
         business: &settings.display_name,
         score: rating.score,
         thank_you: settings.thank_you.get(lang).map(String::as_str),
         coupon: settings.coupon.as_deref(),
-        editable_until: (super::now() < until).then(|| local_time(until, &state.tenant.zone)),
+        editable_until: editable.then(|| local_time(until, &state.tenant.zone)),
     }
 }
 
-async fn rep_name(state: &AppState, invitation: &Invitation) -> Option<String> {
-    let id = invitation.attribution.rep_id.as_ref()?;
+async fn rep_name(state: &AppState, target: &Target) -> Option<String> {
+    let id = target.attribution().rep_id.as_ref()?;
     state
         .store
         .get_rep(id)
@@ -139,6 +157,29 @@ fn kept_answers(s: &Submission) -> Answers {
     }
 }
 
+/// A form's hidden controls for `target`: the signed render time, and on a
+/// reusable link the answer key (`keep`, the one posted, when shown again).
+async fn controls(
+    state: &AppState,
+    target: &Target,
+    keep: Option<String>,
+) -> Result<(String, Option<String>), ApiError> {
+    let secret = state.secret().await?;
+    let rid = match target {
+        Target::Invitation(_) => None,
+        Target::Link(_) => Some(match keep {
+            Some(rid) => rid,
+            None => random_base62(16).map_err(|e| ApiError::Internal(e.to_string()))?,
+        }),
+    };
+    let token = secret.form_token(
+        target.code().as_str(),
+        rid.as_deref().unwrap_or_default(),
+        super::now(),
+    );
+    Ok((token, rid))
+}
+
 /// `GET /r/{code}`.
 pub async fn rating_page(
     state: &AppState,
@@ -151,34 +192,46 @@ pub async fn rating_page(
     let Ok(code) = public::code(raw) else {
         return not_found(fallback);
     };
-    let (invitation, settings) = match (state.store.get_invitation(&code).await, settings) {
-        (Ok(Some(i)), Some(s)) => (i, s),
-        (Ok(None), _) => return not_found(fallback),
+    let (target, settings) = match (public::target(state, &code).await, settings) {
+        (Ok(t), Some(s)) => (t, s),
+        (Err(ApiError::NotFound(_)), _) => return not_found(fallback),
         _ => return busy(fallback, 1),
     };
-    let lang = language(&invitation, &settings, headers);
-    let stored = match state.store.get_response(&code).await {
-        Ok(stored) => stored,
-        Err(_) => return busy(lang, 1),
-    };
+    let lang = language(&target, &settings, headers);
     let s = strings(lang);
-    let rep = rep_name(state, &invitation).await;
+    let stored = match &target {
+        Target::Invitation(_) => match state.store.get_response(&code).await {
+            Ok(stored) => stored,
+            Err(_) => return busy(lang, 1),
+        },
+        Target::Link(link) => match link.closed(super::now()) {
+            Some(Closed::Disabled) => return disabled(lang),
+            Some(Closed::Expired(_)) => return expired(lang),
+            None => None,
+        },
+    };
+    let Ok((token, rid)) = controls(state, &target, None).await else {
+        return busy(lang, 1);
+    };
+    let rep = rep_name(state, &target).await;
     let mut form = Form {
         lang,
         code: &code,
         business: &settings.display_name,
         rep: rep.as_deref(),
-        survey: invitation.attribution.survey,
+        survey: target.attribution().survey,
         questions: &settings.questions,
         score: None,
         answers: Answers::default(),
         comment: None,
         note_html: None,
         error: None,
+        token: &token,
+        rid: rid.as_deref(),
     };
-    match &stored {
-        Some(rating) => {
-            let view = answered(state, &invitation, &settings, rating, lang);
+    match (&stored, &target) {
+        (Some(rating), _) => {
+            let view = answered(state, &target, &settings, rating, lang);
             let Some(until) = view.editable_until.clone() else {
                 return pages::already_answered(StatusCode::OK, &view);
             };
@@ -187,12 +240,10 @@ pub async fn rating_page(
             form.comment = rating.comment.as_deref();
             form.note_html = Some(fill_html(&s.change_until, &[("time", &until)]));
         }
-        None if invitation.is_expired(super::now()) => {
-            return pages::message(StatusCode::GONE, lang, &s.expired_title, &s.expired_body);
-        }
-        None => {
+        (None, Target::Invitation(i)) if i.is_expired(super::now()) => return expired(lang),
+        (None, _) => {
             // The one-click link preselects; only the customer's tap records.
-            let kind = invitation.attribution.survey;
+            let kind = target.attribution().survey;
             let wanted =
                 serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or_default())
                     .unwrap_or_default()
@@ -209,8 +260,24 @@ pub async fn rating_page(
     pages::rating_form(StatusCode::OK, &form)
 }
 
+fn expired(lang: &str) -> Response {
+    let s = strings(lang);
+    pages::message(StatusCode::GONE, lang, &s.expired_title, &s.expired_body)
+}
+
+fn disabled(lang: &str) -> Response {
+    let s = strings(lang);
+    pages::message(StatusCode::GONE, lang, &s.disabled_title, &s.disabled_body)
+}
+
 /// `POST /r/{code}` from the form.
-pub async fn submit_page(state: &AppState, raw: &str, headers: &HeaderMap, body: Body) -> Response {
+pub async fn submit_page(
+    state: &AppState,
+    raw: &str,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     if cross_site(headers, &state.tenant.base_url(headers)) {
         let lang = fallback_lang(state, headers).await;
         let s = strings(lang);
@@ -232,13 +299,17 @@ pub async fn submit_page(state: &AppState, raw: &str, headers: &HeaderMap, body:
             return pages::message(e.status(), lang, &s.error_title, &s.error_other);
         }
     };
-    match public::record(state, &code, &fields).await {
+    let posted_rid = match &fields {
+        Fields::Form(form) => form.get("rid").cloned(),
+        Fields::Json(_) => None,
+    };
+    match public::record(state, &code, &fields, caller).await {
         Ok(Submitted {
-            invitation,
+            target,
             settings,
             recorded,
         }) => {
-            let lang = language(&invitation, &settings, headers);
+            let lang = language(&target, &settings, headers);
             let status = if matches!(recorded, Recorded::Created(_)) {
                 StatusCode::CREATED
             } else {
@@ -246,35 +317,48 @@ pub async fn submit_page(state: &AppState, raw: &str, headers: &HeaderMap, body:
             };
             pages::thank_you(
                 status,
-                &answered(state, &invitation, &settings, recorded.response(), lang),
+                &answered(state, &target, &settings, recorded.response(), lang),
             )
         }
         Err(NotRecorded {
             error,
             submission,
-            invitation,
+            target,
         }) => {
-            let Some((invitation, settings)) = invitation else {
+            let Some((target, settings)) = target else {
                 return match error {
                     ApiError::NotFound(_) => not_found(fallback_lang(state, headers).await),
                     _ => busy(fallback_lang(state, headers).await, 1),
                 };
             };
-            let lang = language(&invitation, &settings, headers);
+            let lang = language(&target, &settings, headers);
             let s = strings(lang);
             match error {
+                ApiError::Invalid(errors) if errors.iter().any(|e| e.rule == Rule::Automated) => {
+                    pages::message(
+                        StatusCode::BAD_REQUEST,
+                        lang,
+                        &s.refused_title,
+                        &s.refused_body,
+                    )
+                }
                 ApiError::Invalid(errors) => {
                     let submission = submission.unwrap_or_default();
-                    let message = if errors.iter().any(|e| e.field == "score") {
+                    let message = if errors.iter().any(|e| e.rule == Rule::TooFast) {
+                        &s.too_fast
+                    } else if errors.iter().any(|e| e.field == "score") {
                         &s.error_score
                     } else {
                         &s.error_other
                     };
-                    let rep = rep_name(state, &invitation).await;
-                    let kind = invitation.attribution.survey;
+                    let Ok((token, rid)) = controls(state, &target, posted_rid).await else {
+                        return busy(lang, 1);
+                    };
+                    let rep = rep_name(state, &target).await;
+                    let kind = target.attribution().survey;
                     let form = Form {
                         lang,
-                        code: &invitation.code,
+                        code: target.code(),
                         business: &settings.display_name,
                         rep: rep.as_deref(),
                         survey: kind,
@@ -284,16 +368,21 @@ pub async fn submit_page(state: &AppState, raw: &str, headers: &HeaderMap, body:
                         comment: submission.comment.as_deref(),
                         note_html: None,
                         error: Some(message),
+                        token: &token,
+                        rid: rid.as_deref(),
                     };
                     pages::rating_form(StatusCode::BAD_REQUEST, &form)
                 }
-                ApiError::Gone(_) => {
-                    pages::message(StatusCode::GONE, lang, &s.expired_title, &s.expired_body)
+                ApiError::Gone(_) => expired(lang),
+                ApiError::Disabled => disabled(lang),
+                ApiError::TooManyRequests(secs, _) => {
+                    let until = super::now() + chrono::Duration::seconds(secs as i64);
+                    limited(lang, secs, &local_time(until, &state.tenant.zone))
                 }
-                ApiError::Conflict(_) => match state.store.get_response(&invitation.code).await {
+                ApiError::Conflict(_) => match state.store.get_response(target.code()).await {
                     Ok(Some(stored)) => pages::already_answered(
                         StatusCode::CONFLICT,
-                        &answered(state, &invitation, &settings, &stored, lang),
+                        &answered(state, &target, &settings, &stored, lang),
                     ),
                     _ => busy(lang, 1),
                 },

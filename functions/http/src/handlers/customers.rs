@@ -9,14 +9,15 @@ use axum::response::Response;
 use feedback_core::CustomerRef;
 use serde_json::json;
 
-/// Erases the customer's ref and comments everywhere; scores and counts
-/// stay. Idempotent: again, it answers that nothing more was erased.
+/// Erases the customer's ref, comments and invitation throttle everywhere;
+/// scores and counts stay. Idempotent: again, it answers that nothing more was erased.
 pub async fn erase(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let customer = CustomerRef::parse("customer_ref", &raw)?;
-    let erased = state.store.erase_customer(&customer).await?;
+    let contact = state.secret().await?.contact(customer.as_str());
+    let erased = state.store.erase_customer(&customer, &contact).await?;
     tracing::info!(
         invitations = erased.invitations,
         comments = erased.comments,

@@ -2,7 +2,7 @@
 //! `GET /v1/invitations/{code}`.
 
 use super::{json, now};
-use crate::body::{self, Object};
+use crate::body::{self, Object, take};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use feedback_core::model::{InvitationSpec, NewInvitation};
 use feedback_core::{Code, FieldError, Invitation, RepId, Rule, Settings, sms};
-use feedback_store::InvitationOutcome;
+use feedback_store::{ContactRule, InvitationOutcome};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -21,7 +21,7 @@ pub const MAX_BATCH: usize = 500;
 /// Invitations written at once within a batch.
 const WRITE_CONCURRENCY: usize = 16;
 
-const FIELDS: [&str; 7] = [
+const FIELDS: [&str; 8] = [
     "order_id",
     "rep_id",
     "channel",
@@ -29,10 +29,14 @@ const FIELDS: [&str; 7] = [
     "customer_ref",
     "survey",
     "locale",
+    "force",
 ];
 
-fn new_invitation(object: &Object) -> (NewInvitation, Vec<FieldError>) {
+/// The request's fields, whether it forces past the contact throttle, and
+/// the errors of its shape.
+fn new_invitation(object: &Object) -> (NewInvitation, bool, Vec<FieldError>) {
     let mut errors = object.unknown_fields(&FIELDS);
+    let force = take(&mut errors, object.bool("force")).unwrap_or(false);
     let mut get = |name: &str| {
         object.string(name).unwrap_or_else(|e| {
             errors.push(e);
@@ -48,7 +52,7 @@ fn new_invitation(object: &Object) -> (NewInvitation, Vec<FieldError>) {
         survey: get("survey"),
         locale: get("locale"),
     };
-    (input, errors)
+    (input, force, errors)
 }
 
 pub fn view(
@@ -75,24 +79,31 @@ pub fn view(
     })
 }
 
+/// Why new ratings cannot name rep `id` (missing or inactive), if so.
+pub async fn rep_problem(state: &AppState, id: &RepId) -> Result<Option<String>, ApiError> {
+    Ok(match state.store.get_rep(id).await? {
+        None => Some(format!(
+            "no rep '{id}'; create it first with PUT /v1/reps/{id}"
+        )),
+        Some(rep) if !rep.active => Some(format!("rep '{id}' is inactive")),
+        Some(_) => None,
+    })
+}
+
 /// Refuses invitations for reps that do not exist or are inactive.
-async fn check_reps(state: &AppState, specs: &[(String, InvitationSpec)]) -> Result<(), ApiError> {
+async fn check_reps(
+    state: &AppState,
+    specs: &[(String, InvitationSpec, bool)],
+) -> Result<(), ApiError> {
     let mut wanted: BTreeMap<&RepId, Vec<&str>> = BTreeMap::new();
-    for (path, spec) in specs {
+    for (path, spec, _) in specs {
         if let Some(rep) = &spec.attribution.rep_id {
             wanted.entry(rep).or_default().push(path);
         }
     }
     let mut errors = Vec::new();
     for (id, paths) in wanted {
-        let problem = match state.store.get_rep(id).await? {
-            None => Some(format!(
-                "no rep '{id}'; create it first with PUT /v1/reps/{id}"
-            )),
-            Some(rep) if !rep.active => Some(format!("rep '{id}' is inactive")),
-            Some(_) => None,
-        };
-        if let Some(message) = problem {
+        if let Some(message) = rep_problem(state, id).await? {
             errors.extend(paths.iter().map(|p| {
                 FieldError::new(format!("{p}rep_id"), Rule::UnknownValue, message.clone())
             }));
@@ -150,9 +161,9 @@ pub async fn create(
     let mut errors = Vec::new();
     let mut specs = Vec::new();
     for (prefix, object) in &items {
-        let (input, shape) = new_invitation(object);
+        let (input, force, shape) = new_invitation(object);
         match body::combine(shape, input.validate(settings.default_survey)) {
-            Ok(spec) => specs.push((prefix.clone(), spec)),
+            Ok(spec) => specs.push((prefix.clone(), spec, force)),
             Err(ApiError::Invalid(e)) => {
                 errors.extend(e.into_iter().map(|e| match prefix.is_empty() {
                     true => e,
@@ -167,18 +178,29 @@ pub async fn create(
     }
     check_reps(&state, &specs).await?;
     let at = now();
+    let secret = state.secret().await?;
     let outcomes: Vec<Result<InvitationOutcome, ApiError>> = futures::stream::iter(specs)
-        .map(|(_, spec)| {
+        .map(|(_, spec, force)| {
             let (store, zone) = (state.store.clone(), state.tenant.zone);
             let lifetime = settings.invitation_lifetime();
             let personal_until = settings.personal_until(at);
+            let contact = settings
+                .contact_throttle()
+                .zip(spec.customer_ref.as_ref())
+                .map(|(period, customer)| ContactRule {
+                    key: secret.contact(customer.as_str()),
+                    until: at + period,
+                    force,
+                });
             async move {
                 let code = Code::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
                 let invitation = feedback_core::Invitation {
                     personal_until,
                     ..spec.issue(code, at, lifetime, &zone)
                 };
-                Ok(store.create_invitation(&invitation).await?)
+                Ok(store
+                    .create_invitation(&invitation, contact.as_ref())
+                    .await?)
             }
         })
         .buffered(WRITE_CONCURRENCY)
@@ -188,11 +210,8 @@ pub async fn create(
     let mut all_new = true;
     for outcome in outcomes {
         let outcome = outcome?;
-        let created = matches!(outcome, InvitationOutcome::Created(_));
-        all_new &= created;
-        let mut v = view(outcome.invitation(), &state, &settings, &headers);
-        v["status"] = json!(if created { "created" } else { "existing" });
-        views.push(v);
+        all_new &= matches!(outcome, InvitationOutcome::Created(_));
+        views.push(outcome_view(&outcome, &state, &settings, &headers, at).await?);
     }
     if batch {
         Ok(json(StatusCode::OK, &json!({ "invitations": views })))
@@ -204,6 +223,37 @@ pub async fn create(
         };
         Ok(json(status, &views[0]))
     }
+}
+
+/// What the client is told of one invitation request. A throttled one
+/// names until when, and hands back the contact's invitation while it is
+/// still open (unanswered, unexpired), so the customer gets one link.
+async fn outcome_view(
+    outcome: &InvitationOutcome,
+    state: &AppState,
+    settings: &Settings,
+    headers: &HeaderMap,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, ApiError> {
+    let (status, until) = match outcome {
+        InvitationOutcome::Created(_) => ("created", None),
+        InvitationOutcome::Existing(_) => ("existing", None),
+        InvitationOutcome::Throttled { until, .. } => ("throttled", Some(until)),
+    };
+    let last = outcome.invitation();
+    let open = match until {
+        None => true,
+        Some(_) => !last.is_expired(at) && state.store.get_response(&last.code).await?.is_none(),
+    };
+    let mut v = match open {
+        true => view(last, state, settings, headers),
+        false => json!({ "customer_ref": last.customer_ref, "last_invited_at": last.created_at }),
+    };
+    v["status"] = json!(status);
+    if let Some(until) = until {
+        v["throttled_until"] = json!(until);
+    }
+    Ok(v)
 }
 
 pub async fn get(

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod follow_ups;
 pub mod invitations;
 pub mod keys;
+pub mod links;
 pub mod meta;
 pub mod public;
 pub mod reps;

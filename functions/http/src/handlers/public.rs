@@ -6,21 +6,28 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::Extensions;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use feedback_core::model::Submission;
+use chrono::{DateTime, Utc};
+use feedback_core::abuse::{AbuseRules, Flag, Quota, Secret};
+use feedback_core::code::random_base62;
+use feedback_core::links::{Closed, Target};
+use feedback_core::model::{Answer, Submission};
 use feedback_core::submission::editable_until;
-use feedback_core::{Code, FieldError, Invitation, Response as Rating, Rule, Settings};
+use feedback_core::time::TenantZone;
+use feedback_core::{Code, FieldError, Response as Rating, Rule, Settings};
 use feedback_store::Recorded;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 
-/// The page language: the invitation's, else the tenant's default, else the
+/// The page language: the link's, else the tenant's default, else the
 /// browser's first supported `Accept-Language`, else English.
-pub fn language(invitation: &Invitation, settings: &Settings, headers: &HeaderMap) -> &'static str {
+pub fn language(target: &Target, settings: &Settings, headers: &HeaderMap) -> &'static str {
     let from_tag = |l: &feedback_core::Locale| supported(l.as_str());
-    invitation
-        .locale
-        .as_ref()
+    target
+        .locale()
         .and_then(from_tag)
         .or_else(|| settings.default_locale.as_ref().and_then(from_tag))
         .or_else(|| browser_language(headers))
@@ -96,24 +103,40 @@ async fn rating_json(
     raw: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let invitation = super::invitation(state, raw).await?;
-    let code = invitation.code.clone();
+    let target = target(state, &code(raw)?).await?;
     let settings = state.settings().await?;
-    let rep = match &invitation.attribution.rep_id {
+    let rep = match &target.attribution().rep_id {
         Some(id) => state.store.get_rep(id).await?,
         None => None,
     };
-    let answer = state.store.get_response(&code).await?;
-    let kind = invitation.attribution.survey;
+    // A reusable link has no one answer: each visit answers anew.
+    let (answer, expires_at, closed) = match &target {
+        Target::Invitation(i) => {
+            let answer = state.store.get_response(&i.code).await?;
+            let expired = answer.is_none() && i.is_expired(now());
+            (answer, Some(i.expires_at), expired.then_some("expired"))
+        }
+        Target::Link(l) => (
+            None,
+            l.expires_at,
+            l.closed(now()).map(|c| match c {
+                Closed::Disabled => "disabled",
+                Closed::Expired(_) => "expired",
+            }),
+        ),
+    };
+    let kind = target.attribution().survey;
     let body = json!({
-        "code": code,
+        "code": target.code(),
+        "reusable": matches!(target, Target::Link(_)),
         "business": settings.display_name,
         "rep": rep.map(|r| json!({ "id": r.id, "display_name": r.display_name })),
         "survey": { "kind": kind, "min": kind.min(), "max": kind.max() },
         "questions": settings.questions,
-        "locale": language(&invitation, &settings, headers),
-        "expires_at": invitation.expires_at,
-        "expired": answer.is_none() && invitation.is_expired(now()),
+        "locale": language(&target, &settings, headers),
+        "expires_at": expires_at,
+        "expired": closed == Some("expired"),
+        "disabled": closed == Some("disabled"),
         "answered": answer.is_some(),
         "response": answer.as_ref().map(|a| rating_view(a, &settings)),
     });
@@ -200,6 +223,7 @@ pub fn submission(fields: &Fields) -> (Submission, Vec<FieldError>) {
                     .filter(|k| {
                         !["score", "comment"].contains(&k.as_str())
                             && !ANSWER_FIELDS.contains(&k.as_str())
+                            && !FORM_CONTROLS.contains(&k.as_str())
                     })
                     .map(|k| FieldError::new(k, Rule::UnknownValue, "is not a known field")),
             );
@@ -209,9 +233,43 @@ pub fn submission(fields: &Fields) -> (Submission, Vec<FieldError>) {
     (submission, errors)
 }
 
+/// What a customer's link points at: an invitation, else a reusable link.
+pub async fn target(state: &AppState, code: &Code) -> Result<Target, ApiError> {
+    if let Some(invitation) = state.store.get_invitation(code).await? {
+        return Ok(Target::Invitation(invitation));
+    }
+    state
+        .store
+        .get_link(code)
+        .await?
+        .map(Target::Link)
+        .ok_or(ApiError::NotFound("no such invitation"))
+}
+
+/// Who sent a submit: their address, and the key that makes a resend of
+/// one answer through a reusable link the same answer (the form's `rid`,
+/// or an API client's `Idempotency-Key`).
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub address: Option<IpAddr>,
+    pub answer_key: Option<String>,
+}
+
+impl Caller {
+    pub fn of(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Self {
+        Caller {
+            address: crate::client::address(extensions, headers, state.tenant.trust_forwarded_for),
+            answer_key: headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        }
+    }
+}
+
 /// What recording a submit produced, for either kind of answer.
 pub struct Submitted {
-    pub invitation: Invitation,
+    pub target: Target,
     pub settings: Settings,
     pub recorded: Recorded,
 }
@@ -221,7 +279,7 @@ pub struct Submitted {
 pub struct NotRecorded {
     pub error: ApiError,
     pub submission: Option<Submission>,
-    pub invitation: Option<(Invitation, Settings)>,
+    pub target: Option<(Target, Settings)>,
 }
 
 impl From<ApiError> for NotRecorded {
@@ -229,53 +287,169 @@ impl From<ApiError> for NotRecorded {
         NotRecorded {
             error,
             submission: None,
-            invitation: None,
+            target: None,
         }
     }
 }
 
-/// Parses, validates and records a submit: the one path both the JSON API
-/// and the HTML form take.
+/// The hidden fields of the rating form: its signed render time, its answer
+/// key on a reusable link, and the honeypot people never see.
+pub const FORM_CONTROLS: [&str; 3] = ["t", "rid", "website"];
+
+/// Refuses a form a bot filled: the honeypot has text in it, or it came
+/// back sooner than `rules.min_fill_ms` after it was shown (or with no
+/// genuine render time at all; 0 turns the time check off).
+fn check_form(
+    form: &std::collections::HashMap<String, String>,
+    code: &Code,
+    secret: &Secret,
+    rules: &AbuseRules,
+    now: DateTime<Utc>,
+) -> Result<(), FieldError> {
+    if form.get("website").is_some_and(|v| !v.trim().is_empty()) {
+        return Err(FieldError::new(
+            "website",
+            Rule::Automated,
+            "this field is left empty by people",
+        ));
+    }
+    if rules.min_fill_ms == 0 {
+        return Ok(());
+    }
+    let rid = form.get("rid").map(String::as_str).unwrap_or_default();
+    let age = form
+        .get("t")
+        .and_then(|t| secret.form_age(t, code.as_str(), rid, now));
+    let min = chrono::Duration::milliseconds(i64::from(rules.min_fill_ms));
+    match age {
+        Some(age) if age >= min => Ok(()),
+        _ => Err(FieldError::new(
+            "t",
+            Rule::TooFast,
+            format!(
+                "the form came back sooner than {} ms after it was shown",
+                rules.min_fill_ms
+            ),
+        )),
+    }
+}
+
+/// The response a valid answer becomes: its id, the client's keyed hash,
+/// and a flag when it is part of a burst.
+async fn answering(
+    state: &AppState,
+    target: &Target,
+    settings: &Settings,
+    answer: Answer,
+    caller: &Caller,
+    at: DateTime<Utc>,
+) -> Result<Rating, ApiError> {
+    let secret = state.secret().await?;
+    let id = match target {
+        Target::Invitation(i) => i.code.to_string(),
+        Target::Link(link) => {
+            let key = match &caller.answer_key {
+                Some(key) => key.clone(),
+                None => random_base62(16).map_err(|e| ApiError::Internal(e.to_string()))?,
+            };
+            link.response_id(&hex::encode(&Sha256::digest(key.as_bytes())[..8]))
+        }
+    };
+    let mut rating = Rating::answering(target, id, answer, at, &state.tenant.zone);
+    rating.client = caller.address.map(|ip| secret.client(ip));
+    let rules = &settings.abuse;
+    let (window, until) = rules.burst_window(at);
+    let mut keys = Vec::new();
+    if let Some(client) = &rating.client {
+        keys.push(format!("A#{client}#{window}"));
+    }
+    if let Target::Link(link) = target {
+        keys.push(format!("L#{}#{window}", link.code));
+    }
+    let counts = match keys.is_empty() {
+        true => Vec::new(),
+        false => state.store.tally(&keys, until).await?,
+    };
+    let from_address = rating.client.as_ref().and(counts.first().copied());
+    let through_link = matches!(target, Target::Link(_))
+        .then(|| counts.last().copied())
+        .flatten();
+    rating.flagged = rules
+        .flag(from_address.unwrap_or(0), through_link)
+        .map(|reason| Flag { reason, at });
+    Ok(rating)
+}
+
+/// The caps a first answer through a reusable link counts against.
+fn quotas(target: &Target, settings: &Settings, rating: &Rating, zone: &TenantZone) -> Vec<Quota> {
+    let Target::Link(link) = target else {
+        return Vec::new();
+    };
+    let code = link.code.as_str();
+    let per_address = settings.abuse.per_address_daily;
+    let mut quotas = Vec::new();
+    if let Some(client) = rating.client.as_deref().filter(|_| per_address > 0) {
+        quotas.push(Quota::per_address(
+            code,
+            client,
+            rating.day,
+            per_address,
+            zone,
+        ));
+    }
+    if let Some(cap) = link.daily_cap {
+        quotas.push(Quota::per_link(code, rating.day, cap, zone));
+    }
+    quotas
+}
+
+/// Parses, checks and records a submit: the one path both the JSON API and
+/// the HTML form take.
 pub async fn record(
     state: &AppState,
     code: &Code,
     fields: &Fields,
+    caller: &Caller,
 ) -> Result<Submitted, NotRecorded> {
     let (submission, shape) = submission(fields);
-    let invitation = state
-        .store
-        .get_invitation(code)
-        .await
-        .map_err(ApiError::from)?
-        .ok_or(ApiError::NotFound("no such invitation"))?;
+    let target = target(state, code).await?;
     let settings = state.settings().await?;
-    let answer = match body::combine(shape, submission.validate(invitation.attribution.survey)) {
-        Ok(answer) => answer,
-        Err(error) => {
-            return Err(NotRecorded {
-                error,
-                submission: Some(submission),
-                invitation: Some((invitation, settings)),
-            });
-        }
-    };
     let at = now();
-    let rating = Rating::first(&invitation, answer, at, &state.tenant.zone);
+    let not_recorded = |error: ApiError, target: Target, settings: Settings| NotRecorded {
+        error,
+        submission: Some(submission.clone()),
+        target: Some((target, settings)),
+    };
+    if let Fields::Form(form) = fields {
+        let secret = state.secret().await?;
+        if let Err(e) = check_form(form, code, secret, &settings.abuse, at) {
+            return Err(not_recorded(e.into(), target, settings));
+        }
+    }
+    let answer = match body::combine(shape, submission.validate(target.attribution().survey)) {
+        Ok(answer) => answer,
+        Err(error) => return Err(not_recorded(error, target, settings)),
+    };
+    let mut caller = caller.clone();
+    if let Fields::Form(form) = fields {
+        caller.answer_key = form.get("rid").cloned();
+    }
+    let rating = match answering(state, &target, &settings, answer, &caller, at).await {
+        Ok(rating) => rating,
+        Err(error) => return Err(not_recorded(error, target, settings)),
+    };
+    let quotas = quotas(&target, &settings, &rating, &state.tenant.zone);
     match state
         .store
-        .record_response(&rating, at, &settings.submit_rules())
+        .record_response(&rating, at, &settings.submit_rules(), &quotas)
         .await
     {
         Ok(recorded) => Ok(Submitted {
-            invitation,
+            target,
             settings,
             recorded,
         }),
-        Err(e) => Err(NotRecorded {
-            error: e.into(),
-            submission: Some(submission),
-            invitation: Some((invitation, settings)),
-        }),
+        Err(e) => Err(not_recorded(e.into(), target, settings)),
     }
 }
 
@@ -285,13 +459,15 @@ pub async fn record(
 pub async fn submit(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: axum::extract::Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    let caller = Caller::of(&state, &parts.extensions, &parts.headers);
+    let headers = parts.headers;
     if super::customer::wants_page(&headers) {
-        return super::customer::submit_page(&state, &raw, &headers, body).await;
+        return super::customer::submit_page(&state, &raw, &caller, &headers, body).await;
     }
-    submit_json(&state, &raw, &headers, body)
+    submit_json(&state, &raw, &caller, &headers, body)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -299,12 +475,15 @@ pub async fn submit(
 async fn submit_json(
     state: &AppState,
     raw: &str,
+    caller: &Caller,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let code = code(raw)?;
     let fields = body::read(headers, body, PUBLIC_LIMIT, true).await?;
-    let done = record(state, &code, &fields).await.map_err(|e| e.error)?;
+    let done = record(state, &code, &fields, caller)
+        .await
+        .map_err(|e| e.error)?;
     let status = match done.recorded {
         Recorded::Created(_) => StatusCode::CREATED,
         Recorded::Replaced { .. } | Recorded::Unchanged(_) => StatusCode::OK,
@@ -320,22 +499,23 @@ mod tests {
     use super::*;
     use feedback_core::SurveyKind;
     use feedback_core::model::NewInvitation;
-    use feedback_core::time::TenantZone;
 
-    fn invitation(locale: Option<&str>) -> Invitation {
-        NewInvitation {
-            order_id: Some("o".into()),
-            channel: Some("sms".into()),
-            locale: locale.map(Into::into),
-            ..Default::default()
-        }
-        .validate(SurveyKind::Csat)
-        .unwrap()
-        .issue(
-            Code::generate().unwrap(),
-            now(),
-            chrono::Duration::days(1),
-            &TenantZone::parse("tz", "UTC").unwrap(),
+    fn invitation(locale: Option<&str>) -> Target {
+        Target::Invitation(
+            NewInvitation {
+                order_id: Some("o".into()),
+                channel: Some("sms".into()),
+                locale: locale.map(Into::into),
+                ..Default::default()
+            }
+            .validate(SurveyKind::Csat)
+            .unwrap()
+            .issue(
+                Code::generate().unwrap(),
+                now(),
+                chrono::Duration::days(1),
+                &TenantZone::parse("tz", "UTC").unwrap(),
+            ),
         )
     }
 

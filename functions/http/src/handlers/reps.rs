@@ -1,4 +1,8 @@
-//! `PUT /v1/reps/{rep_id}`, `GET /v1/reps/{rep_id}`, `GET /v1/reps`.
+//! `PUT /v1/reps/{rep_id}`, `GET /v1/reps/{rep_id}`, `GET /v1/reps` and
+//! `DELETE /v1/reps/{rep_id}`. Ratings carry a snapshot of their rep's id,
+//! so renaming, deactivating or deleting a rep never moves a past rating:
+//! deleting archives the rep (inactive, kept, still named in reports), and
+//! a later PUT brings it back.
 
 use super::json;
 use crate::body::{self, Object};
@@ -69,4 +73,20 @@ pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
         StatusCode::OK,
         &json!({ "reps": state.store.list_reps().await? }),
     ))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = rep_id(&raw).map_err(|_| ApiError::NotFound("no such rep"))?;
+    let mut rep = state
+        .store
+        .get_rep(&id)
+        .await?
+        .ok_or(ApiError::NotFound("no such rep"))?;
+    rep.active = false;
+    rep.archived_at.get_or_insert(super::now());
+    state.store.put_rep(&rep).await?;
+    Ok(json(StatusCode::OK, &rep))
 }

@@ -1,15 +1,18 @@
 //! `GET /v1/responses`: responses newest first, filtered, with a cursor;
-//! the same list as CSV; and `GET /v1/comments`, the responses with a
-//! comment, by score band.
+//! the same list as CSV; `GET /v1/comments`, the responses with a comment,
+//! by score band; and `PATCH /v1/responses/{id}`, which releases a flagged
+//! response into the scores.
 
 use super::json;
-use crate::body::{Query, take};
+use crate::body::{self, Object, Query, take};
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_core::csv;
+use feedback_core::links::code_of_response;
 use feedback_core::time::{DateRange, TenantZone, parse_day};
 use feedback_core::{
     Band, Channel, FieldError, LocationId, RepId, Response as Rating, Rule, SurveyKind,
@@ -17,7 +20,7 @@ use feedback_core::{
 use feedback_store::{Cursor, ResponseFilter};
 use serde_json::json;
 
-const FILTERS: [&str; 9] = [
+const FILTERS: [&str; 10] = [
     "from",
     "to",
     "rep_id",
@@ -27,6 +30,7 @@ const FILTERS: [&str; 9] = [
     "min_score",
     "max_score",
     "has_comment",
+    "flagged",
 ];
 
 /// The list's filters and cursor, every bad one named.
@@ -44,6 +48,9 @@ fn filter(
     let min_score = take(errors, q.int("min_score", 0, 10));
     let max_score = take(errors, q.int("max_score", 0, 10));
     let has_comment = take(errors, q.bool("has_comment"));
+    // Flagged answers are held back until a person releases them: listed
+    // only when asked for.
+    let flagged = take(errors, q.bool("flagged")).unwrap_or(false);
     let cursor = take(errors, q.parsed("cursor", Cursor::parse));
     if let (Some(f), Some(t)) = (from, to)
         && t < f
@@ -65,6 +72,7 @@ fn filter(
         min_score: min_score.map(|s| s as u8),
         max_score: max_score.map(|s| s as u8),
         has_comment,
+        flagged: Some(flagged),
     };
     (filter, cursor)
 }
@@ -209,4 +217,38 @@ pub async fn export(
         }
     }
     Ok(response)
+}
+
+/// `PATCH /v1/responses/{id}` with `{"flagged": false}`: lets a flagged
+/// response into the scores, once however often it is sent.
+pub async fn release(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound("no such response");
+    let code = code_of_response(&id).ok_or_else(not_found)?;
+    let map = body::read_json(&headers, body).await?;
+    let o = Object::new("", &map);
+    let mut errors = o.unknown_fields(&["flagged"]);
+    match take(&mut errors, o.bool("flagged")) {
+        Some(false) => {}
+        _ if !errors.is_empty() => {}
+        _ => errors.push(FieldError::new(
+            "flagged",
+            Rule::OutOfRange,
+            "must be false: a response is released, never flagged by hand",
+        )),
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let settings = state.settings().await?;
+    let released = state
+        .store
+        .release_response(&code, &id, &settings.submit_rules())
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(json(StatusCode::OK, &released.to_json()))
 }

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use feedback_core::abuse::AbuseRulesPatch;
 use feedback_core::followup::FollowUpRulesPatch;
 use feedback_core::settings::SettingsPatch;
 use feedback_core::{FieldError, Rule, Settings};
@@ -27,7 +28,7 @@ pub async fn get(State(state): State<AppState>) -> Result<Response, ApiError> {
     ))
 }
 
-const FIELDS: [&str; 10] = [
+const FIELDS: [&str; 12] = [
     "display_name",
     "default_survey",
     "default_locale",
@@ -38,9 +39,32 @@ const FIELDS: [&str; 10] = [
     "edit_window_hours",
     "follow_up",
     "retention_months",
+    "contact_throttle_days",
+    "abuse",
 ];
 
 const FOLLOW_UP_FIELDS: [&str; 4] = ["csat_at_most", "nps_at_most", "ces_at_most", "sla_hours"];
+
+const ABUSE_FIELDS: [&str; 5] = [
+    "per_address_daily",
+    "min_fill_ms",
+    "burst_minutes",
+    "burst_per_address",
+    "burst_per_link",
+];
+
+/// The `abuse` object of a settings change.
+fn abuse_patch(errors: &mut Vec<FieldError>, o: &Object<'_>) -> Option<AbuseRulesPatch> {
+    let rules = take(errors, o.object("abuse"))?;
+    errors.extend(rules.unknown_fields(&ABUSE_FIELDS));
+    Some(AbuseRulesPatch {
+        per_address_daily: take(errors, rules.int("per_address_daily")),
+        min_fill_ms: take(errors, rules.int("min_fill_ms")),
+        burst_minutes: take(errors, rules.int("burst_minutes")),
+        burst_per_address: take(errors, rules.int("burst_per_address")),
+        burst_per_link: take(errors, rules.int("burst_per_link")),
+    })
+}
 
 /// The `follow_up` object of a settings change.
 fn follow_up_patch(errors: &mut Vec<FieldError>, o: &Object<'_>) -> Option<FollowUpRulesPatch> {
@@ -83,6 +107,8 @@ pub async fn put(
         edit_window_hours: take(&mut errors, o.int("edit_window_hours")),
         follow_up: follow_up_patch(&mut errors, &o),
         retention_months: take(&mut errors, o.nullable_int("retention_months")),
+        contact_throttle_days: take(&mut errors, o.int("contact_throttle_days")),
+        abuse: abuse_patch(&mut errors, &o),
     };
     let next = body::combine(errors, state.settings().await?.apply(&patch))?;
     state.store.put_settings(&next).await?;

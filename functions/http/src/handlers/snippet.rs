@@ -1,6 +1,6 @@
-//! `GET /v1/invitations/{code}/snippet?format=html|text|sms|qr`: what a
-//! business pastes into its e-mail, prints on a receipt, sends by SMS or
-//! shows at the till.
+//! `GET /v1/invitations/{code}/snippet?format=html|text|sms|qr` (and the
+//! same for `/v1/links/{code}`): what a business pastes into its e-mail,
+//! prints on a receipt, sends by SMS or shows at the till.
 
 use crate::body::Query;
 use crate::error::ApiError;
@@ -77,13 +77,13 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let query = Query::parse(raw_query.as_deref(), &["format"])?;
     let format = query.get("format").unwrap_or("html");
-    let invitation = super::invitation(&state, &raw).await?;
-    let code = invitation.code.clone();
+    let code = super::public::code(&raw)?;
+    let target = super::public::target(&state, &code).await?;
     let settings = state.settings().await?;
     let url = state.tenant.link(&code, &headers);
-    let lang = language(&invitation, &settings, &headers);
+    let lang = language(&target, &settings, &headers);
     let s = strings(lang);
-    let kind = invitation.attribution.survey;
+    let kind = target.attribution().survey;
     let (question, low, high) = match kind {
         SurveyKind::Csat => (
             s.csat_question

@@ -58,6 +58,12 @@ pub struct Strings {
     pub busy_body: String,
     pub forbidden_title: String,
     pub forbidden_body: String,
+    pub refused_title: String,
+    pub refused_body: String,
+    pub limited_title: String,
+    pub limited_body: String,
+    pub disabled_title: String,
+    pub disabled_body: String,
     pub dashboard: DashboardStrings,
 }
 

@@ -125,6 +125,10 @@ pub struct Form<'a> {
     /// already HTML (from [`fill_html`]).
     pub note_html: Option<String>,
     pub error: Option<&'a str>,
+    /// The signed time the form was shown (`t`).
+    pub token: &'a str,
+    /// On a reusable link, the key that makes a resend the same answer.
+    pub rid: Option<&'a str>,
 }
 
 fn radios(
@@ -215,11 +219,23 @@ pub fn rating_form(status: StatusCode, f: &Form<'_>) -> Response {
     if let Some(note) = &f.note_html {
         let _ = write!(b, "<p class=\"note\">{note}</p>");
     }
+    // The honeypot is not displayed, so people (and screen readers) never
+    // meet it; bots that fill every field do.
     let _ = write!(
         b,
-        "<form method=\"post\" action=\"/r/{}\">",
-        esc(f.code.as_str())
+        "<form method=\"post\" action=\"/r/{}\"><input type=\"hidden\" name=\"t\" value=\"{}\">\
+         <div class=\"hp\"><label for=\"website\">Website</label>\
+         <input id=\"website\" name=\"website\" type=\"text\" tabindex=\"-1\" autocomplete=\"off\"></div>",
+        esc(f.code.as_str()),
+        esc(f.token),
     );
+    if let Some(rid) = f.rid {
+        let _ = write!(
+            b,
+            "<input type=\"hidden\" name=\"rid\" value=\"{}\">",
+            esc(rid)
+        );
+    }
     let (question, low, high) = main_question(s, f.survey, f.business, f.rep);
     let score = f.score.map(|n| n.to_string());
     radios(

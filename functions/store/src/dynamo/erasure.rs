@@ -115,17 +115,7 @@ impl DynamoStore {
                 erased.comments += u32::from(removed);
             }
         }
-        let out = self
-            .client
-            .delete_item()
-            .table_name(&*self.table)
-            .key(PK, s(pk))
-            .key(SK, s(MARKER))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        self.meter.add(Side::Write, out.consumed_capacity());
+        self.delete(pk, MARKER.into()).await?;
         Ok(erased)
     }
 

@@ -9,6 +9,8 @@
 
 mod erasure;
 mod follow_ups;
+mod limits;
+mod links;
 mod meter;
 mod stream;
 mod table;
@@ -22,7 +24,8 @@ use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
 use crate::cursor::{Cursor, Listed, instant_key, page, upper_bound};
 use crate::{
-    Erased, FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store, StoreError,
+    ContactRule, Erased, FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store,
+    StoreError,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -34,10 +37,12 @@ use aws_sdk_dynamodb::types::{
     Update,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use feedback_core::abuse::{Quota, Secret};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{self, Decision, SubmitRules, decide};
 use feedback_core::{
-    ApiKey, Code, CustomerRef, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
+    ApiKey, Code, CustomerRef, FollowUp, Invitation, Link, Rep, RepId, Response, Rollup, Settings,
+    Slice,
 };
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
@@ -412,6 +417,21 @@ impl DynamoStore {
         }
     }
 
+    async fn delete(&self, pk: String, sk: String) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&*self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.meter.add(Side::Write, out.consumed_capacity());
+        Ok(())
+    }
+
     async fn put_item(&self, item: Item) -> Result<(), StoreError> {
         let out = self
             .client
@@ -517,12 +537,14 @@ impl Store for DynamoStore {
     async fn create_invitation(
         &self,
         invitation: &Invitation,
+        contact: Option<&ContactRule>,
     ) -> Result<InvitationOutcome, StoreError> {
         let order = HashMap::from([
             (PK.to_owned(), s(format!("ORDER#{}", invitation.order_id))),
             (SK.to_owned(), s("ORDER")),
             ("code".to_owned(), s(invitation.code.to_string())),
         ]);
+        // The order (0), the invitation (1), then the contact's throttle (2).
         let mut items = vec![
             TransactWriteItem::builder()
                 .put(self.put(order, "attribute_not_exists(pk)"))
@@ -531,28 +553,41 @@ impl Store for DynamoStore {
                 .put(self.put(invitation_item(invitation)?, "attribute_not_exists(pk)"))
                 .build(),
         ];
+        if let Some(rule) = contact {
+            items.push(self.contact_put(rule, &invitation.code, invitation.created_at)?);
+        }
         items.extend(self.retention_marker(invitation)?);
         items.extend(self.rollup_updates(&rollup::for_invitation(invitation))?);
-        match self.transact(items).await? {
-            Ok(()) => Ok(InvitationOutcome::Created(invitation.clone())),
-            Err(cancelled) => {
-                let Some(order) = cancelled.old_item(0) else {
-                    return Err(StoreError::internal(
-                        "invitation code collision; retry with a new code",
-                    ));
-                };
-                let code: String = order
-                    .get("code")
-                    .and_then(|c| c.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
-                let code = Code::parse("code", &code).map_err(StoreError::internal)?;
-                let existing = self.get_invitation(&code).await?;
-                existing
-                    .map(InvitationOutcome::Existing)
-                    .ok_or_else(|| StoreError::internal("order points to a missing invitation"))
-            }
-        }
+        let cancelled = match self.transact(items).await? {
+            Ok(()) => return Ok(InvitationOutcome::Created(invitation.clone())),
+            Err(cancelled) => cancelled,
+        };
+        let (code, until) = if let Some(order) = cancelled.old_item(0) {
+            let code: String = order
+                .get("code")
+                .and_then(|c| c.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            (
+                Code::parse("code", &code).map_err(StoreError::internal)?,
+                None,
+            )
+        } else if let Some(throttle) = cancelled.old_item(2).filter(|_| contact.is_some()) {
+            let (code, until) = limits::throttled_by(&throttle)?;
+            (code, Some(until))
+        } else {
+            return Err(StoreError::internal(
+                "invitation code collision; retry with a new code",
+            ));
+        };
+        let last = self
+            .get_invitation(&code)
+            .await?
+            .ok_or_else(|| StoreError::internal("a record points to a missing invitation"))?;
+        Ok(match until {
+            None => InvitationOutcome::Existing(last),
+            Some(until) => InvitationOutcome::Throttled { last, until },
+        })
     }
 
     async fn get_invitation(&self, code: &Code) -> Result<Option<Invitation>, StoreError> {
@@ -567,27 +602,37 @@ impl Store for DynamoStore {
         response: &Response,
         now: DateTime<Utc>,
         rules: &SubmitRules,
+        quotas: &[Quota],
     ) -> Result<Recorded, StoreError> {
         let opened = submission::on_insert(response, rules);
         for _ in 0..MAX_ATTEMPTS {
-            let check = ConditionCheck::builder()
-                .table_name(&*self.table)
-                .key(PK, s(invitation_pk(&response.code)))
-                .key(SK, s("INV"))
-                .condition_expression("attribute_exists(pk) AND #exp > :now")
-                .expression_attribute_names("#exp", EXPIRES)
-                .expression_attribute_values(":now", n(now.timestamp()))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .build()
-                .map_err(StoreError::internal)?;
+            let check = if response.reusable {
+                self.link_open_check(&response.code, now)?
+            } else {
+                let check = ConditionCheck::builder()
+                    .table_name(&*self.table)
+                    .key(PK, s(invitation_pk(&response.code)))
+                    .key(SK, s("INV"))
+                    .condition_expression("attribute_exists(pk) AND #exp > :now")
+                    .expression_attribute_names("#exp", EXPIRES)
+                    .expression_attribute_values(":now", n(now.timestamp()))
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .build()
+                    .map_err(StoreError::internal)?;
+                TransactWriteItem::builder().condition_check(check).build()
+            };
+            // The target's check (0), the response (1), then the quotas.
             let mut items = vec![
-                TransactWriteItem::builder().condition_check(check).build(),
+                check,
                 TransactWriteItem::builder()
                     .put(self.put(response_item(response)?, "attribute_not_exists(pk)"))
                     .build(),
             ];
+            for quota in quotas {
+                items.push(self.quota_update(quota)?);
+            }
             if let Some(follow_up) = &opened.follow_up {
                 items.push(self.follow_up_put(None, follow_up)?);
             }
@@ -604,9 +649,27 @@ impl Store for DynamoStore {
                 None => self.existing_response(&response.code, &response.id).await?,
             };
             let Some(existing) = existing else {
-                return Err(match cancelled.old_item(0) {
-                    None => StoreError::NotFound,
-                    Some(item) => StoreError::Expired(decode::<Invitation>(item)?.expires_at),
+                if cancelled.failed(0).is_some() {
+                    let target = cancelled.old_item(0);
+                    return Err(if response.reusable {
+                        links::refusal(target, now)?
+                    } else {
+                        match target {
+                            None => StoreError::NotFound,
+                            Some(item) => {
+                                StoreError::Expired(decode::<Invitation>(item)?.expires_at)
+                            }
+                        }
+                    });
+                }
+                let full = (0..quotas.len()).find(|i| cancelled.failed(2 + i).is_some());
+                return Err(match full {
+                    Some(i) => StoreError::OverQuota {
+                        resets_at: quotas[i].resets_at,
+                    },
+                    None => {
+                        StoreError::internal("an answer's transaction failed for no reason given")
+                    }
                 });
             };
             match decide(Some(&existing), response, now, rules.edit_window) {
@@ -618,6 +681,7 @@ impl Store for DynamoStore {
                     ));
                 }
                 Decision::Replace(current) => {
+                    let current = *current;
                     let put = Put::builder()
                         .table_name(&*self.table)
                         .set_item(Some(response_item(&current)?))
@@ -636,8 +700,8 @@ impl Store for DynamoStore {
                     items.extend(self.rollup_updates(&effects.increments)?);
                     if self.transact(items).await?.is_ok() {
                         return Ok(Recorded::Replaced {
-                            previous: existing,
-                            current,
+                            previous: Box::new(existing),
+                            current: Box::new(current),
                         });
                     }
                     // Another edit won the race: start over from what is stored now.
@@ -647,6 +711,68 @@ impl Store for DynamoStore {
         Err(StoreError::Conflict(
             "the response kept changing under concurrent edits".into(),
         ))
+    }
+
+    async fn release_response(
+        &self,
+        code: &Code,
+        id: &str,
+        rules: &SubmitRules,
+    ) -> Result<Option<Response>, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(stored) = self.existing_response(code, id).await? else {
+                return Ok(None);
+            };
+            if stored.flagged.is_none() {
+                return Ok(Some(stored));
+            }
+            let released = stored.released();
+            let put = Put::builder()
+                .table_name(&*self.table)
+                .set_item(Some(response_item(&released)?))
+                .condition_expression("#rev = :rev AND attribute_exists(flagged)")
+                .expression_attribute_names("#rev", "revision")
+                .expression_attribute_values(":rev", n(stored.revision))
+                .build()
+                .map_err(StoreError::internal)?;
+            let effects = submission::on_release(&stored, &released, rules);
+            let mut items = vec![TransactWriteItem::builder().put(put).build()];
+            if let Some(opened) = &effects.follow_up {
+                items.push(self.follow_up_put(None, opened)?);
+            }
+            items.extend(self.rollup_updates(&effects.increments)?);
+            if self.transact(items).await?.is_ok() {
+                return Ok(Some(released));
+            }
+            // Released or edited meanwhile: look again.
+        }
+        Err(StoreError::Conflict(
+            "the response kept changing while being released".into(),
+        ))
+    }
+
+    async fn tally(&self, keys: &[String], until: DateTime<Utc>) -> Result<Vec<u64>, StoreError> {
+        self.add_tallies(keys, until).await
+    }
+
+    async fn secret(&self) -> Result<Secret, StoreError> {
+        self.tenant_secret().await
+    }
+
+    async fn create_link(&self, link: &Link) -> Result<(), StoreError> {
+        self.put_link(link).await
+    }
+
+    async fn get_link(&self, code: &Code) -> Result<Option<Link>, StoreError> {
+        self.read_link(code).await
+    }
+
+    async fn list_links(&self) -> Result<Vec<Link>, StoreError> {
+        self.read_links().await
+    }
+
+    async fn update_link(&self, previous: &Link, next: &Link) -> Result<(), StoreError> {
+        self.replace_link(previous, next).await
     }
 
     async fn get_response(&self, code: &Code) -> Result<Option<Response>, StoreError> {
@@ -674,7 +800,13 @@ impl Store for DynamoStore {
         self.list_index(query, limit).await
     }
 
-    async fn erase_customer(&self, customer_ref: &CustomerRef) -> Result<Erased, StoreError> {
+    async fn erase_customer(
+        &self,
+        customer_ref: &CustomerRef,
+        contact: &str,
+    ) -> Result<Erased, StoreError> {
+        let (pk, sk) = limits::contact_key(contact);
+        self.delete(pk, sk).await?;
         self.erase_by_customer(customer_ref).await
     }
 
@@ -898,6 +1030,17 @@ fn filter_terms(filter: &ResponseFilter) -> FilterTerms {
     if let Some(max) = filter.max_score {
         t.terms.push("#score <= :max".into());
         t.values.insert(":max".into(), n(max));
+    }
+    if let Some(flagged) = filter.flagged {
+        t.names.insert("#flagged".into(), "flagged".into());
+        t.terms.push(
+            if flagged {
+                "attribute_exists(#flagged)"
+            } else {
+                "attribute_not_exists(#flagged)"
+            }
+            .into(),
+        );
     }
     if let Some(has) = filter.has_comment {
         t.names.insert("#comment".into(), "comment".into());

@@ -1,0 +1,374 @@
+//! Abuse protection on the public routes: what is kept about a client (a
+//! keyed hash of its address, never the address), the signed time a form was
+//! rendered, per-address and per-link quotas, and when a burst of answers is
+//! held back for review.
+
+use crate::error::{Errors, FieldError, Rule};
+use crate::time::TenantZone;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::net::IpAddr;
+
+/// The tenant's secret key for the hashes and form tokens here. It is made
+/// once, at random, and kept in the store, so hashes cannot be reversed by
+/// trying every address or phone number without it.
+#[derive(Clone)]
+pub struct Secret([u8; 32]);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl Secret {
+    pub fn new(bytes: [u8; 32]) -> Self {
+        Secret(bytes)
+    }
+
+    /// A fresh secret from the operating system's CSPRNG.
+    pub fn generate() -> Result<Self, crate::code::RandomError> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| crate::code::RandomError(e.to_string()))?;
+        Ok(Secret(bytes))
+    }
+
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    fn mac(&self, purpose: &str, parts: &[&str]) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        for part in parts {
+            mac.update(b"\n");
+            mac.update(part.as_bytes());
+        }
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// What is kept about a client: 64 bits of a keyed hash of its address,
+    /// enough to count one address's answers, not to recover it.
+    pub fn client(&self, address: IpAddr) -> String {
+        hex::encode(&self.mac("client", &[&address.to_string()])[..8])
+    }
+
+    /// The key of a customer's invitation throttle: a keyed hash of the
+    /// customer ref, so the throttle record names no one.
+    pub fn contact(&self, customer_ref: &str) -> String {
+        hex::encode(&self.mac("contact", &[customer_ref])[..16])
+    }
+
+    /// A form's hidden token: when it was rendered for `code` (and, on a
+    /// reusable link, the form's response id), signed.
+    pub fn form_token(&self, code: &str, rid: &str, at: DateTime<Utc>) -> String {
+        let ms = at.timestamp_millis().to_string();
+        let mac = hex::encode(&self.mac("form", &[code, rid, &ms])[..12]);
+        format!("{ms}.{mac}")
+    }
+
+    /// How long ago the form behind `token` was rendered; `None` when the
+    /// token is missing, forged or for another link.
+    pub fn form_age(
+        &self,
+        token: &str,
+        code: &str,
+        rid: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Duration> {
+        let (ms, mac) = token.split_once('.')?;
+        let expected = hex::encode(&self.mac("form", &[code, rid, ms])[..12]);
+        // Both are hex of a MAC; a timing difference reveals nothing useful,
+        // but compare in constant time anyway.
+        let same = expected.len() == mac.len()
+            && expected
+                .bytes()
+                .zip(mac.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return None;
+        }
+        let at = DateTime::from_timestamp_millis(ms.parse().ok()?)?;
+        Some(now - at)
+    }
+}
+
+/// The business's abuse settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbuseRules {
+    /// Answers one address may give through one reusable link per day
+    /// (0: no limit; a shop's Wi-Fi shares one address).
+    pub per_address_daily: u32,
+    /// A form posted sooner than this after it was shown is a bot's.
+    pub min_fill_ms: u32,
+    /// The window bursts are counted in.
+    pub burst_minutes: u32,
+    /// Answers from one address in a window before the rest are flagged
+    /// (0: never). A business that posts its customers' answers from its
+    /// own server (a kiosk app) raises it or turns it off.
+    pub burst_per_address: u32,
+    /// Answers through one reusable link in a window before the rest are
+    /// flagged (0: never).
+    pub burst_per_link: u32,
+}
+
+impl Default for AbuseRules {
+    fn default() -> Self {
+        AbuseRules {
+            per_address_daily: 1,
+            min_fill_ms: 1500,
+            burst_minutes: 10,
+            burst_per_address: 20,
+            burst_per_link: 60,
+        }
+    }
+}
+
+/// A change to [`AbuseRules`]: each present field replaces its value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AbuseRulesPatch {
+    pub per_address_daily: Option<i64>,
+    pub min_fill_ms: Option<i64>,
+    pub burst_minutes: Option<i64>,
+    pub burst_per_address: Option<i64>,
+    pub burst_per_link: Option<i64>,
+}
+
+impl AbuseRules {
+    pub fn apply(&self, patch: &AbuseRulesPatch) -> Result<AbuseRules, Vec<FieldError>> {
+        let mut errors = Errors::default();
+        let mut next = *self;
+        let mut set = |field: &str, value: Option<i64>, max: u32, slot: &mut u32| {
+            if let Some(v) = value
+                && let Some(v) = errors.check(crate::settings::in_range(
+                    &format!("abuse.{field}"),
+                    v,
+                    0,
+                    max,
+                ))
+            {
+                *slot = v;
+            }
+        };
+        set(
+            "per_address_daily",
+            patch.per_address_daily,
+            1000,
+            &mut next.per_address_daily,
+        );
+        set(
+            "min_fill_ms",
+            patch.min_fill_ms,
+            60_000,
+            &mut next.min_fill_ms,
+        );
+        set(
+            "burst_minutes",
+            patch.burst_minutes,
+            1440,
+            &mut next.burst_minutes,
+        );
+        set(
+            "burst_per_address",
+            patch.burst_per_address,
+            100_000,
+            &mut next.burst_per_address,
+        );
+        set(
+            "burst_per_link",
+            patch.burst_per_link,
+            100_000,
+            &mut next.burst_per_link,
+        );
+        if next.burst_minutes == 0 {
+            errors.push(FieldError::new(
+                "abuse.burst_minutes",
+                Rule::OutOfRange,
+                "must be an integer from 1 to 1440, got 0",
+            ));
+        }
+        errors.finish(|| next)
+    }
+
+    /// The burst window holding `now`: its label and when it ends.
+    pub fn burst_window(&self, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+        let len = i64::from(self.burst_minutes.max(1)) * 60;
+        let start = now.timestamp().div_euclid(len) * len;
+        let end = DateTime::from_timestamp(start + len, 0).unwrap_or(now);
+        (start.to_string(), end)
+    }
+
+    /// Why an answer is held back, given how many answers (this one
+    /// included) its address and its reusable link gave in the window.
+    pub fn flag(&self, from_address: u64, through_link: Option<u64>) -> Option<FlagReason> {
+        let over = |limit: u32, count: u64| limit > 0 && count > u64::from(limit);
+        if over(self.burst_per_address, from_address) {
+            Some(FlagReason::AddressBurst)
+        } else if through_link.is_some_and(|n| over(self.burst_per_link, n)) {
+            Some(FlagReason::LinkBurst)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagReason {
+    /// More answers from one address than a person gives.
+    AddressBurst,
+    /// More answers through one reusable link than its place sees.
+    LinkBurst,
+}
+
+/// Why and when a response was held back from the scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flag {
+    pub reason: FlagReason,
+    pub at: DateTime<Utc>,
+}
+
+/// A cap on answers under one key until a moment: checked and counted in the
+/// same atomic step that records the answer, so concurrent answers cannot
+/// slip past it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quota {
+    pub key: String,
+    pub max: u32,
+    /// When the count starts again (the next tenant-local midnight).
+    pub resets_at: DateTime<Utc>,
+}
+
+impl Quota {
+    /// One address's answers through reusable link `code` on `day`.
+    pub fn per_address(
+        code: &str,
+        client: &str,
+        day: NaiveDate,
+        max: u32,
+        zone: &TenantZone,
+    ) -> Self {
+        Quota {
+            key: format!("{code}#{day}#{client}"),
+            max,
+            resets_at: next_midnight(day, zone),
+        }
+    }
+
+    /// All answers through reusable link `code` on `day`.
+    pub fn per_link(code: &str, day: NaiveDate, max: u32, zone: &TenantZone) -> Self {
+        Quota {
+            key: format!("{code}#{day}"),
+            max,
+            resets_at: next_midnight(day, zone),
+        }
+    }
+}
+
+fn next_midnight(day: NaiveDate, zone: &TenantZone) -> DateTime<Utc> {
+    zone.start_of(day.succ_opt().unwrap_or(day))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> Secret {
+        Secret::new([7; 32])
+    }
+
+    #[test]
+    fn hashes_are_keyed_stable_and_short() {
+        let ip: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(secret().client(ip), secret().client(ip));
+        assert_eq!(secret().client(ip).len(), 16);
+        assert_ne!(secret().client(ip), Secret::new([8; 32]).client(ip));
+        assert_ne!(
+            secret().client(ip),
+            secret().client("203.0.113.10".parse().unwrap())
+        );
+        assert_eq!(secret().contact("+923001234567").len(), 32);
+        assert!(!secret().contact("+923001234567").contains("923001234567"));
+    }
+
+    #[test]
+    fn form_tokens_tell_their_age_and_refuse_forgeries() {
+        let at: DateTime<Utc> = "2026-05-01T10:00:00Z".parse().unwrap();
+        let token = secret().form_token("CODE", "rid", at);
+        let later = at + Duration::milliseconds(2500);
+        assert_eq!(
+            secret().form_age(&token, "CODE", "rid", later),
+            Some(Duration::milliseconds(2500))
+        );
+        assert_eq!(secret().form_age(&token, "OTHER", "rid", later), None);
+        assert_eq!(secret().form_age(&token, "CODE", "other", later), None);
+        let (ms, mac) = token.split_once('.').unwrap();
+        let earlier = format!("{}.{mac}", ms.parse::<i64>().unwrap() - 60_000);
+        assert_eq!(secret().form_age(&earlier, "CODE", "rid", later), None);
+        assert_eq!(secret().form_age("garbage", "CODE", "rid", later), None);
+    }
+
+    #[test]
+    fn bursts_flag_what_is_over_the_limits() {
+        let rules = AbuseRules::default();
+        assert_eq!(rules.flag(20, Some(60)), None);
+        assert_eq!(rules.flag(21, Some(1)), Some(FlagReason::AddressBurst));
+        assert_eq!(rules.flag(1, Some(61)), Some(FlagReason::LinkBurst));
+        assert_eq!(rules.flag(1, None), None);
+        let off = AbuseRules {
+            burst_per_address: 0,
+            ..rules
+        };
+        assert_eq!(off.flag(1_000, None), None);
+        let at: DateTime<Utc> = "2026-05-01T10:07:30Z".parse().unwrap();
+        let (label, end) = rules.burst_window(at);
+        assert_eq!(
+            end,
+            "2026-05-01T10:10:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(rules.burst_window(end - Duration::seconds(1)).0, label);
+        assert_ne!(rules.burst_window(end).0, label);
+    }
+
+    #[test]
+    fn patches_are_checked_field_by_field() {
+        let bad = AbuseRulesPatch {
+            min_fill_ms: Some(-1),
+            burst_minutes: Some(0),
+            ..Default::default()
+        };
+        let fields: Vec<_> = AbuseRules::default()
+            .apply(&bad)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["abuse.min_fill_ms", "abuse.burst_minutes"]);
+        let next = AbuseRules::default()
+            .apply(&AbuseRulesPatch {
+                per_address_daily: Some(3),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(next.per_address_daily, 3);
+    }
+
+    #[test]
+    fn quotas_reset_at_the_tenants_midnight() {
+        let zone = TenantZone::parse("tz", "Asia/Karachi").unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
+        let q = Quota::per_address("CODE", "abcd", day, 1, &zone);
+        assert_eq!(q.key, "CODE#2026-05-01#abcd");
+        assert_eq!(
+            q.resets_at,
+            "2026-05-01T19:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            Quota::per_link("CODE", day, 5, &zone).key,
+            "CODE#2026-05-01"
+        );
+    }
+}

@@ -1,0 +1,327 @@
+//! Reusable links: one code for a place or a person (a QR code on the
+//! counter, a rep's badge, a web page) rather than for one order. Each
+//! answer through it is its own anonymous response.
+
+use crate::code::Code;
+use crate::error::{Errors, FieldError, Rule};
+use crate::ids::{Locale, LocationId, RepId};
+use crate::model::{Attribution, Channel, validate_label};
+use crate::survey::SurveyKind;
+use crate::time::TenantZone;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The channels a reusable link can stand for.
+pub const LINK_CHANNELS: [Channel; 3] = [Channel::Qr, Channel::InStore, Channel::Web];
+
+/// Largest daily cap a link may have.
+pub const MAX_DAILY_CAP: u32 = 100_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub code: Code,
+    /// Fixed when the link is made: renaming or archiving its rep later
+    /// never moves what was rated through it.
+    #[serde(flatten)]
+    pub attribution: Attribution,
+    /// The business's own name for it ("Till 2", "Ayesha's badge").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Answers it takes per tenant-local day; beyond, 429 until midnight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_cap: Option<u32>,
+    pub active: bool,
+    /// +1 per change; stores use it to refuse lost updates.
+    pub revision: u32,
+}
+
+/// Why a link takes no answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    Disabled,
+    Expired(DateTime<Utc>),
+}
+
+impl Link {
+    /// Whether it takes answers at `now`.
+    pub fn closed(&self, now: DateTime<Utc>) -> Option<Closed> {
+        if !self.active {
+            Some(Closed::Disabled)
+        } else {
+            self.expires_at.filter(|e| now >= *e).map(Closed::Expired)
+        }
+    }
+
+    /// The response id of one answer through this link: the code, then the
+    /// form's own token, so a double tap of one form is one answer.
+    pub fn response_id(&self, token: &str) -> String {
+        format!("{}-{token}", self.code)
+    }
+}
+
+/// A response id's link code or invitation code (the part before `-`).
+pub fn code_of_response(id: &str) -> Option<Code> {
+    let code = id.split('-').next()?;
+    Code::parse("id", code).ok()
+}
+
+/// A link request as a client sent it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewLink {
+    pub channel: Option<String>,
+    pub rep_id: Option<String>,
+    pub location: Option<String>,
+    pub survey: Option<String>,
+    pub locale: Option<String>,
+    pub label: Option<String>,
+    pub expires_at: Option<String>,
+    pub daily_cap: Option<i64>,
+}
+
+fn channel(field: &str, value: &str) -> Result<Channel, FieldError> {
+    let channel = Channel::parse(field, value)?;
+    if LINK_CHANNELS.contains(&channel) {
+        Ok(channel)
+    } else {
+        Err(FieldError::new(
+            field,
+            Rule::UnknownValue,
+            "a reusable link is for qr, in_store or web; one-use invitations serve the others",
+        ))
+    }
+}
+
+fn expiry(field: &str, value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
+    let at = DateTime::parse_from_rfc3339(value)
+        .map_err(|_| FieldError::new(field, Rule::BadFormat, "must be an RFC 3339 time"))?
+        .with_timezone(&Utc);
+    if at <= now {
+        return Err(FieldError::new(
+            field,
+            Rule::OutOfRange,
+            "must be in the future",
+        ));
+    }
+    Ok(at)
+}
+
+fn cap(field: &str, value: i64) -> Result<u32, FieldError> {
+    u32::try_from(value)
+        .ok()
+        .filter(|v| (1..=MAX_DAILY_CAP).contains(v))
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                Rule::OutOfRange,
+                format!("must be an integer from 1 to {MAX_DAILY_CAP}, got {value}"),
+            )
+        })
+}
+
+fn opt(value: &Option<String>) -> Option<&str> {
+    value.as_deref()
+}
+
+fn label(field: &str, value: &str) -> Result<String, FieldError> {
+    validate_label(field, value, 100)
+}
+
+impl NewLink {
+    /// The link this request makes at `now` with `code`; every bad field is
+    /// reported. The channel defaults to `qr`, the survey to the tenant's.
+    pub fn validate(
+        &self,
+        code: Code,
+        default_survey: SurveyKind,
+        now: DateTime<Utc>,
+    ) -> Result<Link, Vec<FieldError>> {
+        let mut errors = Errors::default();
+        let channel = match opt(&self.channel) {
+            Some(v) => errors.check(channel("channel", v)),
+            None => Some(Channel::Qr),
+        };
+        let rep_id = opt(&self.rep_id).and_then(|v| errors.check(RepId::parse("rep_id", v)));
+        let location =
+            opt(&self.location).and_then(|v| errors.check(LocationId::parse("location", v)));
+        let survey = opt(&self.survey).and_then(|v| errors.check(SurveyKind::parse("survey", v)));
+        let locale = opt(&self.locale).and_then(|v| errors.check(Locale::parse("locale", v)));
+        let label = opt(&self.label).and_then(|v| errors.check(label("label", v)));
+        let expires_at =
+            opt(&self.expires_at).and_then(|v| errors.check(expiry("expires_at", v, now)));
+        let daily_cap = self
+            .daily_cap
+            .and_then(|v| errors.check(cap("daily_cap", v)));
+        errors.finish(|| Link {
+            code,
+            attribution: Attribution {
+                survey: survey.unwrap_or(default_survey),
+                rep_id,
+                channel: channel.expect("checked"),
+                location,
+            },
+            label,
+            locale,
+            created_at: now,
+            expires_at,
+            daily_cap,
+            active: true,
+            revision: 1,
+        })
+    }
+}
+
+/// A change to a link: each present field replaces its value; `Some(None)`
+/// clears a nullable one. What a link is counted under cannot change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkPatch {
+    pub active: Option<bool>,
+    pub label: Option<Option<String>>,
+    pub expires_at: Option<Option<String>>,
+    pub daily_cap: Option<Option<i64>>,
+}
+
+impl LinkPatch {
+    pub fn apply(&self, link: &Link, now: DateTime<Utc>) -> Result<Link, Vec<FieldError>> {
+        let mut errors = Errors::default();
+        let mut next = link.clone();
+        if let Some(active) = self.active {
+            next.active = active;
+        }
+        if let Some(v) = &self.label {
+            next.label = v.as_deref().and_then(|v| errors.check(label("label", v)));
+        }
+        if let Some(v) = &self.expires_at {
+            next.expires_at = v
+                .as_deref()
+                .and_then(|v| errors.check(expiry("expires_at", v, now)));
+        }
+        if let Some(v) = self.daily_cap {
+            next.daily_cap = v.and_then(|v| errors.check(cap("daily_cap", v)));
+        }
+        next.revision += 1;
+        errors.finish(|| next)
+    }
+}
+
+/// What a customer's link points at: one invitation, or a reusable link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Invitation(crate::model::Invitation),
+    Link(Link),
+}
+
+impl Target {
+    pub fn code(&self) -> &Code {
+        match self {
+            Target::Invitation(i) => &i.code,
+            Target::Link(l) => &l.code,
+        }
+    }
+
+    pub fn attribution(&self) -> &Attribution {
+        match self {
+            Target::Invitation(i) => &i.attribution,
+            Target::Link(l) => &l.attribution,
+        }
+    }
+
+    pub fn locale(&self) -> Option<&Locale> {
+        match self {
+            Target::Invitation(i) => i.locale.as_ref(),
+            Target::Link(l) => l.locale.as_ref(),
+        }
+    }
+
+    /// The day answers to it count as invited on: the invitation's; a
+    /// reusable link's answers have no invitation.
+    pub fn invited_day(&self, zone: &TenantZone, now: DateTime<Utc>) -> NaiveDate {
+        match self {
+            Target::Invitation(i) => i.day,
+            Target::Link(_) => zone.day_of(now),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-05-01T10:00:00Z".parse().unwrap()
+    }
+
+    fn code() -> Code {
+        Code::parse("code", "ABCDEFGHIJKL").unwrap()
+    }
+
+    #[test]
+    fn a_link_defaults_to_qr_and_names_every_bad_field() {
+        let link = NewLink::default()
+            .validate(code(), SurveyKind::Nps, now())
+            .unwrap();
+        assert_eq!(link.attribution.channel, Channel::Qr);
+        assert_eq!(link.attribution.survey, SurveyKind::Nps);
+        assert!(link.active && link.closed(now()).is_none());
+
+        let bad = NewLink {
+            channel: Some("sms".into()),
+            expires_at: Some("2026-04-01T00:00:00Z".into()),
+            daily_cap: Some(0),
+            label: Some(" ".into()),
+            ..Default::default()
+        };
+        let fields: Vec<_> = bad
+            .validate(code(), SurveyKind::Csat, now())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["channel", "label", "expires_at", "daily_cap"]);
+    }
+
+    #[test]
+    fn patches_disable_expire_and_keep_the_attribution() {
+        let link = NewLink {
+            rep_id: Some("ayesha".into()),
+            channel: Some("in_store".into()),
+            ..Default::default()
+        }
+        .validate(code(), SurveyKind::Csat, now())
+        .unwrap();
+        let off = LinkPatch {
+            active: Some(false),
+            daily_cap: Some(Some(50)),
+            ..Default::default()
+        }
+        .apply(&link, now())
+        .unwrap();
+        assert_eq!(off.closed(now()), Some(Closed::Disabled));
+        assert_eq!((off.daily_cap, off.revision), (Some(50), 2));
+        assert_eq!(off.attribution, link.attribution);
+        let expiring = LinkPatch {
+            expires_at: Some(Some("2026-05-02T00:00:00Z".into())),
+            ..Default::default()
+        }
+        .apply(&link, now())
+        .unwrap();
+        let later: DateTime<Utc> = "2026-05-02T00:00:00Z".parse().unwrap();
+        assert_eq!(expiring.closed(later), Some(Closed::Expired(later)));
+    }
+
+    #[test]
+    fn response_ids_name_their_code() {
+        let link = NewLink::default()
+            .validate(code(), SurveyKind::Csat, now())
+            .unwrap();
+        let id = link.response_id("f00d");
+        assert_eq!(id, "ABCDEFGHIJKL-f00d");
+        assert_eq!(code_of_response(&id), Some(code()));
+        assert_eq!(code_of_response("ABCDEFGHIJKL"), Some(code()));
+        assert_eq!(code_of_response("no good"), None);
+    }
+}

@@ -1,0 +1,121 @@
+//! `POST /v1/links`, `GET /v1/links`, `GET /v1/links/{code}` and
+//! `PATCH /v1/links/{code}`: reusable links for places and people.
+
+use super::{json, now};
+use crate::body::{self, Object, take};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use feedback_core::links::{LinkPatch, NewLink};
+use feedback_core::{Code, FieldError, Link, Rule};
+use serde_json::{Value, json};
+
+fn view(link: &Link, state: &AppState, headers: &HeaderMap) -> Value {
+    json!({
+        "code": link.code,
+        "url": state.tenant.link(&link.code, headers),
+        "label": link.label,
+        "rep_id": link.attribution.rep_id,
+        "channel": link.attribution.channel,
+        "location": link.attribution.location,
+        "survey": link.attribution.survey,
+        "locale": link.locale,
+        "created_at": link.created_at,
+        "expires_at": link.expires_at,
+        "daily_cap": link.daily_cap,
+        "active": link.active,
+    })
+}
+
+const FIELDS: [&str; 8] = [
+    "channel",
+    "rep_id",
+    "location",
+    "survey",
+    "locale",
+    "label",
+    "expires_at",
+    "daily_cap",
+];
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let map = body::read_json(&headers, body).await?;
+    let o = Object::new("", &map);
+    let mut errors = o.unknown_fields(&FIELDS);
+    let mut get = |name: &str| take(&mut errors, o.string(name));
+    let input = NewLink {
+        channel: get("channel"),
+        rep_id: get("rep_id"),
+        location: get("location"),
+        survey: get("survey"),
+        locale: get("locale"),
+        label: get("label"),
+        expires_at: get("expires_at"),
+        daily_cap: take(&mut errors, o.int("daily_cap")),
+    };
+    let settings = state.settings().await?;
+    let code = Code::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let link = body::combine(errors, input.validate(code, settings.default_survey, now()))?;
+    if let Some(rep) = &link.attribution.rep_id
+        && let Some(message) = super::invitations::rep_problem(&state, rep).await?
+    {
+        return Err(ApiError::Unprocessable(vec![FieldError::new(
+            "rep_id",
+            Rule::UnknownValue,
+            message,
+        )]));
+    }
+    state.store.create_link(&link).await?;
+    Ok(json(StatusCode::CREATED, &view(&link, &state, &headers)))
+}
+
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let links = state.store.list_links().await?;
+    let views: Vec<Value> = links.iter().map(|l| view(l, &state, &headers)).collect();
+    Ok(json(StatusCode::OK, &json!({ "links": views })))
+}
+
+async fn find(state: &AppState, raw: &str) -> Result<Link, ApiError> {
+    let not_found = || ApiError::NotFound("no such link");
+    let code = Code::parse("code", raw).map_err(|_| not_found())?;
+    state.store.get_link(&code).await?.ok_or_else(not_found)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let link = find(&state, &raw).await?;
+    Ok(json(StatusCode::OK, &view(&link, &state, &headers)))
+}
+
+/// Disables or enables a link, or changes its label, expiry or daily cap.
+/// What it is counted under (rep, location, channel, survey) is fixed.
+pub async fn patch(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let link = find(&state, &raw).await?;
+    let map = body::read_json(&headers, body).await?;
+    let o = Object::new("", &map);
+    let mut errors = o.unknown_fields(&["active", "label", "expires_at", "daily_cap"]);
+    let patch = LinkPatch {
+        active: take(&mut errors, o.bool("active")),
+        label: take(&mut errors, o.nullable_string("label")),
+        expires_at: take(&mut errors, o.nullable_string("expires_at")),
+        daily_cap: take(&mut errors, o.nullable_int("daily_cap")),
+    };
+    let next = body::combine(errors, patch.apply(&link, now()))?;
+    state.store.update_link(&link, &next).await?;
+    Ok(json(StatusCode::OK, &view(&next, &state, &headers)))
+}

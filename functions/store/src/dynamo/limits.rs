@@ -1,0 +1,174 @@
+//! The items behind abuse protection and invitation throttling: a contact's
+//! throttle (`CONTACT#{hash}`), quotas counted inside a response's
+//! transaction (`QUOTA#{key}`), burst tallies (`TALLY#{key}`) and the
+//! tenant's secret. Each counter carries a `ttl`, so DynamoDB deletes it
+//! once it no longer matters.
+
+use super::meter::Side;
+use super::table::{PK, SK, TTL_ATTRIBUTE};
+use super::{DynamoStore, Item, n, s, sdk_error};
+use crate::{ContactRule, StoreError};
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnConsumedCapacity, ReturnValue, TransactWriteItem, Update,
+};
+use chrono::{DateTime, Utc};
+use feedback_core::Code;
+use feedback_core::abuse::{Quota, Secret};
+
+/// How long a quota's item outlives its reset (TTL deletes lazily anyway).
+const QUOTA_GRACE_SECS: i64 = 86_400;
+/// When the throttle ends, in epoch milliseconds (as precise as the API).
+const UNTIL: &str = "until_ms";
+
+pub(super) fn contact_key(key: &str) -> (String, String) {
+    (format!("CONTACT#{key}"), "CONTACT".into())
+}
+
+/// The contact's throttle, parsed from the item a refused put handed back.
+pub(super) fn throttled_by(item: &Item) -> Result<(Code, DateTime<Utc>), StoreError> {
+    let code = item
+        .get("code")
+        .and_then(|v| v.as_s().ok())
+        .and_then(|c| Code::parse("code", c).ok())
+        .ok_or_else(|| StoreError::internal("a contact throttle without its code"))?;
+    let until = item
+        .get(UNTIL)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(DateTime::from_timestamp_millis)
+        .ok_or_else(|| StoreError::internal("a contact throttle without its end"))?;
+    Ok((code, until))
+}
+
+impl DynamoStore {
+    /// The put of a contact's throttle that rides in the invitation's
+    /// transaction: refused while another invitation's period runs, unless
+    /// forced.
+    pub(super) fn contact_put(
+        &self,
+        rule: &ContactRule,
+        code: &Code,
+        now: DateTime<Utc>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let (pk, sk) = contact_key(&rule.key);
+        let mut put = Put::builder()
+            .table_name(&*self.table)
+            .item(PK, s(pk))
+            .item(SK, s(sk))
+            .item("code", s(code.to_string()))
+            .item(UNTIL, n(rule.until.timestamp_millis()))
+            .item(TTL_ATTRIBUTE, n(rule.until.timestamp()))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            );
+        if !rule.force {
+            put = put
+                .condition_expression("attribute_not_exists(pk) OR #until <= :now")
+                .expression_attribute_names("#until", UNTIL)
+                .expression_attribute_values(":now", n(now.timestamp_millis()));
+        }
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(StoreError::internal)?)
+            .build())
+    }
+
+    /// The update that counts an answer against `quota`, refused when full.
+    pub(super) fn quota_update(&self, quota: &Quota) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&*self.table)
+            .key(PK, s(format!("QUOTA#{}", quota.key)))
+            .key(SK, s("QUOTA"))
+            .update_expression("ADD #n :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#n) OR #n < :max")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(quota.max))
+            .expression_attribute_values(":ttl", n(quota.resets_at.timestamp() + QUOTA_GRACE_SECS))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    pub(super) async fn add_tallies(
+        &self,
+        keys: &[String],
+        until: DateTime<Utc>,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut counts = Vec::with_capacity(keys.len());
+        for key in keys {
+            let out = self
+                .client
+                .update_item()
+                .table_name(&*self.table)
+                .key(PK, s(format!("TALLY#{key}")))
+                .key(SK, s("TALLY"))
+                .update_expression("ADD #n :one SET #ttl = :ttl")
+                .expression_attribute_names("#n", "n")
+                .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":ttl", n(until.timestamp() + QUOTA_GRACE_SECS))
+                .return_values(ReturnValue::UpdatedNew)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            self.meter.add(Side::Write, out.consumed_capacity());
+            let count = out
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get("n"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(|| StoreError::internal("a tally without its count"))?;
+            counts.push(count);
+        }
+        Ok(counts)
+    }
+
+    pub(super) async fn tenant_secret(&self) -> Result<Secret, StoreError> {
+        let read = |item: Item| -> Result<Secret, StoreError> {
+            let bytes = match item.get("value") {
+                Some(AttributeValue::B(b)) => b.as_ref().to_vec(),
+                _ => return Err(StoreError::internal("the stored secret has no value")),
+            };
+            let bytes: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| StoreError::internal("the stored secret is not 32 bytes"))?;
+            Ok(Secret::new(bytes))
+        };
+        if let Some(item) = self.get("SECRET".into(), "SECRET".into()).await? {
+            return read(item);
+        }
+        let secret = Secret::generate().map_err(StoreError::internal)?;
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&*self.table)
+            .item(PK, s("SECRET"))
+            .item(SK, s("SECRET"))
+            .item(
+                "value",
+                AttributeValue::B(Blob::new(secret.bytes().to_vec())),
+            )
+            .condition_expression("attribute_not_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        let made = self.landed(
+            sent,
+            |e| e.is_conditional_check_failed_exception(),
+            |o| o.consumed_capacity(),
+        )?;
+        if made {
+            return Ok(secret);
+        }
+        // Another process made it first: use theirs.
+        let item = self
+            .get("SECRET".into(), "SECRET".into())
+            .await?
+            .ok_or_else(|| StoreError::internal("the secret vanished"))?;
+        read(item)
+    }
+}

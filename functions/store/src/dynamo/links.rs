@@ -1,0 +1,128 @@
+//! Reusable links: one partition (`LINKS` / `{code}`), like reps, since a
+//! business has a handful (one per till, badge or page), listed whole.
+
+use super::{DynamoStore, EXPIRES, Item, decode, encode, n, s};
+use crate::StoreError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem,
+};
+use chrono::{DateTime, Utc};
+use feedback_core::links::Closed;
+use feedback_core::{Code, Link};
+
+use super::table::{PK, SK};
+
+const PARTITION: &str = "LINKS";
+
+fn link_item(link: &Link) -> Result<Item, StoreError> {
+    let mut item = encode(link)?;
+    item.insert(PK.into(), s(PARTITION));
+    item.insert(SK.into(), s(link.code.to_string()));
+    if let Some(at) = link.expires_at {
+        item.insert(EXPIRES.into(), n(at.timestamp()));
+    }
+    Ok(item)
+}
+
+/// Why a first answer through a link was refused, from the link item the
+/// failed check handed back (none: there is no such link).
+pub(super) fn refusal(item: Option<Item>, now: DateTime<Utc>) -> Result<StoreError, StoreError> {
+    let Some(item) = item else {
+        return Ok(StoreError::NotFound);
+    };
+    Ok(match decode::<Link>(item)?.closed(now) {
+        Some(Closed::Expired(at)) => StoreError::Expired(at),
+        // Disabled, or enabled again meanwhile: either way not now.
+        _ => StoreError::Disabled,
+    })
+}
+
+impl DynamoStore {
+    /// The check, riding in an answer's transaction, that its link exists,
+    /// is enabled and has not expired.
+    pub(super) fn link_open_check(
+        &self,
+        code: &Code,
+        now: DateTime<Utc>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&*self.table)
+            .key(PK, s(PARTITION))
+            .key(SK, s(code.to_string()))
+            .condition_expression(
+                "attribute_exists(pk) AND active = :yes AND (attribute_not_exists(#exp) OR #exp > :now)",
+            )
+            .expression_attribute_names("#exp", EXPIRES)
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    pub(super) async fn put_link(&self, link: &Link) -> Result<(), StoreError> {
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&*self.table)
+            .set_item(Some(link_item(link)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        let landed = self.landed(
+            sent,
+            |e| e.is_conditional_check_failed_exception(),
+            |o| o.consumed_capacity(),
+        )?;
+        if landed {
+            Ok(())
+        } else {
+            Err(StoreError::internal(
+                "link code collision; retry with a new code",
+            ))
+        }
+    }
+
+    pub(super) async fn read_link(&self, code: &Code) -> Result<Option<Link>, StoreError> {
+        self.get(PARTITION.into(), code.to_string())
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    pub(super) async fn read_links(&self) -> Result<Vec<Link>, StoreError> {
+        let items = self.query_all(PARTITION.into(), None).await?;
+        let links = items.into_iter().map(decode).collect::<Result<_, _>>()?;
+        Ok(crate::sort_links(links))
+    }
+
+    pub(super) async fn replace_link(
+        &self,
+        previous: &Link,
+        next: &Link,
+    ) -> Result<(), StoreError> {
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&*self.table)
+            .set_item(Some(link_item(next)?))
+            .condition_expression("revision = :rev")
+            .expression_attribute_values(":rev", n(previous.revision))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        let landed = self.landed(
+            sent,
+            |e| e.is_conditional_check_failed_exception(),
+            |o| o.consumed_capacity(),
+        )?;
+        if landed {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("the link changed meanwhile".into()))
+        }
+    }
+}
