@@ -261,3 +261,50 @@ async fn the_authorizer_admits_live_keys_with_their_scopes() {
     .unwrap();
     assert!(!revoked.is_authorized);
 }
+
+/// Behind API Gateway the client is the request context's source address:
+/// the second answer from one address through a reusable link is refused,
+/// an answer from another address is not, and neither address is stored.
+#[tokio::test]
+async fn the_gateway_source_address_is_the_client() {
+    let h = harness();
+    let link = feedback_core::links::NewLink::default()
+        .validate(
+            feedback_core::Code::generate().unwrap(),
+            feedback_core::SurveyKind::Csat,
+            Utc::now(),
+        )
+        .unwrap();
+    h.store.create_link(&link).await.unwrap();
+    let from = |ip: &str| {
+        let mut e: Value = serde_json::from_str(&event(
+            "POST",
+            &format!("/r/{}", link.code),
+            Some(json!({"score": 4})),
+            None,
+        ))
+        .unwrap();
+        e["requestContext"]["http"]["sourceIp"] = json!(ip);
+        e.to_string()
+    };
+    let collect = |ip: &str| call(h.store.clone(), Function::Collect, from(ip));
+    assert_eq!(collect("203.0.113.7").await.0, 201);
+    let (status, body) = collect("203.0.113.7").await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (429, Some("urn:feedback:problem:rate-limited"))
+    );
+    assert_eq!(collect("203.0.113.8").await.0, 201);
+    let listed = h
+        .store
+        .list_responses(&Default::default(), 10, None)
+        .await
+        .unwrap();
+    let clients: std::collections::HashSet<_> = listed
+        .items
+        .iter()
+        .map(|r| r.client.clone().unwrap())
+        .collect();
+    assert_eq!(clients.len(), 2);
+    assert!(clients.iter().all(|c| !c.contains("203.0.113")));
+}
