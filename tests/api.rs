@@ -24,6 +24,29 @@ async fn invite(s: &Server, key: &str, body: Value) -> Value {
     r.body
 }
 
+/// An SMS invitation for `order` (and `customer`), made 31 days ago for 30
+/// days as an old one would have been: it expired yesterday.
+fn month_old_invitation(
+    s: &Server,
+    order: &str,
+    customer: Option<&str>,
+) -> feedback_core::Invitation {
+    feedback_core::model::NewInvitation {
+        order_id: Some(order.into()),
+        channel: Some("sms".into()),
+        customer_ref: customer.map(Into::into),
+        ..Default::default()
+    }
+    .validate(feedback_core::SurveyKind::Csat)
+    .unwrap()
+    .issue(
+        feedback_core::Code::generate().unwrap(),
+        Utc::now() - Duration::days(31),
+        Duration::days(30),
+        &s.tenant.zone,
+    )
+}
+
 /// A customer's JSON answer to `code` from `address` (the harness's server
 /// believes `X-Forwarded-For`, as behind a reverse proxy).
 async fn answer_from(
@@ -691,20 +714,7 @@ mod cases {
     pub async fn expired_links_and_closed_windows(s: &Server) {
         let admin = s.admin.clone();
         // An invitation that expired yesterday, written as an old one would be.
-        let past = Utc::now() - Duration::days(31);
-        let spec = feedback_core::model::NewInvitation {
-            order_id: Some("OLD-1".into()),
-            channel: Some("sms".into()),
-            ..Default::default()
-        }
-        .validate(feedback_core::SurveyKind::Csat)
-        .unwrap();
-        let old = spec.issue(
-            feedback_core::Code::generate().unwrap(),
-            past,
-            Duration::days(30),
-            &s.tenant.zone,
-        );
+        let old = month_old_invitation(s, "OLD-1", None);
         s.store.create_invitation(&old, None).await.unwrap();
         let r = s
             .call(
@@ -795,20 +805,7 @@ mod cases {
             r.text
         );
 
-        let past = Utc::now() - Duration::days(31);
-        let old = feedback_core::model::NewInvitation {
-            order_id: Some("OLD-2".into()),
-            channel: Some("sms".into()),
-            ..Default::default()
-        }
-        .validate(feedback_core::SurveyKind::Csat)
-        .unwrap()
-        .issue(
-            feedback_core::Code::generate().unwrap(),
-            past,
-            Duration::days(30),
-            &s.tenant.zone,
-        );
+        let old = month_old_invitation(s, "OLD-2", None);
         s.store.create_invitation(&old, None).await.unwrap();
         let r = s.browser("GET", &format!("/r/{}", old.code), "", &[]).await;
         assert!(r.status == 410 && html(&r) && r.text.contains("This link has expired"));
@@ -2157,24 +2154,10 @@ mod cases {
         // After the period: a new link. (The first invitation is dated 31
         // days back, with its throttle, through the store.)
         let secret = s.store.secret().await.unwrap();
-        let past = Utc::now() - Duration::days(31);
-        let old = feedback_core::model::NewInvitation {
-            order_id: Some("P-1".into()),
-            channel: Some("sms".into()),
-            customer_ref: Some("cust-p".into()),
-            ..Default::default()
-        }
-        .validate(feedback_core::SurveyKind::Csat)
-        .unwrap()
-        .issue(
-            feedback_core::Code::generate().unwrap(),
-            past,
-            Duration::days(30),
-            &s.tenant.zone,
-        );
+        let old = month_old_invitation(s, "P-1", Some("cust-p"));
         let rule = feedback_store::ContactRule {
             key: secret.contact("cust-p"),
-            until: past + Duration::days(30),
+            until: old.created_at + Duration::days(30),
             force: false,
         };
         s.store.create_invitation(&old, Some(&rule)).await.unwrap();

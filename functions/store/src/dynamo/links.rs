@@ -62,13 +62,21 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
-    pub(super) async fn put_link(&self, link: &Link) -> Result<(), StoreError> {
+    /// Puts `link` when `condition` holds; `refused` otherwise.
+    async fn put_link_if(
+        &self,
+        link: &Link,
+        condition: &str,
+        values: Item,
+        refused: StoreError,
+    ) -> Result<(), StoreError> {
         let sent = self
             .client
             .put_item()
             .table_name(&*self.table)
             .set_item(Some(link_item(link)?))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(condition)
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
@@ -77,13 +85,13 @@ impl DynamoStore {
             |e| e.is_conditional_check_failed_exception(),
             |o| o.consumed_capacity(),
         )?;
-        if landed {
-            Ok(())
-        } else {
-            Err(StoreError::internal(
-                "link code collision; retry with a new code",
-            ))
-        }
+        if landed { Ok(()) } else { Err(refused) }
+    }
+
+    pub(super) async fn put_link(&self, link: &Link) -> Result<(), StoreError> {
+        let collision = StoreError::internal("link code collision; retry with a new code");
+        self.put_link_if(link, "attribute_not_exists(pk)", Item::new(), collision)
+            .await
     }
 
     pub(super) async fn read_link(&self, code: &Code) -> Result<Option<Link>, StoreError> {
@@ -104,25 +112,9 @@ impl DynamoStore {
         previous: &Link,
         next: &Link,
     ) -> Result<(), StoreError> {
-        let sent = self
-            .client
-            .put_item()
-            .table_name(&*self.table)
-            .set_item(Some(link_item(next)?))
-            .condition_expression("revision = :rev")
-            .expression_attribute_values(":rev", n(previous.revision))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        let landed = self.landed(
-            sent,
-            |e| e.is_conditional_check_failed_exception(),
-            |o| o.consumed_capacity(),
-        )?;
-        if landed {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict("the link changed meanwhile".into()))
-        }
+        let changed = StoreError::Conflict("the link changed meanwhile".into());
+        let values = Item::from([(":rev".to_owned(), n(previous.revision))]);
+        self.put_link_if(next, "revision = :rev", values, changed)
+            .await
     }
 }

@@ -522,6 +522,33 @@ impl DynamoStore {
         Ok(result)
     }
 
+    /// The transaction that replaces `stored` by `next` while `condition`
+    /// holds (`#rev` is the stored revision), with the follow-up and rollup
+    /// moves of `effects` (the follow-up was `follow_up` before).
+    fn replacement(
+        &self,
+        stored: &Response,
+        next: &Response,
+        condition: &str,
+        effects: &submission::Effects,
+        follow_up: Option<&FollowUp>,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let put = Put::builder()
+            .table_name(&*self.table)
+            .set_item(Some(response_item(next)?))
+            .condition_expression(condition)
+            .expression_attribute_names("#rev", "revision")
+            .expression_attribute_values(":rev", n(stored.revision))
+            .build()
+            .map_err(StoreError::internal)?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        if let Some(moved) = &effects.follow_up {
+            items.push(self.follow_up_put(follow_up, moved)?);
+        }
+        items.extend(self.rollup_updates(&effects.increments)?);
+        Ok(items)
+    }
+
     async fn existing_response(
         &self,
         code: &Code,
@@ -682,22 +709,16 @@ impl Store for DynamoStore {
                 }
                 Decision::Replace(current) => {
                     let current = *current;
-                    let put = Put::builder()
-                        .table_name(&*self.table)
-                        .set_item(Some(response_item(&current)?))
-                        .condition_expression("#rev = :rev")
-                        .expression_attribute_names("#rev", "revision")
-                        .expression_attribute_values(":rev", n(existing.revision))
-                        .build()
-                        .map_err(StoreError::internal)?;
                     let follow_up = self.read_follow_up(&current.id).await?;
                     let effects =
                         submission::on_replace(&existing, &current, follow_up.as_ref(), rules, now);
-                    let mut items = vec![TransactWriteItem::builder().put(put).build()];
-                    if let Some(next) = &effects.follow_up {
-                        items.push(self.follow_up_put(follow_up.as_ref(), next)?);
-                    }
-                    items.extend(self.rollup_updates(&effects.increments)?);
+                    let items = self.replacement(
+                        &existing,
+                        &current,
+                        "#rev = :rev",
+                        &effects,
+                        follow_up.as_ref(),
+                    )?;
                     if self.transact(items).await?.is_ok() {
                         return Ok(Recorded::Replaced {
                             previous: Box::new(existing),
@@ -727,20 +748,14 @@ impl Store for DynamoStore {
                 return Ok(Some(stored));
             }
             let released = stored.released();
-            let put = Put::builder()
-                .table_name(&*self.table)
-                .set_item(Some(response_item(&released)?))
-                .condition_expression("#rev = :rev AND attribute_exists(flagged)")
-                .expression_attribute_names("#rev", "revision")
-                .expression_attribute_values(":rev", n(stored.revision))
-                .build()
-                .map_err(StoreError::internal)?;
             let effects = submission::on_release(&stored, &released, rules);
-            let mut items = vec![TransactWriteItem::builder().put(put).build()];
-            if let Some(opened) = &effects.follow_up {
-                items.push(self.follow_up_put(None, opened)?);
-            }
-            items.extend(self.rollup_updates(&effects.increments)?);
+            let items = self.replacement(
+                &stored,
+                &released,
+                "#rev = :rev AND attribute_exists(flagged)",
+                &effects,
+                None,
+            )?;
             if self.transact(items).await?.is_ok() {
                 return Ok(Some(released));
             }
