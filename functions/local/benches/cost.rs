@@ -91,13 +91,19 @@ impl Sample {
 struct Bench {
     store: Arc<DynamoStore>,
     tenant: Tenant,
+    /// One state for every call, as a warm Lambda process keeps one (its
+    /// settings and the tenant's secret are read once per process).
+    state: AppState,
 }
 
 impl Bench {
-    /// Sends one request to `function`'s router, as API Gateway would after
-    /// the authorizer let an admin key through, and records it in `sample`.
+    /// Sends one request from `client` to `function`'s router, as API
+    /// Gateway would after the authorizer let an admin key through, and
+    /// records it in `sample`.
+    #[allow(clippy::too_many_arguments)]
     async fn call(
         &self,
+        client: &str,
         sample: &mut Sample,
         function: Function,
         method: Method,
@@ -119,13 +125,11 @@ impl Bench {
             .insert(CONTEXT_SCOPES.into(), json!(Scope::Admin.as_str()));
         let mut context = ApiGatewayV2httpRequestContext::default();
         context.authorizer = Some(authorizer);
+        context.http.source_ip = Some(client.to_owned());
         request
             .extensions_mut()
             .insert(RequestContext::ApiGatewayV2(context));
-        let app = router(
-            &[function],
-            AppState::new(self.store.clone(), self.tenant.clone(), AuthMode::Gateway),
-        );
+        let app = router(&[function], self.state.clone());
         let before = used(&self.store);
         let started = Instant::now();
         let response = app.oneshot(request).await.expect("routers are infallible");
@@ -214,6 +218,7 @@ async fn main() {
     let bench = Bench {
         store: store.clone(),
         tenant: tenant(),
+        state: AppState::new(store.clone(), tenant(), AuthMode::Gateway),
     };
     if full {
         // 90 days of a small shop, so the scores request reads real rollups.
@@ -248,12 +253,15 @@ async fn main() {
         today - Duration::days(364)
     );
     for i in 0..rounds {
+        // Each round is another customer, from another address.
+        let client = format!("198.51.{}.{}", i / 250, i % 250);
         let body = json!({
             "order_id": format!("cost-{i}"), "rep_id": "ayesha", "channel": "sms",
             "location": "lahore-gulberg", "customer_ref": format!("cust-{i}"),
         });
         let (status, created) = bench
             .call(
+                &client,
                 &mut invite,
                 Function::Manage,
                 Method::POST,
@@ -265,12 +273,20 @@ async fn main() {
         let code = created["code"].as_str().expect("a code").to_owned();
         let uri = format!("/r/{code}");
         let (status, _) = bench
-            .call(&mut page, Function::Collect, Method::GET, &uri, None)
+            .call(
+                &client,
+                &mut page,
+                Function::Collect,
+                Method::GET,
+                &uri,
+                None,
+            )
             .await;
         assert_eq!(status, 200);
         let rating = json!({"score": 4, "comment": "Quick and friendly, thank you."});
         let (status, answer) = bench
             .call(
+                &client,
                 &mut rate,
                 Function::Collect,
                 Method::POST,
@@ -281,6 +297,7 @@ async fn main() {
         assert_eq!(status, 201, "{answer}");
         let (status, answer) = bench
             .call(
+                &client,
                 &mut edit,
                 Function::Collect,
                 Method::POST,
@@ -291,6 +308,7 @@ async fn main() {
         assert_eq!(status, 200, "{answer}");
         let (status, answer) = bench
             .call(
+                &client,
                 &mut scores,
                 Function::Scores,
                 Method::GET,
@@ -302,13 +320,57 @@ async fn main() {
         bench.authorize(&mut authorizer, &secret).await;
     }
 
-    let samples = [invite, page, rate, edit, scores, authorizer];
+    let stored = table_size(&table).await - size_before;
+
+    // A counter's reusable link: each answer from another address, with the
+    // per-address quota and the link's burst tally in play.
+    let mut counter = Sample::new("POST /r/{code} (reusable link)", "collect");
+    let mut setup = Sample::new("setup", "manage");
+    // The bench sends in seconds what a counter sees over days: no burst.
+    let (status, _) = bench
+        .call(
+            "203.0.113.1",
+            &mut setup,
+            Function::Manage,
+            Method::PUT,
+            "/v1/settings",
+            Some(json!({"abuse": {"burst_per_link": 0}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, link) = bench
+        .call(
+            "203.0.113.1",
+            &mut setup,
+            Function::Manage,
+            Method::POST,
+            "/v1/links",
+            Some(json!({"rep_id": "ayesha", "channel": "in_store", "daily_cap": 10_000})),
+        )
+        .await;
+    assert_eq!(status, 201, "{link}");
+    let uri = format!("/r/{}", link["code"].as_str().expect("a code"));
+    for i in 0..rounds {
+        let client = format!("192.0.{}.{}", i / 250, i % 250);
+        let (status, answer) = bench
+            .call(
+                &client,
+                &mut counter,
+                Function::Collect,
+                Method::POST,
+                &uri,
+                Some(json!({"score": 5})),
+            )
+            .await;
+        assert_eq!(status, 201, "{answer}");
+    }
+
+    let samples = [invite, page, rate, edit, counter, scores, authorizer];
     println!("| request | function | RRU | WRU | transaction items | p50 ms | p90 ms |");
     println!("|---|---|---:|---:|---:|---:|---:|");
     for sample in &samples {
         println!("{}", sample.row());
     }
-    let stored = table_size(&table).await - size_before;
     println!(
         "\nstored per invited and rated order (with its index copy): {} bytes",
         stored / rounds
