@@ -2455,6 +2455,16 @@ mod cases {
             assert_eq!(r.status, 201, "{}", r.body);
         }
         assert_eq!(counted(s, "").await, (before.0 + 3, 4));
+        let session = format!("__Host-feedback_session={admin}");
+        let page = s
+            .browser("GET", "/dashboard", "", &[("cookie", &session)])
+            .await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.text
+                .contains("<bdi>4</bdi> answers from a burst are held back"),
+            "the dashboard says what the figures leave out"
+        );
         let list = s
             .get(&format!("/v1/responses?{}&flagged=true", recent(s)), &admin)
             .await;

@@ -203,6 +203,13 @@ fn headline_cards(out: &mut String, d: &DashboardStrings, scores: &Scores) {
         },
     );
     out.push_str("</div>");
+    if s.flagged > 0 {
+        let _ = write!(
+            out,
+            "<p class=\"muted\">{}</p>",
+            fill_html(&d.flagged, &[("n", &s.flagged.to_string())])
+        );
+    }
 }
 
 fn trends(out: &mut String, d: &DashboardStrings, v: &View<'_>) {

@@ -109,6 +109,7 @@ pub struct DashboardStrings {
     pub down: String,
     pub steady: String,
     pub no_data: String,
+    pub flagged: String,
     pub trends: String,
     pub chart_label: String,
     pub leaderboard: String,
