@@ -100,7 +100,6 @@ impl Bench {
     /// Sends one request from `client` to `function`'s router, as API
     /// Gateway would after the authorizer let an admin key through, and
     /// records it in `sample`.
-    #[allow(clippy::too_many_arguments)]
     async fn call(
         &self,
         client: &str,
