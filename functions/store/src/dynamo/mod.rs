@@ -1020,6 +1020,21 @@ impl FilterTerms {
         }
     }
 
+    /// Requires attribute `attr` to be there (`true`) or not (`false`),
+    /// when asked.
+    fn present(&mut self, attr: &str, wanted: Option<bool>) {
+        if let Some(wanted) = wanted {
+            let name = format!("#{attr}");
+            let test = if wanted {
+                "attribute_exists"
+            } else {
+                "attribute_not_exists"
+            };
+            self.terms.push(format!("{test}({name})"));
+            self.names.insert(name, attr.to_owned());
+        }
+    }
+
     fn expression(&self) -> Option<String> {
         (!self.terms.is_empty()).then(|| self.terms.join(" AND "))
     }
@@ -1046,27 +1061,7 @@ fn filter_terms(filter: &ResponseFilter) -> FilterTerms {
         t.terms.push("#score <= :max".into());
         t.values.insert(":max".into(), n(max));
     }
-    if let Some(flagged) = filter.flagged {
-        t.names.insert("#flagged".into(), "flagged".into());
-        t.terms.push(
-            if flagged {
-                "attribute_exists(#flagged)"
-            } else {
-                "attribute_not_exists(#flagged)"
-            }
-            .into(),
-        );
-    }
-    if let Some(has) = filter.has_comment {
-        t.names.insert("#comment".into(), "comment".into());
-        t.terms.push(
-            if has {
-                "attribute_exists(#comment)"
-            } else {
-                "attribute_not_exists(#comment)"
-            }
-            .into(),
-        );
-    }
+    t.present("flagged", filter.flagged);
+    t.present("comment", filter.has_comment);
     t
 }
