@@ -16,6 +16,10 @@ use std::time::Duration;
 /// How often the worker looks for changes and due retries.
 const POLL: Duration = Duration::from_millis(200);
 const BATCH: usize = 100;
+/// How often a stream's shards are listed again: new shards open beside
+/// the ones being read, and records written to them would otherwise wait
+/// until every known shard is read to its end.
+const REDISCOVER: Duration = Duration::from_secs(5);
 /// Finished deliveries are kept this long (DynamoDB's TTL does it there).
 const KEEP_DELIVERIES: chrono::Duration = chrono::Duration::days(30);
 
@@ -96,6 +100,8 @@ pub struct StreamReader {
     iterators: HashMap<String, String>,
     /// Shards read to their end.
     finished: std::collections::HashSet<String>,
+    /// When the shards were last listed.
+    discovered_at: Option<std::time::Instant>,
 }
 
 fn stream_error(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -110,6 +116,7 @@ impl StreamReader {
             stream: None,
             iterators: HashMap::new(),
             finished: Default::default(),
+            discovered_at: None,
         }
     }
 
@@ -160,8 +167,12 @@ impl StreamReader {
     }
 
     async fn drain(&mut self, notifier: &Notifier) -> Result<(), StoreError> {
-        if self.iterators.is_empty() {
+        let stale = self
+            .discovered_at
+            .is_none_or(|at| at.elapsed() >= REDISCOVER);
+        if self.iterators.is_empty() || stale {
             self.discover().await?;
+            self.discovered_at = Some(std::time::Instant::now());
         }
         let shards: Vec<(String, String)> = self
             .iterators
@@ -169,14 +180,30 @@ impl StreamReader {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for (shard, iterator) in shards {
-            let out = self
+            let sent = self
                 .client
                 .get_records()
                 .shard_iterator(iterator)
                 .limit(BATCH as i32)
                 .send()
-                .await
-                .map_err(stream_error)?;
+                .await;
+            let out = match sent {
+                Ok(out) => out,
+                // An iterator taken at the shard's horizon before its first
+                // records (DynamoDB Local trims there), or one left unused
+                // too long, is no good: take a fresh one from the horizon.
+                // Records read again are dispatched once.
+                Err(e)
+                    if e.as_service_error().is_some_and(|e| {
+                        e.is_trimmed_data_access_exception() || e.is_expired_iterator_exception()
+                    }) =>
+                {
+                    self.iterators.remove(&shard);
+                    self.discovered_at = None;
+                    continue;
+                }
+                Err(e) => return Err(stream_error(e)),
+            };
             let changes = out
                 .records()
                 .iter()
