@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -101,14 +101,15 @@ fn too_many(request: &Request, retry_after: u64) -> Response {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
-    let mut response = if wants_html {
+    if wants_html {
         let lang = crate::handlers::public::browser_language(request.headers()).unwrap_or("en");
         let s = pages::i18n::strings(lang);
-        pages::message(
+        pages::message_retry(
             StatusCode::TOO_MANY_REQUESTS,
             lang,
             &s.busy_title,
             &s.busy_body,
+            retry_after,
         )
     } else {
         ApiError::TooManyRequests(
@@ -116,11 +117,7 @@ fn too_many(request: &Request, retry_after: u64) -> Response {
             "too many requests; retry after Retry-After seconds".into(),
         )
         .into_response()
-    };
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    response
+    }
 }
 
 #[cfg(test)]

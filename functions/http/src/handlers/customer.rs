@@ -81,29 +81,25 @@ fn not_found(lang: &str) -> Response {
 
 fn busy(lang: &str, retry_after: u64) -> Response {
     let s = strings(lang);
-    let mut page = pages::message(
+    pages::message_retry(
         StatusCode::SERVICE_UNAVAILABLE,
         lang,
         &s.busy_title,
         &s.busy_body,
-    );
-    page.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    page
+        retry_after,
+    )
 }
 
-/// A page with a title and a line, in `lang`, and a Retry-After.
+/// The already-answered-today page of a reusable link's quota, until `until`.
 fn limited(lang: &str, retry_after: u64, until: &str) -> Response {
     let s = strings(lang);
-    let mut page = pages::message(
+    pages::message_retry(
         StatusCode::TOO_MANY_REQUESTS,
         lang,
         &s.limited_title,
         &s.limited_body.replace("{time}", until),
-    );
-    page.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    page
+        retry_after,
+    )
 }
 
 /// The answered/thank-you view of `rating`. Only an invitation's answer can

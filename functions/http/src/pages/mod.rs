@@ -109,6 +109,23 @@ pub fn message(status: StatusCode, lang: &str, title: &str, text: &str) -> Respo
     )
 }
 
+/// A [`message`] page that asks to come back in `retry_after` seconds
+/// (busy, over a limit).
+pub fn message_retry(
+    status: StatusCode,
+    lang: &str,
+    title: &str,
+    text: &str,
+    retry_after: u64,
+) -> Response {
+    let mut page = message(status, lang, title, text);
+    page.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(retry_after),
+    );
+    page
+}
+
 /// What a rating form shows.
 pub struct Form<'a> {
     pub lang: &'a str,
