@@ -114,16 +114,10 @@ async fn rating_json(
         Target::Invitation(i) => {
             let answer = state.store.get_response(&i.code).await?;
             let expired = answer.is_none() && i.is_expired(now());
-            (answer, Some(i.expires_at), expired.then_some("expired"))
+            let closed = expired.then_some(Closed::Expired(i.expires_at));
+            (answer, Some(i.expires_at), closed)
         }
-        Target::Link(l) => (
-            None,
-            l.expires_at,
-            l.closed(now()).map(|c| match c {
-                Closed::Disabled => "disabled",
-                Closed::Expired(_) => "expired",
-            }),
-        ),
+        Target::Link(l) => (None, l.expires_at, l.closed(now())),
     };
     let kind = target.attribution().survey;
     let body = json!({
@@ -135,8 +129,8 @@ async fn rating_json(
         "questions": settings.questions,
         "locale": language(&target, &settings, headers),
         "expires_at": expires_at,
-        "expired": closed == Some("expired"),
-        "disabled": closed == Some("disabled"),
+        "expired": matches!(closed, Some(Closed::Expired(_))),
+        "disabled": closed == Some(Closed::Disabled),
         "answered": answer.is_some(),
         "response": answer.as_ref().map(|a| rating_view(a, &settings)),
     });
@@ -246,10 +240,10 @@ pub async fn target(state: &AppState, code: &Code) -> Result<Target, ApiError> {
         .ok_or(ApiError::NotFound("no such invitation"))
 }
 
-/// Who sent a submit: their address, and the key that makes a resend of
-/// one answer through a reusable link the same answer (the form's `rid`,
-/// or an API client's `Idempotency-Key`).
-#[derive(Debug, Clone, Default)]
+/// Who sent a submit: their address, and an API client's
+/// `Idempotency-Key`, which makes a resend of one answer through a reusable
+/// link the same answer (a form's `rid` does that for forms).
+#[derive(Debug)]
 pub struct Caller {
     pub address: Option<IpAddr>,
     pub answer_key: Option<String>,
@@ -341,22 +335,23 @@ async fn answering(
     target: &Target,
     settings: &Settings,
     answer: Answer,
-    caller: &Caller,
+    address: Option<IpAddr>,
+    answer_key: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<Rating, ApiError> {
     let secret = state.secret().await?;
     let id = match target {
         Target::Invitation(i) => i.code.to_string(),
         Target::Link(link) => {
-            let key = match &caller.answer_key {
-                Some(key) => key.clone(),
+            let key = match answer_key {
+                Some(key) => key.to_owned(),
                 None => random_base62(16).map_err(|e| ApiError::Internal(e.to_string()))?,
             };
             link.response_id(&hex::encode(&Sha256::digest(key.as_bytes())[..8]))
         }
     };
     let mut rating = Rating::answering(target, id, answer, at, &state.tenant.zone);
-    rating.client = caller.address.map(|ip| secret.client(ip));
+    rating.client = address.map(|ip| secret.client(ip));
     let rules = &settings.abuse;
     let (window, until) = rules.burst_window(at);
     let mut keys = Vec::new();
@@ -430,11 +425,21 @@ pub async fn record(
         Ok(answer) => answer,
         Err(error) => return Err(not_recorded(error, target, settings)),
     };
-    let mut caller = caller.clone();
-    if let Fields::Form(form) = fields {
-        caller.answer_key = form.get("rid").cloned();
-    }
-    let rating = match answering(state, &target, &settings, answer, &caller, at).await {
+    let answer_key = match fields {
+        Fields::Form(form) => form.get("rid"),
+        Fields::Json(_) => caller.answer_key.as_ref(),
+    };
+    let rating = match answering(
+        state,
+        &target,
+        &settings,
+        answer,
+        caller.address,
+        answer_key.map(String::as_str),
+        at,
+    )
+    .await
+    {
         Ok(rating) => rating,
         Err(error) => return Err(not_recorded(error, target, settings)),
     };
