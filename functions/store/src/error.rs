@@ -31,6 +31,16 @@ pub enum StoreError {
     Internal(String),
 }
 
+impl From<feedback_core::links::Closed> for StoreError {
+    /// Why a reusable link took no answer.
+    fn from(closed: feedback_core::links::Closed) -> Self {
+        match closed {
+            feedback_core::links::Closed::Disabled => StoreError::Disabled,
+            feedback_core::links::Closed::Expired(at) => StoreError::Expired(at),
+        }
+    }
+}
+
 impl StoreError {
     pub(crate) fn internal(error: impl std::fmt::Display) -> Self {
         StoreError::Internal(error.to_string())

@@ -14,7 +14,6 @@ use crate::{
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::abuse::{Quota, Secret};
-use feedback_core::links::Closed;
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{self, Decision, Effects, SubmitRules, decide};
 use feedback_core::webhook::Change;
@@ -440,11 +439,7 @@ fn check_open(
     let code = response.code.as_str();
     if response.reusable {
         let link: Link = get_body(tx, GET_LINK, code)?.ok_or(StoreError::NotFound)?;
-        return match link.closed(now) {
-            None => Ok(()),
-            Some(Closed::Disabled) => Err(StoreError::Disabled),
-            Some(Closed::Expired(at)) => Err(StoreError::Expired(at)),
-        };
+        return link.closed(now).map_or(Ok(()), |closed| Err(closed.into()));
     }
     let invitation: Invitation = get_body(tx, GET_INVITATION, code)?.ok_or(StoreError::NotFound)?;
     if invitation.is_expired(now) {

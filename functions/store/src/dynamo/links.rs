@@ -8,7 +8,6 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem,
 };
 use chrono::{DateTime, Utc};
-use feedback_core::links::Closed;
 use feedback_core::{Code, Link};
 
 use super::table::{PK, SK};
@@ -31,11 +30,9 @@ pub(super) fn refusal(item: Option<Item>, now: DateTime<Utc>) -> Result<StoreErr
     let Some(item) = item else {
         return Ok(StoreError::NotFound);
     };
-    Ok(match decode::<Link>(item)?.closed(now) {
-        Some(Closed::Expired(at)) => StoreError::Expired(at),
-        // Disabled, or enabled again meanwhile: either way not now.
-        _ => StoreError::Disabled,
-    })
+    // Enabled again meanwhile reads as disabled: either way not now.
+    let closed = decode::<Link>(item)?.closed(now);
+    Ok(closed.map_or(StoreError::Disabled, StoreError::from))
 }
 
 impl DynamoStore {
