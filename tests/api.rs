@@ -1993,9 +1993,22 @@ mod cases {
             "Secure",
             "SameSite=Strict",
             "Path=/",
+            "Max-Age=43200",
         ] {
             assert!(cookie.contains(attribute), "{cookie}");
         }
+        // The cookie holds a signed session, never the key itself.
+        assert!(!cookie.contains(reader.as_str()), "{cookie}");
+        let forged = cookie.split(';').next().unwrap().replacen('.', "0.", 1);
+        let r = s
+            .browser("GET", "/dashboard", "", &[("cookie", forged.as_str())])
+            .await;
+        assert_eq!(r.status, 401);
+        let raw_key = format!("__Host-feedback_session={reader}");
+        let r = s
+            .browser("GET", "/dashboard", "", &[("cookie", raw_key.as_str())])
+            .await;
+        assert_eq!(r.status, 401);
         let session = cookie.split(';').next().unwrap().to_owned();
         let with = [("cookie", session.as_str())];
         let r = s
@@ -2455,7 +2468,7 @@ mod cases {
             assert_eq!(r.status, 201, "{}", r.body);
         }
         assert_eq!(counted(s, "").await, (before.0 + 3, 4));
-        let session = format!("__Host-feedback_session={admin}");
+        let session = s.dashboard_session(&admin).await;
         let page = s
             .browser("GET", "/dashboard", "", &[("cookie", &session)])
             .await;

@@ -257,6 +257,22 @@ impl Server {
         .await
     }
 
+    /// A dashboard session cookie (`name=value`) for `key`, from signing
+    /// in as a browser does.
+    pub async fn dashboard_session(&self, key: &str) -> String {
+        let r = self
+            .browser(
+                "POST",
+                "/dashboard/sign-in",
+                &format!("key={key}"),
+                &[("sec-fetch-site", "same-origin")],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let cookie = r.header("set-cookie").expect("a session cookie");
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
     /// A new key with `scopes`, made through the API.
     pub async fn key(&self, scopes: &[&str]) -> String {
         let reply = self
@@ -288,6 +304,15 @@ pub async fn dynamo_store(endpoint: &str) -> DynamoStore {
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "local", "local", None, None, "e2e",
         ))
+        // DynamoDB Local runs every transaction one at a time: with the
+        // whole workspace's suites on it at once, a burst of 50 waits
+        // longer than production's deadline ever lets a request wait
+        // (tests/security.rs checks that deadline on its own).
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(std::time::Duration::from_secs(60))
+                .build(),
+        )
         .load()
         .await;
     let store = DynamoStore::new(&config, &format!("e2e-{}", uuid::Uuid::new_v4()));

@@ -162,6 +162,34 @@ fn only_the_collect_function_may_write_responses_without_a_key_and_it_cannot_rea
 }
 
 /// (attribute, key type) pairs of an SDK key schema.
+/// The README promises a client's address is never kept: the API's access
+/// log must not write it (nor the raw path, which carries customers' codes).
+#[test]
+fn access_logs_keep_no_client_address_or_customer_code() {
+    let t = template();
+    let apis: Vec<&Value> = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::HttpApi")
+        .collect();
+    assert!(!apis.is_empty());
+    for api in apis {
+        let format = api["Properties"]["AccessLogSettings"]["Format"]
+            .as_str()
+            .expect("an access log format");
+        for personal in [
+            "sourceIp",
+            "$context.identity",
+            "$context.path",
+            "userAgent",
+        ] {
+            assert!(!format.contains(personal), "{personal} in {format}");
+        }
+        assert!(format.contains("$context.routeKey"), "{format}");
+    }
+}
+
 fn key_pairs(schema: &[aws_sdk_dynamodb::types::KeySchemaElement]) -> BTreeSet<(String, String)> {
     schema
         .iter()

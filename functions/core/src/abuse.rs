@@ -61,25 +61,26 @@ impl Secret {
         hex::encode(&self.mac("contact", &[customer_ref])[..16])
     }
 
-    /// A form's hidden token: when it was rendered for `code` (and, on a
-    /// reusable link, the form's response id), signed.
-    pub fn form_token(&self, code: &str, rid: &str, at: DateTime<Utc>) -> String {
+    /// `at`, signed for `purpose` over `parts`: `{ms}.{mac}`.
+    fn stamp(&self, purpose: &str, parts: &[&str], at: DateTime<Utc>) -> String {
         let ms = at.timestamp_millis().to_string();
-        let mac = hex::encode(&self.mac("form", &[code, rid, &ms])[..12]);
+        let signed: Vec<&str> = parts.iter().copied().chain([ms.as_str()]).collect();
+        let mac = hex::encode(&self.mac(purpose, &signed)[..12]);
         format!("{ms}.{mac}")
     }
 
-    /// How long ago the form behind `token` was rendered; `None` when the
-    /// token is missing, forged or for another link.
-    pub fn form_age(
+    /// How long ago a [`Secret::stamp`] was made; `None` when it is
+    /// missing, forged, or for another purpose or parts.
+    fn stamp_age(
         &self,
+        purpose: &str,
+        parts: &[&str],
         token: &str,
-        code: &str,
-        rid: &str,
         now: DateTime<Utc>,
     ) -> Option<Duration> {
         let (ms, mac) = token.split_once('.')?;
-        let expected = hex::encode(&self.mac("form", &[code, rid, ms])[..12]);
+        let signed: Vec<&str> = parts.iter().copied().chain([ms]).collect();
+        let expected = hex::encode(&self.mac(purpose, &signed)[..12]);
         // Both are hex of a MAC; a timing difference reveals nothing useful,
         // but compare in constant time anyway.
         let same = expected.len() == mac.len()
@@ -93,6 +94,44 @@ impl Secret {
         }
         let at = DateTime::from_timestamp_millis(ms.parse().ok()?)?;
         Some(now - at)
+    }
+
+    /// A form's hidden token: when it was rendered for `code` (and, on a
+    /// reusable link, the form's response id), signed.
+    pub fn form_token(&self, code: &str, rid: &str, at: DateTime<Utc>) -> String {
+        self.stamp("form", &[code, rid], at)
+    }
+
+    /// How long ago the form behind `token` was rendered; `None` when the
+    /// token is missing, forged or for another link.
+    pub fn form_age(
+        &self,
+        token: &str,
+        code: &str,
+        rid: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Duration> {
+        self.stamp_age("form", &[code, rid], token, now)
+    }
+
+    /// A dashboard session for the key whose secret hashes to `key_hash`,
+    /// signed in at `at`: the hash, not the key, so a stolen cookie cannot
+    /// call the API.
+    pub fn session(&self, key_hash: &str, at: DateTime<Utc>) -> String {
+        format!("{key_hash}.{}", self.stamp("session", &[key_hash], at))
+    }
+
+    /// The key hash of a genuine session signed in less than `lifetime`
+    /// before `now`.
+    pub fn session_key<'a>(
+        &self,
+        session: &'a str,
+        now: DateTime<Utc>,
+        lifetime: Duration,
+    ) -> Option<&'a str> {
+        let (hash, stamp) = session.split_once('.')?;
+        let age = self.stamp_age("session", &[hash], stamp, now)?;
+        (age >= Duration::zero() && age < lifetime).then_some(hash)
     }
 }
 
@@ -292,6 +331,33 @@ mod tests {
         );
         assert_eq!(secret().contact("+923001234567").len(), 32);
         assert!(!secret().contact("+923001234567").contains("923001234567"));
+    }
+
+    #[test]
+    fn sessions_name_their_key_until_they_expire() {
+        let t0: DateTime<Utc> = "2026-03-01T10:00:00Z".parse().unwrap();
+        let hash = "ab".repeat(32);
+        let session = secret().session(&hash, t0);
+        assert!(!session.contains("fbk_"));
+        let day = Duration::hours(12);
+        assert_eq!(secret().session_key(&session, t0, day), Some(hash.as_str()));
+        let late = t0 + day - Duration::seconds(1);
+        assert_eq!(
+            secret().session_key(&session, late, day),
+            Some(hash.as_str())
+        );
+        assert_eq!(secret().session_key(&session, t0 + day, day), None);
+        // Signed in "in the future", another key's hash, another secret.
+        assert_eq!(
+            secret().session_key(&session, t0 - Duration::seconds(1), day),
+            None
+        );
+        let other = session.replacen("ab", "cd", 1);
+        assert_eq!(secret().session_key(&other, t0, day), None);
+        assert_eq!(Secret::new([8; 32]).session_key(&session, t0, day), None);
+        // A form token is not a session.
+        let form = format!("{hash}.{}", secret().form_token(&hash, "", t0));
+        assert_eq!(secret().session_key(&form, t0, day), None);
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub enum Rule {
     Automated,
     /// A form was sent sooner after it was shown than a person can.
     TooFast,
+    /// A form was sent back after its token expired.
+    Stale,
 }
 
 impl Rule {
@@ -31,6 +33,7 @@ impl Rule {
             Rule::BadFormat => "bad_format",
             Rule::Automated => "automated",
             Rule::TooFast => "too_fast",
+            Rule::Stale => "stale",
         }
     }
 }

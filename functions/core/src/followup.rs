@@ -173,6 +173,9 @@ pub struct Note {
 pub const MAX_NOTES: usize = 100;
 /// Characters per note.
 pub const MAX_NOTE_CHARS: usize = 2000;
+/// UTF-8 bytes of all notes together: a hundred notes of Devanagari at the
+/// character limit would be 600 KB, past the item's 400 KB.
+pub const MAX_NOTES_BYTES: usize = 192 * 1024;
 const MAX_ASSIGNEE_CHARS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -402,6 +405,17 @@ impl FollowUp {
                 "note",
                 Rule::OutOfRange,
                 format!("a follow-up keeps at most {MAX_NOTES} notes"),
+            ));
+        } else if let Some(note) = &note
+            && self.notes.iter().map(|n| n.text.len()).sum::<usize>() + note.len() > MAX_NOTES_BYTES
+        {
+            errors.push(FieldError::new(
+                "note",
+                Rule::OutOfRange,
+                format!(
+                    "a follow-up's notes hold at most {} KiB of text together",
+                    MAX_NOTES_BYTES / 1024
+                ),
             ));
         }
         errors.finish(|| ()).map_err(PatchError::Invalid)?;
@@ -650,6 +664,36 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn notes_stop_short_of_what_an_item_can_hold() {
+        let rules = FollowUpRules::default();
+        let mut f = FollowUp::opened_by(&response(1, "2026-01-01T10:00:00Z"), &rules).unwrap();
+        // Devanagari: 3 bytes a character, so full-length notes reach the
+        // byte bound long before the count bound.
+        let long = "क".repeat(MAX_NOTE_CHARS);
+        let note = FollowUpPatch {
+            note: Some(long.clone()),
+            ..Default::default()
+        };
+        let fits = MAX_NOTES_BYTES / long.len();
+        assert!(fits < MAX_NOTES);
+        for i in 0..fits {
+            f = f.patched(&note, t("2026-01-01T10:05:00Z"), None).unwrap();
+            assert_eq!(f.notes.len(), i + 1);
+        }
+        match f.patched(&note, t("2026-01-01T10:06:00Z"), None) {
+            Err(PatchError::Invalid(errors)) => {
+                assert_eq!(
+                    (errors[0].field.as_str(), errors[0].rule),
+                    ("note", Rule::OutOfRange)
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let stored = serde_json::to_vec(&f).unwrap().len();
+        assert!(stored < 300 * 1024, "{stored} bytes");
     }
 
     #[test]

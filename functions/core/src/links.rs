@@ -64,10 +64,22 @@ impl Link {
     }
 }
 
-/// A response id's link code or invitation code (the part before `-`).
+/// Longest answer token a response id carries after its link's code (the
+/// ids made here carry 16 hex digits).
+const MAX_ANSWER_TOKEN: usize = 32;
+
+/// A response id's link code or invitation code, if `id` has the shape of a
+/// response id at all: a code, or a code, `-` and a short alphanumeric
+/// token. Anything else names no response and must not reach a store key.
 pub fn code_of_response(id: &str) -> Option<Code> {
-    let code = id.split('-').next()?;
-    Code::parse("id", code).ok()
+    let (code, token) = match id.split_once('-') {
+        Some((code, token)) => (code, Some(token)),
+        None => (id, None),
+    };
+    let token_ok = token.is_none_or(|t| {
+        (1..=MAX_ANSWER_TOKEN).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    token_ok.then(|| Code::parse("id", code).ok()).flatten()
 }
 
 /// A link request as a client sent it.
@@ -323,5 +335,8 @@ mod tests {
         assert_eq!(code_of_response(&id), Some(code()));
         assert_eq!(code_of_response("ABCDEFGHIJKL"), Some(code()));
         assert_eq!(code_of_response("no good"), None);
+        assert_eq!(code_of_response(&format!("{id}{}", "0".repeat(5000))), None);
+        assert_eq!(code_of_response("ABCDEFGHIJKL-"), None);
+        assert_eq!(code_of_response("ABCDEFGHIJKL-f00d#x"), None);
     }
 }

@@ -200,7 +200,19 @@ pub struct Webhook {
     pub created_at: DateTime<Utc>,
 }
 
+/// Base62 characters of a webhook id after its `wh_` prefix.
+const WEBHOOK_ID_LEN: usize = 16;
+
 impl Webhook {
+    /// Whether `id` has the shape of a webhook id (`wh_` and 16 base62
+    /// characters): anything else names no webhook and must not reach a
+    /// store key.
+    pub fn is_id(id: &str) -> bool {
+        id.strip_prefix("wh_").is_some_and(|rest| {
+            rest.len() == WEBHOOK_ID_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+    }
+
     pub fn generate(
         url: String,
         mut events: Vec<EventType>,
@@ -209,7 +221,7 @@ impl Webhook {
         events.sort();
         events.dedup();
         Ok(Webhook {
-            id: format!("wh_{}", random_base62(16)?),
+            id: format!("wh_{}", random_base62(WEBHOOK_ID_LEN)?),
             url,
             events,
             secret: format!("whsec_{}", random_base62(40)?),
@@ -652,6 +664,20 @@ mod tests {
             Utc::now(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn ids_are_recognised_by_shape() {
+        assert!(Webhook::is_id(&webhook().id));
+        for bad in [
+            "",
+            "wh_",
+            "wh_short",
+            "xx_0123456789abcdef",
+            &"wh_A".repeat(2000),
+        ] {
+            assert!(!Webhook::is_id(bad), "{bad}");
+        }
     }
 
     fn event() -> Event {

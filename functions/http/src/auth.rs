@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::routes;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -32,6 +32,13 @@ pub struct Principal {
     pub scopes: Vec<Scope>,
 }
 
+impl Principal {
+    /// Whether this key's scopes grant `scope`.
+    pub fn may(&self, scope: Scope) -> bool {
+        scope.granted_by(&self.scopes)
+    }
+}
+
 /// Don't write `last_used_at` more often than this per key.
 const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -44,8 +51,16 @@ pub async fn authenticate(
     let Some(secret) = authorization.and_then(bearer_secret) else {
         return Ok(None);
     };
-    let hash = hash_key(secret);
-    let Some(key) = store.find_key(&hash).await? else {
+    authenticate_hash(store, &hash_key(secret)).await
+}
+
+/// The principal behind a key's hash, if it names a live key (a dashboard
+/// session holds the hash, never the key).
+pub async fn authenticate_hash(
+    store: &dyn Store,
+    hash: &str,
+) -> Result<Option<Principal>, StoreError> {
+    let Some(key) = store.find_key(hash).await? else {
         return Ok(None);
     };
     if !key.is_active() {
@@ -57,7 +72,7 @@ pub async fn authenticate(
         .is_none_or(|t| (now - t).num_seconds() >= TOUCH_EVERY_SECS)
     {
         // Bookkeeping only: a failure here must not fail the request.
-        if let Err(e) = store.touch_key(&hash, now).await {
+        if let Err(e) = store.touch_key(hash, now).await {
             tracing::warn!(error = %e, key_id = %key.id, "could not record key use");
         }
     }
@@ -88,15 +103,24 @@ fn from_gateway(request: &Request) -> Option<Principal> {
     Some(Principal { key_id, scopes })
 }
 
-/// Middleware on every route: finds the route's scope in the route table and
-/// refuses requests without a key that grants it.
+/// Middleware on every route: finds the request's entry in the route table
+/// and refuses it unless a key grants the entry's scope. It fails closed: a
+/// method and path with no entry is refused before any handler runs, and
+/// HEAD (which axum answers with the GET handler) is authorized as GET.
 pub async fn authorize(
     State(state): State<AppState>,
     matched: MatchedPath,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(scope) = routes::find(request.method(), matched.as_str()).and_then(|r| r.scope) else {
+    let method = match request.method() {
+        m if m == Method::HEAD => &Method::GET,
+        m => m,
+    };
+    let Some(route) = routes::find(method, matched.as_str()) else {
+        return ApiError::MethodNotAllowed.into_response();
+    };
+    let Some(scope) = route.scope else {
         return next.run(request).await;
     };
     let principal = match state.auth {

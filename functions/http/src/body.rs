@@ -3,6 +3,8 @@
 
 use crate::error::ApiError;
 use axum::body::Body;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use feedback_core::{FieldError, Rule};
 use serde_json::{Map, Value};
@@ -202,6 +204,27 @@ impl<'a> Object<'a> {
             })
             .collect::<Result<_, _>>()
             .map(Some)
+    }
+}
+
+/// A route's one path parameter, as text. A segment that is not UTF-8
+/// (`%FF`) is a 400 problem naming the path, like every other bad input,
+/// rather than axum's plain-text rejection.
+pub struct Segment(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Segment {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(segment)) => Ok(Segment(segment)),
+            Err(rejection) => Err(FieldError::new(
+                "path",
+                Rule::BadFormat,
+                format!("cannot be read: {}", rejection.body_text()),
+            )
+            .into()),
+        }
     }
 }
 

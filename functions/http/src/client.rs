@@ -1,17 +1,37 @@
 //! Who is asking: a public request's client address as the deployment sees
 //! it. Behind API Gateway that is the request context's source address; in
 //! the local server, the peer, or (behind a reverse proxy the operator
-//! vouches for) the address the proxy appended to `X-Forwarded-For`.
+//! vouches for) the address the proxy appended to `X-Forwarded-For`. An
+//! IPv6 client is its /64.
 
 use axum::extract::ConnectInfo;
 use axum::http::{Extensions, HeaderMap};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
+/// The client's address as limits, quotas and keyed hashes see it: an IPv4
+/// address, or the /64 network of an IPv6 one (one host is handed a whole
+/// /64 and can use any address in it).
 pub fn address(
     extensions: &Extensions,
     headers: &HeaderMap,
     trust_forwarded_for: bool,
 ) -> Option<IpAddr> {
+    peer(extensions, headers, trust_forwarded_for).map(network)
+}
+
+/// An address grouped as one client: IPv4 as is (and IPv4-mapped IPv6 as
+/// IPv4), IPv6 by its /64.
+pub fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+    }
+}
+
+fn peer(extensions: &Extensions, headers: &HeaderMap, trust_forwarded_for: bool) -> Option<IpAddr> {
     if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
         extensions.get::<lambda_http::request::RequestContext>()
     {
@@ -50,5 +70,28 @@ mod tests {
             Some("127.0.0.1".parse().unwrap())
         );
         assert_eq!(address(&Extensions::new(), &HeaderMap::new(), true), None);
+    }
+
+    #[test]
+    fn an_ipv6_host_is_one_client_across_its_64() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "2001:db8:1:2:aaaa::1".parse().unwrap());
+        let one = address(&Extensions::new(), &headers, true);
+        headers.insert(
+            "x-forwarded-for",
+            "2001:db8:1:2:ffff:1:2:3".parse().unwrap(),
+        );
+        assert_eq!(address(&Extensions::new(), &headers, true), one);
+        assert_eq!(one, Some("2001:db8:1:2::".parse().unwrap()));
+        headers.insert("x-forwarded-for", "2001:db8:1:3::1".parse().unwrap());
+        assert_ne!(address(&Extensions::new(), &headers, true), one);
+        assert_eq!(
+            network("::ffff:198.51.100.7".parse().unwrap()),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            network("198.51.100.7".parse().unwrap()),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
     }
 }

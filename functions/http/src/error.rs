@@ -17,6 +17,8 @@ pub enum ApiError {
     Unauthorized(&'static str),
     Forbidden(String),
     NotFound(&'static str),
+    /// 405: the path exists, but not with this method.
+    MethodNotAllowed,
     /// 409: the request conflicts with the stored state.
     Conflict(String),
     /// 410: the invitation expired.
@@ -87,6 +89,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Gone(_) | ApiError::Disabled => StatusCode::GONE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -106,6 +109,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
+            ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::Gone(_) => "expired",
             ApiError::Disabled => "disabled",
@@ -131,6 +135,7 @@ impl ApiError {
             | ApiError::Gone(d)
             | ApiError::TooManyRequests(_, d) => d.clone(),
             ApiError::Disabled => "the business has disabled this link".into(),
+            ApiError::MethodNotAllowed => "this path does not take this method".into(),
             ApiError::Unauthorized(d) | ApiError::NotFound(d) => (*d).to_owned(),
             ApiError::TooLarge(limit) => format!("the request body is larger than {limit} bytes"),
             ApiError::UnsupportedMediaType => {

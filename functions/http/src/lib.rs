@@ -9,6 +9,7 @@ mod client;
 mod error;
 mod handlers;
 pub mod lambda;
+pub mod overload;
 pub mod pages;
 pub mod ratelimit;
 mod reports;

@@ -1,27 +1,51 @@
-//! Rate limits on the public routes of the local server: per client address
-//! and per invitation code, in fixed one-minute windows. (In AWS the HTTP
-//! API's route throttling does this job.)
+//! Rate limits on the public routes of the local server: per client (an
+//! address, an IPv6 /64) and per well-formed code, in fixed one-minute
+//! windows, in bounded memory. (In AWS the HTTP API's route throttling and
+//! the per-address quotas in the store do this job.)
 
 use crate::error::ApiError;
-use crate::pages;
 use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use feedback_core::Code;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_secs(60);
 /// Windows kept before expired ones are swept.
 const SWEEP_AT: usize = 10_000;
+/// Windows kept at most: memory stays bounded (a few MB) whatever a flood
+/// sends. A new client past this, while every window is live, is refused
+/// until windows expire.
+const MAX_WINDOWS: usize = 100_000;
+/// A full sweep runs at most this often, so a table full of live windows
+/// cannot make every request walk it.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// What a window counts: one client (an address, an IPv6 /64) or one code.
+/// Only well-formed codes get a window of their own; anything else in the
+/// path is counted under its client alone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Client(IpAddr),
+    Code(Code),
+}
+
+#[derive(Debug)]
+struct Windows {
+    open: HashMap<Key, (Instant, u32)>,
+    swept_at: Option<Instant>,
+}
 
 #[derive(Debug)]
 pub struct RateLimiter {
     per_address: u32,
     per_code: u32,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    windows: Mutex<Windows>,
 }
 
 impl RateLimiter {
@@ -31,17 +55,25 @@ impl RateLimiter {
         RateLimiter {
             per_address,
             per_code,
-            windows: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Windows {
+                open: HashMap::new(),
+                swept_at: None,
+            }),
         }
     }
 
     /// Counts one request under `key`; `Err(seconds)` when over `limit`.
-    fn hit(&self, key: String, limit: u32, now: Instant) -> Result<(), u64> {
+    fn hit(&self, key: Key, limit: u32, now: Instant) -> Result<(), u64> {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= SWEEP_AT {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        let Windows { open, swept_at } = &mut *windows;
+        if open.len() >= SWEEP_AT && swept_at.is_none_or(|t| now.duration_since(t) >= SWEEP_EVERY) {
+            open.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            *swept_at = Some(now);
         }
-        let (start, count) = windows.entry(key).or_insert((now, 0));
+        if open.len() >= MAX_WINDOWS && !open.contains_key(&key) {
+            return Err(WINDOW.as_secs());
+        }
+        let (start, count) = open.entry(key).or_insert((now, 0));
         if now.duration_since(*start) >= WINDOW {
             *start = now;
             *count = 0;
@@ -52,6 +84,12 @@ impl RateLimiter {
             return Err(left.as_secs().max(1));
         }
         Ok(())
+    }
+
+    /// Windows held now.
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.windows.lock().unwrap().open.len()
     }
 }
 
@@ -79,16 +117,13 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         .uri()
         .path()
         .strip_prefix("/r/")
-        .map(|c| c.trim_end_matches(".json").to_owned());
+        .map(|c| c.trim_end_matches(".json"))
+        .and_then(|c| Code::parse("code", c).ok());
     let verdict = address
         .map_or(Ok(()), |ip| {
-            limiter.hit(format!("ip:{ip}"), limiter.per_address, now)
+            limiter.hit(Key::Client(ip), limiter.per_address, now)
         })
-        .and_then(|()| {
-            code.map_or(Ok(()), |c| {
-                limiter.hit(format!("code:{c}"), limiter.per_code, now)
-            })
-        });
+        .and_then(|()| code.map_or(Ok(()), |c| limiter.hit(Key::Code(c), limiter.per_code, now)));
     match verdict {
         Ok(()) => next.run(request).await,
         Err(secs) => too_many(&request, secs),
@@ -96,46 +131,53 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 fn too_many(request: &Request, retry_after: u64) -> Response {
-    let wants_html = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    if wants_html {
-        let lang = crate::handlers::public::browser_language(request.headers()).unwrap_or("en");
-        let s = pages::i18n::strings(lang);
-        pages::message_retry(
-            StatusCode::TOO_MANY_REQUESTS,
-            lang,
-            &s.busy_title,
-            &s.busy_body,
-            retry_after,
-        )
-    } else {
+    crate::overload::busy(
+        request.headers(),
+        StatusCode::TOO_MANY_REQUESTS,
+        retry_after,
         ApiError::TooManyRequests(
             retry_after,
             "too many requests; retry after Retry-After seconds".into(),
-        )
-        .into_response()
-    }
+        ),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn client(n: u32) -> Key {
+        Key::Client(IpAddr::from(n.to_be_bytes()))
+    }
+
     #[test]
     fn a_window_allows_its_limit_then_refuses_until_it_ends() {
         let limiter = RateLimiter::new(3, 3);
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert!(limiter.hit("k".into(), 3, t0).is_ok());
+            assert!(limiter.hit(client(1), 3, t0).is_ok());
         }
         assert_eq!(
-            limiter.hit("k".into(), 3, t0 + Duration::from_secs(15)),
+            limiter.hit(client(1), 3, t0 + Duration::from_secs(15)),
             Err(45)
         );
-        assert!(limiter.hit("other".into(), 3, t0).is_ok());
-        assert!(limiter.hit("k".into(), 3, t0 + WINDOW).is_ok());
+        assert!(limiter.hit(client(2), 3, t0).is_ok());
+        assert!(limiter.hit(client(1), 3, t0 + WINDOW).is_ok());
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_a_flood_of_new_clients() {
+        let limiter = RateLimiter::new(3, 3);
+        let t0 = Instant::now();
+        let mut refused = 0;
+        for n in 0..(MAX_WINDOWS as u32 + 5_000) {
+            refused += usize::from(limiter.hit(client(n), 3, t0).is_err());
+        }
+        assert_eq!((limiter.held(), refused), (MAX_WINDOWS, 5_000));
+        // Known clients keep their windows; once the windows expire, new
+        // clients get theirs.
+        assert!(limiter.hit(client(7), 3, t0).is_ok());
+        assert!(limiter.hit(client(u32::MAX), 3, t0 + WINDOW).is_ok());
+        assert_eq!(limiter.held(), 1);
     }
 }

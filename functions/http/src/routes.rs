@@ -7,7 +7,7 @@ use crate::handlers::{
     scores, settings, snippet, webhooks,
 };
 use crate::state::AppState;
-use crate::{auth, ratelimit};
+use crate::{auth, overload, ratelimit};
 use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -243,5 +243,7 @@ pub fn router(functions: &[Function], state: AppState) -> Router {
             auth::authorize,
         ))
         .fallback(meta::not_found)
+        .method_not_allowed_fallback(meta::method_not_allowed)
+        .layer(axum::middleware::from_fn(overload::deadline))
         .with_state(state)
 }

@@ -6,14 +6,20 @@ pub mod demo;
 pub mod notifier;
 pub mod retention;
 
+use axum::extract::ConnectInfo;
 use feedback_core::{ApiKey, Scope};
 use feedback_http::ratelimit::RateLimiter;
 use feedback_http::{AppState, AuthMode, Function, Tenant, router};
 use feedback_store::{DynamoStore, SqliteStore, Store, StoreError};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
 
 /// The store a process uses, and where its changes can be read from.
 pub struct Backend {
@@ -74,8 +80,20 @@ pub async fn first_admin_key(store: &dyn Store) -> Result<Option<String>, StoreE
     Ok(Some(secret))
 }
 
+/// How long a client may take to send a request's headers, and how long an
+/// idle keep-alive connection waits for the next request. The body is
+/// bounded by the router's request deadline.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long shutdown waits for the requests in flight.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves every function's routes on `listener` until `shutdown` completes,
 /// then finishes the requests in flight.
+///
+/// Connections are served by hyper directly rather than `axum::serve`,
+/// which sets no timer and so no header read timeout: a client sending one
+/// byte a minute would hold its connection forever.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
@@ -86,10 +104,50 @@ pub async fn serve(
         &Function::ALL,
         AppState::new(store, tenant, AuthMode::Store).with_rate_limits(RateLimiter::default()),
     );
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let builder = builder.http1_only();
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: pause, keep serving.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        );
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running at shutdown were cut off");
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@
 use clap::{Parser, Subcommand};
 use feedback_core::Scope;
 use feedback_http::Tenant;
+use feedback_store::Revocation;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -123,11 +124,14 @@ async fn keys(store: &dyn feedback_store::Store, action: KeyAction) -> ExitCode 
             Err(e) => fail(e),
         },
         KeyAction::Revoke { id } => match store.revoke_key(&id, chrono::Utc::now()).await {
-            Ok(Some(_)) => {
+            Ok(Revocation::Revoked(_)) => {
                 println!("revoked {id}");
                 ExitCode::SUCCESS
             }
-            Ok(None) => fail(format!("no key with id {id}")),
+            Ok(Revocation::NoSuchKey) => fail(format!("no key with id {id}")),
+            Ok(Revocation::LastAdmin) => fail(format!(
+                "{id} is the last active admin key; create another before revoking it"
+            )),
             Err(e) => fail(e),
         },
     }

@@ -81,7 +81,9 @@ impl Cursor {
         let key = String::from_utf8(bytes).map_err(|_| bad())?;
         let (instant, id) = key.split_once('#').ok_or_else(bad)?;
         DateTime::parse_from_rfc3339(instant).map_err(|_| bad())?;
-        if id.is_empty() || instant.len() != 27 {
+        // The id becomes part of a store key: only a response id's shape
+        // passes (follow-ups are listed by their response's id too).
+        if feedback_core::links::code_of_response(id).is_none() || instant.len() != 27 {
             return Err(bad());
         }
         Ok(Cursor(key))
@@ -129,13 +131,16 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_refuse_forgeries() {
-        let c = Cursor("2026-01-01T09:00:00.000000Z#abc".into());
+        let c = Cursor("2026-01-01T09:00:00.000000Z#ABCDEFGHIJKL-f00d".into());
         assert_eq!(Cursor::parse("cursor", &c.encode()).unwrap(), c);
+        let long_id = format!("2026-01-01T09:00:00.000000Z#{}", "A".repeat(5000));
         for bad in [
             "",
             "!!!",
             "bm90LWEta2V5",
             &URL_SAFE_NO_PAD.encode("2026-01-01#x"),
+            &URL_SAFE_NO_PAD.encode("2026-01-01T09:00:00.000000Z#abc"),
+            &URL_SAFE_NO_PAD.encode(long_id),
         ] {
             assert_eq!(Cursor::parse("cursor", bad).unwrap_err().field, "cursor");
         }

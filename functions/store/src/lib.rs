@@ -297,8 +297,10 @@ pub trait Store: Webhooks + Send + Sync {
     /// Every key, revoked ones included, oldest first.
     async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
 
-    /// Revokes key `id` (again is harmless); `None` if there is no such key.
-    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError>;
+    /// Revokes key `id` (again is harmless), unless it is the last active
+    /// admin key: checked and written in one atomic step, so concurrent
+    /// revokes can never leave a tenant without an admin key.
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Revocation, StoreError>;
 
     /// Records that the key was used at `at`.
     async fn touch_key(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
@@ -313,6 +315,22 @@ pub trait Store: Webhooks + Send + Sync {
 pub(crate) fn sort_links(mut links: Vec<Link>) -> Vec<Link> {
     links.sort_by(|a, b| (b.created_at, &b.code).cmp(&(a.created_at, &a.code)));
     links
+}
+
+/// What revoking a key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The key, revoked now or before (its first revocation time kept).
+    Revoked(ApiKey),
+    /// No key has that id.
+    NoSuchKey,
+    /// It is the last active admin key, and stays active.
+    LastAdmin,
+}
+
+/// Whether `key` is an active key with the admin scope.
+pub(crate) fn is_active_admin(key: &ApiKey) -> bool {
+    key.is_active() && key.scopes.contains(&feedback_core::Scope::Admin)
 }
 
 /// Keys in the order `list_keys` returns them.

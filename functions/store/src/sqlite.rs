@@ -8,8 +8,8 @@
 
 use crate::cursor::{Cursor, Listed, instant_key, page, upper_bound};
 use crate::{
-    ContactRule, Erased, FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store,
-    StoreError,
+    ContactRule, Erased, FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter,
+    Revocation, Store, StoreError, is_active_admin,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -151,9 +151,12 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(sql_err)?;
     // NORMAL is durable across application crashes in WAL mode; only an OS
-    // crash or power loss can lose the last transactions.
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
-        .map_err(sql_err)?;
+    // crash or power loss can lose the last transactions. secure_delete
+    // overwrites what an erasure deletes, so it is gone from the file too.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;",
+    )
+    .map_err(sql_err)?;
     Ok(conn)
 }
 
@@ -999,17 +1002,20 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Revocation, StoreError> {
         let id = id.to_owned();
+        // One IMMEDIATE transaction: the admin count cannot change under it.
         self.write(move |tx| {
-            let Some(mut key) =
-                get_body::<ApiKey>(tx, "SELECT body FROM api_keys WHERE id = ?1", &id)?
-            else {
-                return Ok(None);
+            let keys = get_bodies::<ApiKey>(tx, "SELECT body FROM api_keys", [])?;
+            let Some(mut key) = keys.iter().find(|k| k.id == id).cloned() else {
+                return Ok(Revocation::NoSuchKey);
             };
+            if is_active_admin(&key) && keys.iter().filter(|k| is_active_admin(k)).count() == 1 {
+                return Ok(Revocation::LastAdmin);
+            }
             key.revoked_at.get_or_insert(at);
             write_key(tx, &key)?;
-            Ok(Some(key))
+            Ok(Revocation::Revoked(key))
         })
         .await
     }

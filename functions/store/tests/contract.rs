@@ -17,7 +17,7 @@ use feedback_core::{
 };
 use feedback_store::{
     ContactRule, Cursor, DynamoStore, FollowUpFilter, InvitationOutcome, Recorded, ResponseFilter,
-    SqliteStore, Store, StoreError,
+    Revocation, SqliteStore, Store, StoreError,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -56,6 +56,15 @@ impl Fixture {
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
                 "local", "local", None, None, "test",
             ))
+            // DynamoDB Local runs every transaction one at a time: with the
+            // whole workspace's suites on it at once, a burst of 50 waits
+            // longer than production's deadline ever lets a request wait
+            // (tests/security.rs checks that deadline on its own).
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(std::time::Duration::from_secs(60))
+                    .build(),
+            )
             .load()
             .await;
         let store = DynamoStore::new(&config, &table);
@@ -658,24 +667,27 @@ mod cases {
             Some(used)
         );
         let revoked_at = t(T0) + Duration::hours(1);
-        let revoked = f
-            .store
-            .revoke_key(&reader.id, revoked_at)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(revoked.revoked_at, Some(revoked_at));
+        let revoked = |r: Revocation| match r {
+            Revocation::Revoked(key) => key,
+            other => panic!("{other:?}"),
+        };
+        let first = revoked(f.store.revoke_key(&reader.id, revoked_at).await.unwrap());
+        assert_eq!(first.revoked_at, Some(revoked_at));
         // Revoking again keeps the first time.
         let again = f
             .store
             .revoke_key(&reader.id, revoked_at + Duration::hours(1))
             .await
-            .unwrap()
             .unwrap();
-        assert_eq!(again.revoked_at, Some(revoked_at));
+        assert_eq!(revoked(again).revoked_at, Some(revoked_at));
         assert_eq!(
             f.store.revoke_key("nosuchkey", revoked_at).await.unwrap(),
-            None
+            Revocation::NoSuchKey
+        );
+        // The last active admin key stays.
+        assert_eq!(
+            f.store.revoke_key(&admin.id, revoked_at).await.unwrap(),
+            Revocation::LastAdmin
         );
         let ids: Vec<_> = f
             .store
@@ -686,6 +698,41 @@ mod cases {
             .map(|k| (k.is_active(), k.id))
             .collect();
         assert_eq!(ids, [(true, admin.id), (false, reader.id)]);
+    }
+
+    pub async fn concurrent_revokes_never_leave_no_admin(f: &Fixture) {
+        for round in 0..5 {
+            for i in 0..3 {
+                let at = t(T0) + Duration::minutes(round * 10 + i);
+                let (key, _) = ApiKey::generate(vec![Scope::Admin], None, at).unwrap();
+                f.store.create_key(&key).await.unwrap();
+            }
+            let active_admins = || async {
+                f.store
+                    .list_keys()
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|k| k.is_active() && k.scopes.contains(&Scope::Admin))
+                    .collect::<Vec<_>>()
+            };
+            // Every active admin key revoked at once.
+            let mut tasks = tokio::task::JoinSet::new();
+            for key in active_admins().await {
+                let store = Arc::clone(&f.store);
+                tasks.spawn(async move { store.revoke_key(&key.id, t(T0)).await.unwrap() });
+            }
+            let outcomes = tasks.join_all().await;
+            let kept = outcomes
+                .iter()
+                .filter(|o| **o == Revocation::LastAdmin)
+                .count();
+            assert_eq!(
+                (outcomes.len(), kept, active_admins().await.len()),
+                (if round == 0 { 3 } else { 4 }, 1, 1),
+                "round {round}: {outcomes:?}"
+            );
+        }
     }
 
     pub async fn settings_round_trip(f: &Fixture) {
@@ -1508,6 +1555,7 @@ for_each_store!(
     reps_are_upserted_and_listed,
     surveys_and_days_are_kept_apart,
     keys_are_found_by_hash_listed_and_revoked,
+    concurrent_revokes_never_leave_no_admin,
     settings_round_trip,
     an_unhappy_answer_opens_a_follow_up_and_edits_close_it,
     follow_ups_move_through_their_states_and_the_rollups,

@@ -3,15 +3,16 @@
 //! records anything: mail scanners open every link in a message, so the
 //! one-click link (`?score=N`) only preselects and the customer confirms.
 
-use super::public::{self, Caller, NotRecorded, Submitted, browser_language, language, supported};
+use super::public::{self, Caller, NotRecorded, Submitted, language};
 use crate::body::{self, Fields, PUBLIC_LIMIT};
 use crate::error::ApiError;
+use crate::pages::i18n::{browser_language, supported};
 use crate::pages::i18n::{fill_html, strings};
 use crate::pages::{self, Answered, Form, local_time};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use feedback_core::code::random_base62;
 use feedback_core::links::{Closed, Target};
 use feedback_core::model::Submission;
@@ -51,6 +52,27 @@ pub fn cross_site(headers: &HeaderMap, base_url: &str) -> bool {
                     .is_some_and(|c| c != '/')
         }
     }
+}
+
+/// The answer to a post from another site's page: a page for a browser
+/// that asked for one, problem+json otherwise; nothing is recorded.
+pub async fn cross_site_refusal(state: &AppState, headers: &HeaderMap) -> Response {
+    if !headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+    {
+        return ApiError::Forbidden("posts from another site's pages are refused".into())
+            .into_response();
+    }
+    let lang = fallback_lang(state, headers).await;
+    let s = strings(lang);
+    pages::message(
+        StatusCode::FORBIDDEN,
+        lang,
+        &s.forbidden_title,
+        &s.forbidden_body,
+    )
 }
 
 /// The language of an error page after a form post that named no usable
@@ -274,16 +296,6 @@ pub async fn submit_page(
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
-    if cross_site(headers, &state.tenant.base_url(headers)) {
-        let lang = fallback_lang(state, headers).await;
-        let s = strings(lang);
-        return pages::message(
-            StatusCode::FORBIDDEN,
-            lang,
-            &s.forbidden_title,
-            &s.forbidden_body,
-        );
-    }
     let Ok(code) = public::code(raw) else {
         return not_found(fallback_lang(state, headers).await);
     };

@@ -1,9 +1,10 @@
 //! `DELETE /v1/customers/{customer_ref}`: a customer's right to erasure.
 
 use super::json;
+use crate::body::Segment;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use feedback_core::CustomerRef;
@@ -13,7 +14,7 @@ use serde_json::json;
 /// scores and counts stay. Idempotent: again, it answers that nothing more was erased.
 pub async fn erase(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    Segment(raw): Segment,
 ) -> Result<Response, ApiError> {
     let customer = CustomerRef::parse("customer_ref", &raw)?;
     let contact = state.secret().await?.contact(customer.as_str());

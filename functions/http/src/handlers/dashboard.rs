@@ -1,17 +1,20 @@
 //! `GET /dashboard` and its sign-in and sign-out. The dashboard signs in
-//! with an API key that grants `scores:read`, kept in an HttpOnly, Secure,
-//! SameSite=Strict session cookie, and checked against the store on every
-//! request like a bearer key, so revoking the key ends every session at
-//! once. Its figures come from [`crate::reports`], as the API's do.
+//! with an API key that grants `scores:read`. The session cookie (HttpOnly,
+//! Secure, SameSite=Strict) holds the key's hash and the sign-in time,
+//! signed with the tenant's secret, never the key: a stolen cookie cannot
+//! call the API, and it ends [`SESSION_LIFETIME`] after sign-in whatever
+//! the browser does. The key is checked against the store on every request,
+//! so revoking it ends its sessions at once. Its figures come from
+//! [`crate::reports`], as the API's do.
 
 use super::customer::cross_site;
 use super::customer::lang_without_invitation;
 use super::now;
-use super::public::supported;
-use crate::auth::{Principal, authenticate};
+use crate::auth::{Principal, authenticate, authenticate_hash};
 use crate::body::{self, Fields, Query};
 use crate::error::ApiError;
 use crate::pages::dashboard::{self as page, Filters, View};
+use crate::pages::i18n::supported;
 use crate::pages::message;
 use crate::reports::{self, Drivers, slice, with_slice};
 use crate::state::AppState;
@@ -35,7 +38,10 @@ const BOARD_MIN_COUNT: i64 = 5;
 /// Comments the dashboard lists.
 const COMMENTS: usize = 10;
 
-/// The API key secret the request's session cookie holds.
+/// How long a session lasts after sign-in: a working day.
+const SESSION_LIFETIME: chrono::Duration = chrono::Duration::hours(12);
+
+/// The session the request's cookie holds.
 fn session(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
@@ -49,7 +55,18 @@ fn session(headers: &HeaderMap) -> Option<&str> {
 /// The live key behind a secret, if it may read scores.
 async fn reader(state: &AppState, secret: &str) -> Result<Option<Principal>, ApiError> {
     let principal = authenticate(state.store.as_ref(), Some(&format!("Bearer {secret}"))).await?;
-    Ok(principal.filter(|p| Scope::ScoresRead.granted_by(&p.scopes)))
+    Ok(principal.filter(|p| p.may(Scope::ScoresRead)))
+}
+
+/// The live key behind a session still within its lifetime, if it may
+/// read scores.
+async fn session_reader(state: &AppState, session: &str) -> Result<Option<Principal>, ApiError> {
+    let secret = state.secret().await?;
+    let Some(hash) = secret.session_key(session, now(), SESSION_LIFETIME) else {
+        return Ok(None);
+    };
+    let principal = authenticate_hash(state.store.as_ref(), hash).await?;
+    Ok(principal.filter(|p| p.may(Scope::ScoresRead)))
 }
 
 /// The page language: `lang` if pages exist in it, else as for pages
@@ -108,10 +125,10 @@ pub async fn show(
     )?;
     let settings = state.settings().await?;
     let lang = language(Some(&settings), q.get("lang"), &headers);
-    let Some(secret) = session(&headers) else {
+    let Some(session) = session(&headers) else {
         return Ok(page::sign_in(lang, false));
     };
-    let Some(principal) = reader(&state, secret).await? else {
+    let Some(principal) = session_reader(&state, session).await? else {
         return Ok(page::sign_in(lang, true));
     };
     let at = now();
@@ -223,9 +240,16 @@ pub async fn sign_in(
     if !token || reader(&state, secret).await?.is_none() {
         return Ok(page::sign_in(lang, true));
     }
+    let session = state
+        .secret()
+        .await?
+        .session(&feedback_core::auth::hash_key(secret), now());
     Ok(see_other(
         &format!("/dashboard?lang={lang}"),
-        &format!("{COOKIE}={secret}; Path=/; Secure; HttpOnly; SameSite=Strict"),
+        &format!(
+            "{COOKIE}={session}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={}",
+            SESSION_LIFETIME.num_seconds()
+        ),
     ))
 }
 

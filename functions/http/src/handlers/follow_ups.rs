@@ -2,12 +2,12 @@
 
 use super::{json, now};
 use crate::auth::Principal;
-use crate::body::{self, Object, Query, take};
+use crate::body::{self, Object, Query, Segment, take};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Extension;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use feedback_core::followup::{FollowUpPatch, PatchError, Status};
@@ -76,6 +76,10 @@ pub async fn list(
 }
 
 async fn find(state: &AppState, id: &str) -> Result<FollowUp, ApiError> {
+    // A follow-up has its response's id; nothing else may reach a store key.
+    if feedback_core::links::code_of_response(id).is_none() {
+        return Err(ApiError::NotFound("no such follow-up"));
+    }
     state
         .store
         .get_follow_up(id)
@@ -85,7 +89,7 @@ async fn find(state: &AppState, id: &str) -> Result<FollowUp, ApiError> {
 
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> Result<Response, ApiError> {
     Ok(json(
         StatusCode::OK,
@@ -97,7 +101,7 @@ const PATCH_FIELDS: [&str; 3] = ["status", "assignee", "note"];
 
 pub async fn patch(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     principal: Option<Extension<Principal>>,
     headers: HeaderMap,
     body: Body,

@@ -2,15 +2,16 @@
 //! `GET /v1/invitations/{code}`.
 
 use super::{json, now};
-use crate::body::{self, Object, take};
+use crate::auth::Principal;
+use crate::body::{self, Object, Segment, take};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use feedback_core::model::{InvitationSpec, NewInvitation};
-use feedback_core::{Code, FieldError, Invitation, RepId, Rule, Settings, sms};
+use feedback_core::{Code, CustomerRef, FieldError, Invitation, RepId, Rule, Scope, Settings, sms};
 use feedback_store::{ContactRule, InvitationOutcome};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -118,6 +119,7 @@ async fn check_reps(
 
 pub async fn create(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -179,6 +181,10 @@ pub async fn create(
     check_reps(&state, &specs).await?;
     let at = now();
     let secret = state.secret().await?;
+    let sent: Vec<Option<CustomerRef>> = specs
+        .iter()
+        .map(|(_, spec, _)| spec.customer_ref.clone())
+        .collect();
     let outcomes: Vec<Result<InvitationOutcome, ApiError>> = futures::stream::iter(specs)
         .map(|(_, spec, force)| {
             let (store, zone) = (state.store.clone(), state.tenant.zone);
@@ -208,10 +214,19 @@ pub async fn create(
         .await;
     let mut views = Vec::new();
     let mut all_new = true;
-    for outcome in outcomes {
+    for (outcome, sent_ref) in outcomes.into_iter().zip(&sent) {
         let outcome = outcome?;
         all_new &= matches!(outcome, InvitationOutcome::Created(_));
-        views.push(outcome_view(&outcome, &state, &settings, &headers, at).await?);
+        let view = outcome_view(
+            &outcome,
+            sent_ref.as_ref(),
+            &principal,
+            &state,
+            &settings,
+            &headers,
+            at,
+        );
+        views.push(view.await?);
     }
     if batch {
         Ok(json(StatusCode::OK, &json!({ "invitations": views })))
@@ -230,6 +245,8 @@ pub async fn create(
 /// still open (unanswered, unexpired), so the customer gets one link.
 async fn outcome_view(
     outcome: &InvitationOutcome,
+    sent_ref: Option<&CustomerRef>,
+    principal: &Principal,
     state: &AppState,
     settings: &Settings,
     headers: &HeaderMap,
@@ -249,6 +266,13 @@ async fn outcome_view(
         true => view(last, state, settings, headers),
         false => json!({ "customer_ref": last.customer_ref, "last_invited_at": last.created_at }),
     };
+    // An existing order's stored ref may not be the one this request sent.
+    if matches!(outcome, InvitationOutcome::Existing(_))
+        && !principal.may(Scope::ResponsesRead)
+        && last.customer_ref.as_ref() != sent_ref
+    {
+        hide_customer_ref(&mut v);
+    }
     v["status"] = json!(status);
     if let Some(until) = until {
         v["throttled_until"] = json!(until);
@@ -256,9 +280,14 @@ async fn outcome_view(
     Ok(v)
 }
 
+/// `GET /v1/invitations/{code}`. Whether it was answered is the invitation's
+/// own state; the answer itself and the customer's ref are the customer's,
+/// shown only to a key that may read responses (a till's
+/// `invitations:write` key may not).
 pub async fn get(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    Segment(raw): Segment,
+    Extension(principal): Extension<Principal>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let invitation = super::invitation(&state, &raw).await?;
@@ -266,10 +295,23 @@ pub async fn get(
     let settings = state.settings().await?;
     let mut body = view(&invitation, &state, &settings, &headers);
     let answer = state.store.get_response(&code).await?;
-    body["response"] = json!(
-        answer
-            .as_ref()
-            .map(|a| super::public::rating_view(a, &settings))
-    );
+    body["answered"] = json!(answer.is_some());
+    if principal.may(Scope::ResponsesRead) {
+        body["response"] = json!(
+            answer
+                .as_ref()
+                .map(|a| super::public::rating_view(a, &settings))
+        );
+    } else {
+        hide_customer_ref(&mut body);
+    }
     Ok(json(StatusCode::OK, &body))
+}
+
+/// Takes the stored customer ref out of a view for a key that may not read
+/// it: another order's ref is not a till's to learn.
+fn hide_customer_ref(view: &mut Value) {
+    if let Some(object) = view.as_object_mut() {
+        object.remove("customer_ref");
+    }
 }

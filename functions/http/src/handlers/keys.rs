@@ -1,15 +1,16 @@
 //! `POST /v1/keys`, `GET /v1/keys`, `DELETE /v1/keys/{id}` (scope `admin`).
 
 use super::{json, now};
-use crate::body::{self, Object};
+use crate::body::{self, Object, Segment};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use feedback_core::model::validate_label;
 use feedback_core::{ApiKey, FieldError, Rule, Scope};
+use feedback_store::Revocation;
 use serde_json::{Value, json};
 
 fn view(key: &ApiKey) -> Value {
@@ -81,18 +82,13 @@ pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 pub async fn revoke(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> Result<Response, ApiError> {
-    let keys = state.store.list_keys().await?;
-    let Some(key) = keys.iter().find(|k| k.id == id) else {
-        return Err(ApiError::NotFound("no such key"));
-    };
-    let is_admin = |k: &ApiKey| k.is_active() && k.scopes.contains(&Scope::Admin);
-    if is_admin(key) && keys.iter().filter(|k| is_admin(k)).count() == 1 {
-        return Err(ApiError::Conflict(
+    match state.store.revoke_key(&id, now()).await? {
+        Revocation::Revoked(_) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Revocation::NoSuchKey => Err(ApiError::NotFound("no such key")),
+        Revocation::LastAdmin => Err(ApiError::Conflict(
             "this is the last active admin key; create another before revoking it".into(),
-        ));
+        )),
     }
-    state.store.revoke_key(&id, now()).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
 }

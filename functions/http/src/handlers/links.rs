@@ -2,11 +2,11 @@
 //! `PATCH /v1/links/{code}`: reusable links for places and people.
 
 use super::{json, now};
-use crate::body::{self, Object, take};
+use crate::body::{self, Object, Segment, take};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use feedback_core::links::{LinkPatch, NewLink};
@@ -90,7 +90,7 @@ async fn find(state: &AppState, raw: &str) -> Result<Link, ApiError> {
 
 pub async fn get(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    Segment(raw): Segment,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let link = find(&state, &raw).await?;
@@ -101,7 +101,7 @@ pub async fn get(
 /// What it is counted under (rep, location, channel, survey) is fixed.
 pub async fn patch(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    Segment(raw): Segment,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

@@ -1,4 +1,5 @@
-//! Health, the OpenAPI document, and the answer for unknown paths.
+//! Health, the OpenAPI document, and the answers for unknown paths and
+//! methods.
 
 use crate::error::ApiError;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -19,4 +20,8 @@ pub async fn openapi() -> Response {
 
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("no such route")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }

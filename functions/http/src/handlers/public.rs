@@ -1,13 +1,14 @@
 //! The public rating endpoints behind a customer's link (no API key).
 
 use super::{json, now};
-use crate::body::{self, Fields, Object, PUBLIC_LIMIT, parse_bool, take};
+use crate::body::{self, Fields, Object, PUBLIC_LIMIT, Segment, parse_bool, take};
 use crate::error::ApiError;
+use crate::pages::i18n::{browser_language, supported};
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::Extensions;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use feedback_core::abuse::{AbuseRules, Flag, Quota, Secret};
@@ -34,38 +35,6 @@ pub fn language(target: &Target, settings: &Settings, headers: &HeaderMap) -> &'
         .unwrap_or("en")
 }
 
-/// The first language of the browser's `Accept-Language` that pages exist in.
-pub fn browser_language(headers: &HeaderMap) -> Option<&'static str> {
-    let accept = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
-    let mut tags: Vec<(f32, &str)> = accept
-        .split(',')
-        .filter_map(|part| {
-            let mut bits = part.split(';');
-            let tag = bits.next()?.trim();
-            let q = bits
-                .find_map(|b| b.trim().strip_prefix("q="))
-                .and_then(|q| q.parse().ok())
-                .unwrap_or(1.0);
-            Some((q, tag))
-        })
-        .collect();
-    tags.sort_by(|a, b| b.0.total_cmp(&a.0));
-    tags.into_iter()
-        .filter(|(q, _)| *q > 0.0)
-        .find_map(|(_, t)| supported(t))
-}
-
-/// The page language for a language tag, if pages exist in it.
-pub fn supported(tag: &str) -> Option<&'static str> {
-    let primary = tag
-        .split(['-', '_'])
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    crate::pages::i18n::languages().find(|l| *l == primary)
-}
-
 /// A code from the path; anything that is not one is simply not found.
 pub fn code(raw: &str) -> Result<Code, ApiError> {
     Code::parse("code", raw).map_err(|_| ApiError::NotFound("no such invitation"))
@@ -86,7 +55,7 @@ pub fn rating_view(rating: &Rating, settings: &Settings) -> Value {
 /// `GET /r/{code}` (the page itself).
 pub async fn rating(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    Segment(raw): Segment,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
@@ -290,6 +259,11 @@ impl From<ApiError> for NotRecorded {
 /// key on a reusable link, and the honeypot people never see.
 pub const FORM_CONTROLS: [&str; 3] = ["t", "rid", "website"];
 
+/// How long a rendered form's token is good for: a page left open for a
+/// day is shown again rather than taken, so a harvested token cannot be
+/// replayed for long.
+const FORM_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+
 /// Refuses a form a bot filled: the honeypot has text in it, or it came
 /// back sooner than `rules.min_fill_ms` after it was shown (or with no
 /// genuine render time at all; 0 turns the time check off).
@@ -316,6 +290,14 @@ fn check_form(
         .and_then(|t| secret.form_age(t, code.as_str(), rid, now));
     let min = chrono::Duration::milliseconds(i64::from(rules.min_fill_ms));
     match age {
+        Some(age) if age > FORM_LIFETIME => Err(FieldError::new(
+            "t",
+            Rule::Stale,
+            format!(
+                "the form was shown more than {} hours ago; load it again",
+                FORM_LIFETIME.num_hours()
+            ),
+        )),
         Some(age) if age >= min => Ok(()),
         _ => Err(FieldError::new(
             "t",
@@ -463,12 +445,17 @@ pub async fn record(
 /// page back; everything else gets JSON.
 pub async fn submit(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    Segment(raw): Segment,
     request: axum::extract::Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
     let caller = Caller::of(&state, &parts.extensions, &parts.headers);
     let headers = parts.headers;
+    // Whatever it asks for or sends: a no-cors fetch from another site
+    // carries a form body without `Accept: text/html`.
+    if super::customer::cross_site(&headers, &state.tenant.base_url(&headers)) {
+        return super::customer::cross_site_refusal(&state, &headers).await;
+    }
     if super::customer::wants_page(&headers) {
         return super::customer::submit_page(&state, &raw, &caller, &headers, body).await;
     }
@@ -526,8 +513,44 @@ mod tests {
 
     fn accept(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_LANGUAGE, value.parse().unwrap());
+        h.insert(axum::http::header::ACCEPT_LANGUAGE, value.parse().unwrap());
         h
+    }
+
+    #[test]
+    fn a_form_is_taken_between_its_minimum_fill_time_and_its_lifetime() {
+        let secret = Secret::new([3; 32]);
+        let code = Code::generate().unwrap();
+        let rules = AbuseRules::default();
+        let shown = now();
+        let form = |at| {
+            std::collections::HashMap::from([(
+                "t".to_owned(),
+                secret.form_token(code.as_str(), "", at),
+            )])
+        };
+        let rule =
+            |sent| check_form(&form(shown), &code, &secret, &rules, sent).map_err(|e| e.rule);
+        assert_eq!(rule(shown), Err(Rule::TooFast));
+        assert_eq!(rule(shown + chrono::Duration::seconds(5)), Ok(()));
+        assert_eq!(rule(shown + FORM_LIFETIME), Ok(()));
+        assert_eq!(
+            rule(shown + FORM_LIFETIME + chrono::Duration::seconds(1)),
+            Err(Rule::Stale)
+        );
+        // Another link's token is no token.
+        let other = Code::generate().unwrap();
+        assert_eq!(
+            check_form(
+                &form(shown),
+                &other,
+                &secret,
+                &rules,
+                shown + chrono::Duration::seconds(5)
+            )
+            .map_err(|e| e.rule),
+            Err(Rule::TooFast)
+        );
     }
 
     #[test]

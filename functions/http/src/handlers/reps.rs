@@ -5,11 +5,11 @@
 //! a later PUT brings it back.
 
 use super::json;
-use crate::body::{self, Object};
+use crate::body::{self, Object, Segment};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use feedback_core::RepId;
@@ -22,7 +22,7 @@ fn rep_id(raw: &str) -> Result<RepId, ApiError> {
 
 pub async fn put(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    Segment(raw): Segment,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -57,7 +57,7 @@ pub async fn put(
 
 pub async fn get(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    Segment(raw): Segment,
 ) -> Result<Response, ApiError> {
     let id = rep_id(&raw).map_err(|_| ApiError::NotFound("no such rep"))?;
     let rep = state
@@ -77,7 +77,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 pub async fn delete(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    Segment(raw): Segment,
 ) -> Result<Response, ApiError> {
     let id = rep_id(&raw).map_err(|_| ApiError::NotFound("no such rep"))?;
     let mut rep = state

@@ -4,11 +4,11 @@
 //! response into the scores.
 
 use super::json;
-use crate::body::{self, Object, Query, take};
+use crate::body::{self, Object, Query, Segment, take};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_core::csv;
@@ -223,7 +223,7 @@ pub async fn export(
 /// response into the scores, once however often it is sent.
 pub async fn release(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

@@ -2,12 +2,12 @@
 //! same for `/v1/links/{code}`): what a business pastes into its e-mail,
 //! prints on a receipt, sends by SMS or shows at the till.
 
-use crate::body::Query;
+use crate::body::{Query, Segment};
 use crate::error::ApiError;
 use crate::handlers::public::language;
 use crate::pages::{esc, i18n::strings};
 use crate::state::AppState;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_core::{FieldError, Rule, SurveyKind, sms};
@@ -71,7 +71,7 @@ fn qr_svg(url: &str) -> Result<String, ApiError> {
 
 pub async fn get(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    Segment(raw): Segment,
     RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -3,11 +3,11 @@
 
 use super::{json, now};
 use crate::auth::AuthMode;
-use crate::body::{self, Object, Query, take};
+use crate::body::{self, Object, Query, Segment, take};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use feedback_core::webhook::{self, EventType, MAX_WEBHOOKS, UrlPolicy, Webhook};
@@ -91,8 +91,11 @@ pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> Result<Response, ApiError> {
+    if !Webhook::is_id(&id) {
+        return Err(ApiError::NotFound("no such webhook"));
+    }
     match state.store.delete_webhook(&id).await? {
         true => Ok(StatusCode::NO_CONTENT.into_response()),
         false => Err(ApiError::NotFound("no such webhook")),
@@ -101,7 +104,7 @@ pub async fn delete(
 
 pub async fn deliveries(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = Query::parse(raw.as_deref(), &["limit"])?;

@@ -1,6 +1,7 @@
 //! The customer pages' strings, one JSON file per language in `locales/`
 //! (embedded at build time by `build.rs`).
 
+use axum::http::{HeaderMap, header};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -186,6 +187,38 @@ pub fn fill_html(template: &str, values: &[(&str, &str)]) -> String {
                 &format!("<bdi>{}</bdi>", super::esc(value)),
             )
         })
+}
+
+/// The first language of the browser's `Accept-Language` that pages exist in.
+pub fn browser_language(headers: &HeaderMap) -> Option<&'static str> {
+    let accept = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    let mut tags: Vec<(f32, &str)> = accept
+        .split(',')
+        .filter_map(|part| {
+            let mut bits = part.split(';');
+            let tag = bits.next()?.trim();
+            let q = bits
+                .find_map(|b| b.trim().strip_prefix("q="))
+                .and_then(|q| q.parse().ok())
+                .unwrap_or(1.0);
+            Some((q, tag))
+        })
+        .collect();
+    tags.sort_by(|a, b| b.0.total_cmp(&a.0));
+    tags.into_iter()
+        .filter(|(q, _)| *q > 0.0)
+        .find_map(|(_, t)| supported(t))
+}
+
+/// The page language for a language tag, if pages exist in it.
+pub fn supported(tag: &str) -> Option<&'static str> {
+    let primary = tag
+        .split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    languages().find(|l| *l == primary)
 }
 
 #[cfg(test)]

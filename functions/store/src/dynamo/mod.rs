@@ -24,8 +24,8 @@ use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
 use crate::cursor::{Cursor, Listed, instant_key, page, upper_bound};
 use crate::{
-    ContactRule, Erased, FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter, Store,
-    StoreError,
+    ContactRule, Erased, FollowUpFilter, InvitationOutcome, Page, Recorded, ResponseFilter,
+    Revocation, Store, StoreError, is_active_admin,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -71,6 +71,19 @@ pub struct DynamoStore {
 
 /// Maps an SDK error: throttling, server-side faults and network trouble are
 /// `Unavailable` (retry later; nothing was stored); the rest is `Internal`.
+/// How long one DynamoDB call may take. The SDK has no deadline of its own:
+/// a store that stops answering would hold a request until Lambda kills the
+/// function at its 10 s timeout. A connect gets 2 s (a cold TLS handshake
+/// at 128 MB takes under 1 s), an attempt 2 s, a call with its retries 4 s;
+/// the HTTP layer's request deadline stays under the function's timeout.
+pub fn timeouts() -> aws_smithy_types::timeout::TimeoutConfig {
+    aws_smithy_types::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .operation_attempt_timeout(std::time::Duration::from_secs(2))
+        .operation_timeout(std::time::Duration::from_secs(4))
+        .build()
+}
+
 pub(crate) fn sdk_error<E, R>(error: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -167,6 +180,14 @@ impl DynamoStore {
         let meter = Arc::new(Meter::default());
         let dynamo_config = aws_sdk_dynamodb::config::Builder::from(config)
             .interceptor(meter.request_counter())
+            .timeout_config(
+                // A caller that chose its own deadline keeps it.
+                config
+                    .timeout_config()
+                    .filter(|t| t.operation_timeout().is_some())
+                    .cloned()
+                    .unwrap_or_else(timeouts),
+            )
             .build();
         DynamoStore {
             client: Client::from_conf(dynamo_config),
@@ -931,15 +952,55 @@ impl Store for DynamoStore {
         Ok(crate::sort_keys(keys))
     }
 
-    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
-        // A tenant has a handful of keys: finding one by id in the list is
-        // cheaper than keeping a second item per key.
-        let Some(mut key) = self.list_keys().await?.into_iter().find(|k| k.id == id) else {
-            return Ok(None);
-        };
-        key.revoked_at.get_or_insert(at);
-        self.put_item(key_item(&key)?).await?;
-        Ok(Some(key))
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Revocation, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            // A tenant has a handful of keys: finding one by id in the list
+            // is cheaper than keeping a second item per key.
+            let keys = self.list_keys().await?;
+            let Some(mut key) = keys.iter().find(|k| k.id == id).cloned() else {
+                return Ok(Revocation::NoSuchKey);
+            };
+            if !key.is_active() {
+                return Ok(Revocation::Revoked(key));
+            }
+            // Revoking an admin key checks, in the same transaction, that
+            // another admin key is still active: two concurrent revokes of
+            // the last two cannot both pass (one's check fails on the
+            // other's write, or they conflict and retry).
+            let other = match is_active_admin(&key) {
+                true => match keys.iter().find(|k| k.id != key.id && is_active_admin(k)) {
+                    Some(other) => Some(other),
+                    None => return Ok(Revocation::LastAdmin),
+                },
+                false => None,
+            };
+            let mut items = vec![self.revoke_update(&key.hash, at)?];
+            if let Some(other) = other {
+                let check = ConditionCheck::builder()
+                    .table_name(&*self.table)
+                    .key(PK, s("KEY"))
+                    .key(SK, s(other.hash.clone()))
+                    .condition_expression(
+                        "attribute_exists(#pk) AND attribute_not_exists(#revoked)",
+                    )
+                    .expression_attribute_names("#pk", PK)
+                    .expression_attribute_names("#revoked", "revoked_at")
+                    .build()
+                    .map_err(StoreError::internal)?;
+                items.push(TransactWriteItem::builder().condition_check(check).build());
+            }
+            match self.transact(items).await? {
+                Ok(()) => {
+                    key.revoked_at = Some(at);
+                    return Ok(Revocation::Revoked(key));
+                }
+                // Revoked meanwhile, or the other admin key was: read again.
+                Err(Cancelled(_)) => continue,
+            }
+        }
+        Err(StoreError::Conflict(
+            "the keys kept changing under concurrent revokes".into(),
+        ))
     }
 
     async fn touch_key(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
@@ -976,6 +1037,32 @@ impl Store for DynamoStore {
         item.insert(PK.into(), s("SETTINGS"));
         item.insert(SK.into(), s("SETTINGS"));
         self.put_item(item).await
+    }
+}
+
+impl DynamoStore {
+    /// Sets a key's `revoked_at` if it is not set: an update, so a
+    /// concurrent `last_used_at` write is kept.
+    fn revoke_update(
+        &self,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&*self.table)
+            .key(PK, s("KEY"))
+            .key(SK, s(hash))
+            .update_expression("SET #revoked = :at")
+            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#revoked)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#revoked", "revoked_at")
+            .expression_attribute_values(
+                ":at",
+                serde_dynamo::to_attribute_value(at).map_err(StoreError::internal)?,
+            )
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 }
 

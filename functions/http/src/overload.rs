@@ -1,0 +1,63 @@
+//! What a request gets when the server will not serve it now: over a rate
+//! limit, or past the request deadline because the store is slow. A browser
+//! gets a page in its language; everything else gets problem+json. Both say
+//! when to come back (`Retry-After`).
+
+use crate::error::ApiError;
+use crate::pages;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
+/// The longest a request may take, store calls included: under the
+/// functions' 10 s timeout, so a store that stops answering gives the
+/// client a 503 with Retry-After rather than a gateway error. It also
+/// bounds how long a slow client may take to send its body.
+pub const DEADLINE: Duration = Duration::from_secs(8);
+
+/// Seconds a client is asked to wait after the deadline passed.
+const RETRY_AFTER_DEADLINE: u64 = 2;
+
+/// "Busy, retry in `retry_after` seconds": a page if the client asked for
+/// HTML, else `problem`.
+pub fn busy(
+    headers: &HeaderMap,
+    status: StatusCode,
+    retry_after: u64,
+    problem: ApiError,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if !wants_html {
+        return problem.into_response();
+    }
+    let lang = pages::i18n::browser_language(headers).unwrap_or("en");
+    let s = pages::i18n::strings(lang);
+    pages::message_retry(status, lang, &s.busy_title, &s.busy_body, retry_after)
+}
+
+/// Middleware on every route: a request still running at [`DEADLINE`] is
+/// answered 503. Whatever it was writing either landed or did not; every
+/// write is idempotent, so the client's retry counts it once either way.
+pub async fn deadline(request: Request, next: Next) -> Response {
+    let headers = request.headers().clone();
+    match tokio::time::timeout(DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                deadline_ms = DEADLINE.as_millis() as u64,
+                "request deadline passed"
+            );
+            busy(
+                &headers,
+                StatusCode::SERVICE_UNAVAILABLE,
+                RETRY_AFTER_DEADLINE,
+                ApiError::Unavailable(RETRY_AFTER_DEADLINE),
+            )
+        }
+    }
+}
