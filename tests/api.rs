@@ -243,11 +243,22 @@ mod cases {
             "{}",
             r.body
         );
-        // Changed inside the window through a form post: 200, counted once.
+        let edit_token = r.body["edit_token"].as_str().unwrap().to_owned();
+        // Without the answer's edit token, the code alone changes nothing.
         let r = s
             .form(
                 &format!("/r/{code}"),
                 "score=5&speed=5&resolved=true&comment=Sorted+it+out",
+            )
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        // Changed inside the window through a form post: 200, counted once.
+        let r = s
+            .form(
+                &format!("/r/{code}"),
+                &format!(
+                    "score=5&speed=5&resolved=true&comment=Sorted+it+out&edit_token={edit_token}"
+                ),
             )
             .await;
         assert_eq!(
@@ -888,17 +899,36 @@ mod cases {
                 &[("origin", "null")],
             )
             .await;
-        assert!(
-            r.status == 201
-                && r.text.contains("Thank you!")
-                && r.text.contains(&format!("href=\"/r/{code}\""))
-        );
-        // Answered, inside the window: the form with the answer, to change it.
-        let r = s.browser("GET", &path, "", &[]).await;
+        // The thank-you page's change link carries the answer's edit token.
+        let change = format!("href=\"/r/{code}?edit=");
+        assert!(r.status == 201 && r.text.contains("Thank you!") && r.text.contains(&change));
+        let edit_token: String = r
+            .text
+            .split(&change)
+            .nth(1)
+            .unwrap()
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .collect();
+        // Answered, inside the window: through the change link, the form
+        // with the answer, to change it; the code alone shows neither.
+        let r = s
+            .browser("GET", &format!("{path}?edit={edit_token}"), "", &[])
+            .await;
         assert!(
             r.status == 200
                 && r.text.contains("value=\"9\" checked")
                 && r.text.contains("&lt;b&gt;hi&lt;/b&gt;")
+                && r.text
+                    .contains(&format!("name=\"edit_token\" value=\"{edit_token}\""))
+        );
+        let r = s.browser("GET", &path, "", &[]).await;
+        assert!(
+            r.status == 200
+                && r.text.contains("You have already answered")
+                && !r.text.contains("<form")
+                && !r.text.contains("hi&lt;")
+                && !r.text.contains("<bdi>9</bdi>")
         );
         // After the window: the answer, read-only; a change is a 409 page.
         s.call(
@@ -918,11 +948,20 @@ mod cases {
             .browser(
                 "POST",
                 &path,
-                "score=3",
+                &format!("score=3&edit_token={edit_token}"),
                 &[("sec-fetch-site", "same-origin")],
             )
             .await;
         assert!(r.status == 409 && r.text.contains("Your rating: <bdi>9</bdi>"));
+        let r = s
+            .browser(
+                "POST",
+                &path,
+                "score=3",
+                &[("sec-fetch-site", "same-origin")],
+            )
+            .await;
+        assert!(r.status == 409 && !r.text.contains("<bdi>9</bdi>"));
     }
 
     pub async fn follow_up_workflow(s: &Server) {
@@ -1040,16 +1079,18 @@ mod cases {
 
         // A second unhappy customer who then changes the answer to a 5.
         let changed = code(&invite(s, &writer, json!({"order_id": "F-2", "channel": "web"})).await);
+        let mut edit_token = Value::Null;
         for score in [2, 5] {
             let r = s
                 .call(
                     "POST",
                     &format!("/r/{changed}"),
                     None,
-                    Some(json!({"score": score})),
+                    Some(json!({"score": score, "edit_token": edit_token})),
                 )
                 .await;
             assert!(r.status == 201 || r.status == 200, "{}", r.body);
+            edit_token = r.body["edit_token"].clone();
         }
         let r = s
             .call(

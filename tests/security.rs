@@ -339,6 +339,85 @@ mod cases {
         assert_eq!(r.status, 403);
     }
 
+    pub async fn a_code_alone_neither_reads_nor_rewrites_an_answer(s: &Server) {
+        let reader = s.key(&["responses:read"]).await;
+        let r = s
+            .call(
+                "POST",
+                "/v1/invitations",
+                Some(&s.admin),
+                Some(json!({"order_id": "EDIT-1", "channel": "sms"})),
+            )
+            .await;
+        let code = r.body["code"].as_str().unwrap().to_owned();
+        let path = format!("/r/{code}");
+        let first = s
+            .call(
+                "POST",
+                &path,
+                None,
+                Some(json!({"score": 1, "comment": "rude"})),
+            )
+            .await;
+        assert_eq!(first.status, 201);
+        let token = first.body["edit_token"].as_str().unwrap().to_owned();
+        // A responses:read key sees the response, and its id is the code.
+        let listed = s.get("/v1/responses", &reader).await;
+        assert_eq!(listed.body["responses"][0]["id"], code.as_str());
+        // With the code alone: no answer to read, none to rewrite.
+        let page = s.call("GET", &format!("{path}.json"), None, None).await;
+        assert_eq!(
+            (page.body["answered"].as_bool(), &page.body["response"]),
+            (Some(true), &Value::Null)
+        );
+        let html = s.browser("GET", &path, "", &[]).await;
+        assert!(!html.text.contains("rude") && !html.text.contains("<form"));
+        for forged in [None, Some("0".repeat(32)), Some(token[..31].to_owned())] {
+            let r = s
+                .call(
+                    "POST",
+                    &path,
+                    None,
+                    Some(json!({"score": 5, "comment": "great", "edit_token": forged})),
+                )
+                .await;
+            assert_eq!(r.status, 409, "{forged:?}: {}", r.body);
+            assert!(r.body.get("edit_token").is_none());
+        }
+        // The same answer again is still a harmless double tap, and hands
+        // out no token.
+        let again = s
+            .call(
+                "POST",
+                &path,
+                None,
+                Some(json!({"score": 1, "comment": "rude"})),
+            )
+            .await;
+        assert_eq!(again.status, 200);
+        assert!(again.body.get("edit_token").is_none());
+        // The customer, holding the token, reads and changes the answer.
+        let page = s
+            .call("GET", &format!("{path}.json?edit={token}"), None, None)
+            .await;
+        assert_eq!(page.body["response"]["comment"], "rude");
+        let changed = s
+            .call(
+                "POST",
+                &path,
+                None,
+                Some(json!({"score": 4, "comment": "sorted", "edit_token": token})),
+            )
+            .await;
+        assert_eq!(
+            (changed.status, changed.body["score"].as_u64()),
+            (200, Some(4))
+        );
+        assert_eq!(changed.body["edit_token"], token.as_str());
+        let stored = s.get(&format!("/v1/invitations/{code}"), &s.admin).await;
+        assert_eq!(stored.body["response"]["comment"], "sorted");
+    }
+
     pub async fn cross_site_posts_never_count(s: &Server) {
         let r = s
             .call(
@@ -590,6 +669,7 @@ macro_rules! for_each_store {
 for_each_store!(
     every_route_and_method_fails_closed,
     a_key_reads_only_what_its_scopes_allow,
+    a_code_alone_neither_reads_nor_rewrites_an_answer,
     cross_site_posts_never_count,
     ipv6_clients_are_limited_by_their_64,
     overlong_and_malformed_ids_are_refused_cleanly,

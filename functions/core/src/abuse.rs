@@ -114,6 +114,24 @@ impl Secret {
         self.stamp_age("form", &[code, rid], token, now)
     }
 
+    /// The token that lets whoever sent the first answer of response `id`
+    /// change it inside the edit window: handed out with that answer, never
+    /// derivable from the code alone.
+    pub fn edit_token(&self, id: &str) -> String {
+        hex::encode(&self.mac("edit", &[id])[..16])
+    }
+
+    /// Whether `token` is response `id`'s edit token.
+    pub fn edit_token_ok(&self, id: &str, token: &str) -> bool {
+        let expected = self.edit_token(id);
+        expected.len() == token.len()
+            && expected
+                .bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
     /// A dashboard session for the key whose secret hashes to `key_hash`,
     /// signed in at `at`: the hash, not the key, so a stolen cookie cannot
     /// call the API.
@@ -331,6 +349,16 @@ mod tests {
         );
         assert_eq!(secret().contact("+923001234567").len(), 32);
         assert!(!secret().contact("+923001234567").contains("923001234567"));
+    }
+
+    #[test]
+    fn edit_tokens_belong_to_one_response() {
+        let token = secret().edit_token("ABCDEFGHIJKL");
+        assert!(secret().edit_token_ok("ABCDEFGHIJKL", &token));
+        assert!(!secret().edit_token_ok("ABCDEFGHIJKM", &token));
+        assert!(!secret().edit_token_ok("ABCDEFGHIJKL", &token[1..]));
+        assert!(!Secret::new([8; 32]).edit_token_ok("ABCDEFGHIJKL", &token));
+        assert!(!token.contains("ABCDEFGHIJKL"));
     }
 
     #[test]

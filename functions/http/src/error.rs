@@ -66,7 +66,9 @@ impl From<StoreError> for ApiError {
                 )
             }
             StoreError::WindowClosed(_) => {
-                ApiError::Conflict("this answer can no longer be changed".into())
+                ApiError::Conflict(
+                    "this answer can no longer be changed: its edit window has closed, or the request lacks the edit_token given with the answer".into(),
+                )
             }
             // Concurrent writers kept colliding: worth an immediate retry.
             StoreError::Conflict(_) => ApiError::Unavailable(1),

@@ -301,7 +301,7 @@ async fn main() {
                 Function::Collect,
                 Method::POST,
                 &uri,
-                Some(json!({"score": 2})),
+                Some(json!({"score": 2, "edit_token": answer["edit_token"]})),
             )
             .await;
         assert_eq!(status, 200, "{answer}");

@@ -124,25 +124,30 @@ fn limited(lang: &str, retry_after: u64, until: &str) -> Response {
     )
 }
 
-/// The answered/thank-you view of `rating`. Only an invitation's answer can
-/// be changed: a reusable link answers anew on each visit.
+/// The answered/thank-you view of `rating`, for a visitor holding its
+/// `edit_token` or not: the answer is shown, and can be changed, only with
+/// the token. Only an invitation's answer can be changed: a reusable link
+/// answers anew on each visit.
 fn answered<'a>(
     state: &AppState,
     target: &'a Target,
     settings: &'a Settings,
     rating: &Rating,
     lang: &'a str,
+    edit_token: Option<&'a str>,
 ) -> Answered<'a> {
     let until = editable_until(rating, settings.edit_window());
-    let editable = matches!(target, Target::Invitation(_)) && super::now() < until;
+    let open = matches!(target, Target::Invitation(_)) && super::now() < until;
     Answered {
         lang,
         code: target.code(),
         business: &settings.display_name,
-        score: rating.score,
+        score: edit_token.map(|_| rating.score),
         thank_you: settings.thank_you.get(lang).map(String::as_str),
         coupon: settings.coupon.as_deref(),
-        editable_until: editable.then(|| local_time(until, &state.tenant.zone)),
+        editable: edit_token
+            .filter(|_| open)
+            .map(|token| (local_time(until, &state.tenant.zone), token)),
     }
 }
 
@@ -246,17 +251,27 @@ pub async fn rating_page(
         error: None,
         token: &token,
         rid: rid.as_deref(),
+        edit_token: None,
     };
+    let edit = public::edit_query(query);
     match (&stored, &target) {
         (Some(rating), _) => {
-            let view = answered(state, &target, &settings, rating, lang);
-            let Some(until) = view.editable_until.clone() else {
+            let secret = match state.secret().await {
+                Ok(secret) => secret,
+                Err(_) => return busy(lang, 1),
+            };
+            let token = edit
+                .as_deref()
+                .filter(|t| secret.edit_token_ok(&rating.id, t));
+            let view = answered(state, &target, &settings, rating, lang, token);
+            let Some((until, token)) = view.editable.clone() else {
                 return pages::already_answered(StatusCode::OK, &view);
             };
             form.score = Some(rating.score);
             form.answers = rating.answers;
             form.comment = rating.comment.as_deref();
             form.note_html = Some(fill_html(&s.change_until, &[("time", &until)]));
+            form.edit_token = Some(token);
         }
         (None, Target::Invitation(i)) if i.is_expired(super::now()) => return expired(lang),
         (None, _) => {
@@ -307,15 +322,19 @@ pub async fn submit_page(
             return pages::message(e.status(), lang, &s.error_title, &s.error_other);
         }
     };
-    let posted_rid = match &fields {
-        Fields::Form(form) => form.get("rid").cloned(),
-        Fields::Json(_) => None,
+    let (posted_rid, posted_edit) = match &fields {
+        Fields::Form(form) => (
+            form.get("rid").cloned(),
+            form.get(public::EDIT_TOKEN).cloned(),
+        ),
+        Fields::Json(_) => (None, None),
     };
     match public::record(state, &code, &fields, caller).await {
         Ok(Submitted {
             target,
             settings,
             recorded,
+            edit_token,
         }) => {
             let lang = language(&target, &settings, headers);
             let status = if matches!(recorded, Recorded::Created(_)) {
@@ -325,7 +344,14 @@ pub async fn submit_page(
             };
             pages::thank_you(
                 status,
-                &answered(state, &target, &settings, recorded.response(), lang),
+                &answered(
+                    state,
+                    &target,
+                    &settings,
+                    recorded.response(),
+                    lang,
+                    edit_token.as_deref(),
+                ),
             )
         }
         Err(NotRecorded {
@@ -378,6 +404,7 @@ pub async fn submit_page(
                         error: Some(message),
                         token: &token,
                         rid: rid.as_deref(),
+                        edit_token: posted_edit.as_deref(),
                     };
                     pages::rating_form(StatusCode::BAD_REQUEST, &form)
                 }
@@ -388,10 +415,17 @@ pub async fn submit_page(
                     limited(lang, secs, &local_time(until, &state.tenant.zone))
                 }
                 ApiError::Conflict(_) => match state.store.get_response(target.code()).await {
-                    Ok(Some(stored)) => pages::already_answered(
-                        StatusCode::CONFLICT,
-                        &answered(state, &target, &settings, &stored, lang),
-                    ),
+                    Ok(Some(stored)) => {
+                        // The answer is shown to whoever holds its token.
+                        let secret = state.secret().await.ok();
+                        let token = posted_edit.as_deref().filter(|t| {
+                            secret.is_some_and(|secret| secret.edit_token_ok(&stored.id, t))
+                        });
+                        pages::already_answered(
+                            StatusCode::CONFLICT,
+                            &answered(state, &target, &settings, &stored, lang, token),
+                        )
+                    }
                     _ => busy(lang, 1),
                 },
                 ApiError::Unavailable(secs) => busy(lang, secs),

@@ -60,16 +60,25 @@ pub async fn rating(
     headers: HeaderMap,
 ) -> Response {
     match raw.strip_suffix(".json") {
-        Some(raw) => rating_json(&state, raw, &headers)
+        Some(raw) => rating_json(&state, raw, query.as_deref(), &headers)
             .await
             .unwrap_or_else(IntoResponse::into_response),
         None => super::customer::rating_page(&state, &raw, query.as_deref(), &headers).await,
     }
 }
 
+/// The `edit` query parameter of a link opened to change an answer.
+pub fn edit_query(query: Option<&str>) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or_default())
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|(k, v)| (k == "edit").then_some(v))
+}
+
 async fn rating_json(
     state: &AppState,
     raw: &str,
+    query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let target = target(state, &code(raw)?).await?;
@@ -88,6 +97,11 @@ async fn rating_json(
         }
         Target::Link(l) => (None, l.expires_at, l.closed(now())),
     };
+    // The answer is the customer's: shown only with its edit token.
+    let secret = state.secret().await?;
+    let shown = answer
+        .as_ref()
+        .filter(|a| edit_query(query).is_some_and(|token| secret.edit_token_ok(&a.id, &token)));
     let kind = target.attribution().survey;
     let body = json!({
         "code": target.code(),
@@ -101,7 +115,7 @@ async fn rating_json(
         "expired": matches!(closed, Some(Closed::Expired(_))),
         "disabled": closed == Some(Closed::Disabled),
         "answered": answer.is_some(),
-        "response": answer.as_ref().map(|a| rating_view(a, &settings)),
+        "response": shown.map(|a| rating_view(a, &settings)),
     });
     Ok(json(StatusCode::OK, &body))
 }
@@ -122,7 +136,7 @@ pub fn submission(fields: &Fields) -> (Submission, Vec<FieldError>) {
     let submission = match fields {
         Fields::Json(map) => {
             let root = Object::new("", map);
-            let unknown = root.unknown_fields(&["score", "comment", "answers"]);
+            let unknown = root.unknown_fields(&["score", "comment", "answers", EDIT_TOKEN]);
             let answers = take(&mut errors, root.object("answers"));
             let unknown_answers = answers
                 .as_ref()
@@ -235,6 +249,9 @@ pub struct Submitted {
     pub target: Target,
     pub settings: Settings,
     pub recorded: Recorded,
+    /// The token that changes this answer, for whoever may have it: the
+    /// sender of a first answer or of a change, or one who already holds it.
+    pub edit_token: Option<String>,
 }
 
 /// Why a submit was not recorded; the parsed submission is kept so a page
@@ -256,8 +273,21 @@ impl From<ApiError> for NotRecorded {
 }
 
 /// The hidden fields of the rating form: its signed render time, its answer
-/// key on a reusable link, and the honeypot people never see.
-pub const FORM_CONTROLS: [&str; 3] = ["t", "rid", "website"];
+/// key on a reusable link, the honeypot people never see, and the edit
+/// token when it changes an answer.
+pub const FORM_CONTROLS: [&str; 4] = ["t", "rid", "website", EDIT_TOKEN];
+
+/// The field (JSON or form) and query parameter (`edit`) that carry an
+/// answer's edit token.
+pub const EDIT_TOKEN: &str = "edit_token";
+
+/// The edit token a submit carries, if any.
+fn posted_edit_token(fields: &Fields) -> Option<&str> {
+    match fields {
+        Fields::Json(map) => map.get(EDIT_TOKEN).and_then(Value::as_str),
+        Fields::Form(form) => form.get(EDIT_TOKEN).map(String::as_str),
+    }
+}
 
 /// How long a rendered form's token is good for: a page left open for a
 /// day is shown again rather than taken, so a harvested token cannot be
@@ -426,16 +456,34 @@ pub async fn record(
         Err(error) => return Err(not_recorded(error, target, settings)),
     };
     let quotas = quotas(&target, &settings, &rating, &state.tenant.zone);
+    // The code opens the form once; changing a stored answer needs the edit
+    // token that came with it. Without one the edit window is closed, so a
+    // code holder (a till, a key that lists responses) cannot rewrite it.
+    let secret = match state.secret().await {
+        Ok(secret) => secret,
+        Err(error) => return Err(not_recorded(error, target, settings)),
+    };
+    let holds_token =
+        posted_edit_token(fields).is_some_and(|t| secret.edit_token_ok(&rating.id, t));
+    let mut rules = settings.submit_rules();
+    if !holds_token {
+        rules.edit_window = chrono::Duration::zero();
+    }
     match state
         .store
-        .record_response(&rating, at, &settings.submit_rules(), &quotas)
+        .record_response(&rating, at, &rules, &quotas)
         .await
     {
-        Ok(recorded) => Ok(Submitted {
-            target,
-            settings,
-            recorded,
-        }),
+        Ok(recorded) => {
+            let sent = !matches!(recorded, Recorded::Unchanged(_));
+            let edit_token = (sent || holds_token).then(|| secret.edit_token(&rating.id));
+            Ok(Submitted {
+                target,
+                settings,
+                recorded,
+                edit_token,
+            })
+        }
         Err(e) => Err(not_recorded(e.into(), target, settings)),
     }
 }
@@ -480,10 +528,11 @@ async fn submit_json(
         Recorded::Created(_) => StatusCode::CREATED,
         Recorded::Replaced { .. } | Recorded::Unchanged(_) => StatusCode::OK,
     };
-    Ok(json(
-        status,
-        &rating_view(done.recorded.response(), &done.settings),
-    ))
+    let mut view = rating_view(done.recorded.response(), &done.settings);
+    if let Some(token) = &done.edit_token {
+        view[EDIT_TOKEN] = json!(token);
+    }
+    Ok(json(status, &view))
 }
 
 #[cfg(test)]

@@ -146,6 +146,8 @@ pub struct Form<'a> {
     pub token: &'a str,
     /// On a reusable link, the key that makes a resend the same answer.
     pub rid: Option<&'a str>,
+    /// The edit token, when the form changes a stored answer.
+    pub edit_token: Option<&'a str>,
 }
 
 fn radios(
@@ -246,12 +248,14 @@ pub fn rating_form(status: StatusCode, f: &Form<'_>) -> Response {
         esc(f.code.as_str()),
         esc(f.token),
     );
-    if let Some(rid) = f.rid {
-        let _ = write!(
-            b,
-            "<input type=\"hidden\" name=\"rid\" value=\"{}\">",
-            esc(rid)
-        );
+    for (name, value) in [("rid", f.rid), ("edit_token", f.edit_token)] {
+        if let Some(value) = value {
+            let _ = write!(
+                b,
+                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+                esc(value)
+            );
+        }
     }
     let (question, low, high) = main_question(s, f.survey, f.business, f.rep);
     let score = f.score.map(|n| n.to_string());
@@ -336,11 +340,13 @@ pub struct Answered<'a> {
     pub lang: &'a str,
     pub code: &'a Code,
     pub business: &'a str,
-    pub score: u8,
+    /// The answer's score, shown only to whoever holds its edit token.
+    pub score: Option<u8>,
     pub thank_you: Option<&'a str>,
     pub coupon: Option<&'a str>,
-    /// Until when the answer can be changed, formatted; `None` once closed.
-    pub editable_until: Option<String>,
+    /// Until when the answer can be changed, formatted, with the edit token
+    /// the change link carries; `None` once closed or without the token.
+    pub editable: Option<(String, &'a str)>,
 }
 
 pub fn thank_you(status: StatusCode, a: &Answered<'_>) -> Response {
@@ -367,11 +373,13 @@ pub fn already_answered(status: StatusCode, a: &Answered<'_>) -> Response {
 }
 
 fn push_answer(b: &mut String, s: &Strings, a: &Answered<'_>) {
-    let _ = write!(
-        b,
-        "<p>{}</p>",
-        fill_html(&s.your_answer, &[("score", &a.score.to_string())])
-    );
+    if let Some(score) = a.score {
+        let _ = write!(
+            b,
+            "<p>{}</p>",
+            fill_html(&s.your_answer, &[("score", &score.to_string())])
+        );
+    }
     if let Some(coupon) = a.coupon {
         let _ = write!(
             b,
@@ -380,11 +388,12 @@ fn push_answer(b: &mut String, s: &Strings, a: &Answered<'_>) {
             esc(coupon)
         );
     }
-    if let Some(until) = &a.editable_until {
+    if let Some((until, token)) = &a.editable {
         let _ = write!(
             b,
-            "<p><a href=\"/r/{}\">{}</a></p><p class=\"biz\">{}</p>",
+            "<p><a href=\"/r/{}?edit={}\">{}</a></p><p class=\"biz\">{}</p>",
             esc(a.code.as_str()),
+            esc(token),
             esc(&s.change_answer),
             fill_html(&s.change_until, &[("time", until)])
         );
