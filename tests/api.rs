@@ -2660,6 +2660,25 @@ macro_rules! for_each_store {
     };
 }
 
+/// The cases again, on the functions as deployed (each on its own client,
+/// behind the emulated gateway), holding every DynamoDB call to the
+/// function's IAM policy in the template.
+macro_rules! iam_suite {
+    ($($case:ident),* $(,)?) => {
+        mod gateway {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let server = Server::gateway().await;
+                    cases::$case(&server).await;
+                    server.check_iam();
+                }
+            )*
+        }
+    };
+}
+
 for_each_store!(
     walkthrough_of_every_route,
     auth_failures_are_401_and_403,
@@ -2674,6 +2693,27 @@ for_each_store!(
     erasure_and_retention,
     webhooks_are_signed_retried_and_deduplicated,
     a_slow_receiver_never_holds_up_a_rating,
+    insights_and_dashboard,
+    contacts_are_invited_once_per_period,
+    a_reusable_link_counts_every_customer_once,
+    bots_are_refused_and_bursts_held_for_review,
+);
+
+// Every case but the local server's own rate limits (in AWS the gateway's
+// route throttles do that job) and the two whose webhook receivers listen
+// on http loopback, which the functions refuse in AWS (the notifier's
+// deliveries are checked by tests/security.rs instead).
+iam_suite!(
+    walkthrough_of_every_route,
+    auth_failures_are_401_and_403,
+    bad_input_gets_its_problem,
+    expired_links_and_closed_windows,
+    concurrent_submits_over_http_count_once,
+    customer_pages_answer_with_the_right_status,
+    snippets_for_email_receipts_sms_and_qr,
+    follow_up_workflow,
+    responses_export_as_csv,
+    erasure_and_retention,
     insights_and_dashboard,
     contacts_are_invited_once_per_period,
     a_reusable_link_counts_every_customer_once,

@@ -2,6 +2,8 @@
 //! runs) on a loopback port, on SQLite or on DynamoDB Local, and an HTTP
 //! client for it.
 
+pub mod gateway;
+
 use feedback_core::webhook::Backoff;
 use feedback_http::Tenant;
 use feedback_local::notifier::Changes;
@@ -25,6 +27,8 @@ pub struct Server {
     client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
+    /// Behind the emulated gateway: each function's recorded calls.
+    deployment: Option<gateway::Deployment>,
 }
 
 /// A response: status, headers and the body as JSON (`Null` if empty).
@@ -87,22 +91,7 @@ impl Server {
         dir: Option<tempfile::TempDir>,
     ) -> Server {
         feedback_local::notifier::spawn(Arc::clone(&store), changes, FAST_RETRIES);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let tenant = Tenant {
-            id: "e2e".into(),
-            name: "Chai Corner".into(),
-            zone: feedback_core::time::TenantZone::parse("tz", "Asia/Karachi").unwrap(),
-            base_url: base.clone(),
-            default_locale: None,
-            trust_forwarded_for: true,
-        };
-        let admin = feedback_local::first_admin_key(store.as_ref())
-            .await
-            .unwrap()
-            .expect("a new store has no keys");
+        let (listener, tenant) = listen().await;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let served = Arc::clone(&store);
         let t = tenant.clone();
@@ -113,8 +102,58 @@ impl Server {
             .await
             .expect("server");
         });
+        Self::ready(store, tenant, tx, dir, None).await
+    }
+
+    /// The functions as deployed, on DynamoDB Local: each function's router
+    /// on its own recording client behind the emulated gateway and
+    /// authorizer (see [`gateway`]). [`Server::check_iam`] then holds each
+    /// function's calls to its policy in the template.
+    pub async fn gateway() -> Server {
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty())
+            .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
+        let store = dynamo_store(&endpoint).await;
+        let (config, table) = (store.sdk_config().clone(), store.table().to_owned());
+        let deployment = gateway::Deployment::new(&config, &table);
+        // In AWS the stream reaches notify through its event source mapping;
+        // the local stream reader's own calls are not notify's to make.
+        feedback_local::notifier::spawn(
+            Arc::new(deployment.notify.clone()),
+            Changes::stream(&store),
+            FAST_RETRIES,
+        );
+        let (listener, tenant) = listen().await;
+        let app = deployment.router(&config, &table, &tenant);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server");
+        });
+        Self::ready(Arc::new(store), tenant, tx, None, Some(deployment)).await
+    }
+
+    async fn ready(
+        store: Arc<dyn Store>,
+        tenant: Tenant,
+        shutdown: tokio::sync::oneshot::Sender<()>,
+        dir: Option<tempfile::TempDir>,
+        deployment: Option<gateway::Deployment>,
+    ) -> Server {
+        let admin = feedback_local::first_admin_key(store.as_ref())
+            .await
+            .unwrap()
+            .expect("a new store has no keys");
         Server {
-            base,
+            base: tenant.base_url.clone(),
             store,
             tenant,
             admin,
@@ -123,9 +162,34 @@ impl Server {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
-            shutdown: Some(tx),
+            shutdown: Some(shutdown),
             _dir: dir,
+            deployment,
         }
+    }
+
+    /// Behind the emulated gateway: the calls `function` has made so far.
+    pub fn calls_of(
+        &self,
+        function: &str,
+    ) -> std::collections::BTreeSet<feedback_store::dynamo::Call> {
+        self.deployment.as_ref().expect("a gateway server").logs[function].calls()
+    }
+
+    /// Behind the emulated gateway: asserts that every DynamoDB call each
+    /// function made is one its IAM policy in `template.yaml` allows.
+    pub fn check_iam(&self) {
+        let deployment = self.deployment.as_ref().expect("a gateway server");
+        assert!(
+            deployment.logs.values().any(|log| !log.calls().is_empty()),
+            "no function made a call: the recording is not wired"
+        );
+        let denied = deployment.denied();
+        assert!(
+            denied.is_empty(),
+            "calls that template.yaml's policies do not allow (AccessDenied in AWS):\n{}",
+            denied.join("\n")
+        );
     }
 
     /// Sends `body` (raw) with `content_type`.
@@ -286,6 +350,23 @@ impl Server {
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.body["key"].as_str().unwrap().to_owned()
     }
+}
+
+/// A loopback listener and the e2e tenant whose links point at it.
+async fn listen() -> (tokio::net::TcpListener, Tenant) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let tenant = Tenant {
+        id: "e2e".into(),
+        name: "Chai Corner".into(),
+        zone: feedback_core::time::TenantZone::parse("tz", "Asia/Karachi").unwrap(),
+        base_url: base,
+        default_locale: None,
+        trust_forwarded_for: true,
+    };
+    (listener, tenant)
 }
 
 impl Drop for Server {

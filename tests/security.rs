@@ -418,6 +418,65 @@ mod cases {
         assert_eq!(stored.body["response"]["comment"], "sorted");
     }
 
+    pub async fn nothing_is_taken_after_retention_ends(s: &Server) {
+        // A link that outlives its retention closes when retention ends.
+        let r = s
+            .call(
+                "PUT",
+                "/v1/settings",
+                Some(&s.admin),
+                Some(json!({"retention_months": 1, "invitation_lifetime_days": 90})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = s
+            .call(
+                "POST",
+                "/v1/invitations",
+                Some(&s.admin),
+                Some(json!({"order_id": "RET-1", "channel": "sms", "customer_ref": "c-1"})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["expires_at"], r.body["personal_until"]);
+        // One made before that rule, retention over, not yet expired: no
+        // answer and no edit lands after its personal data's time is up.
+        let now = chrono::Utc::now();
+        let old = feedback_core::Invitation {
+            personal_until: Some(now - chrono::Duration::hours(1)),
+            ..feedback_core::model::NewInvitation {
+                order_id: Some("RET-OLD".into()),
+                channel: Some("sms".into()),
+                customer_ref: Some("c-2".into()),
+                ..Default::default()
+            }
+            .validate(feedback_core::SurveyKind::Csat)
+            .unwrap()
+            .issue(
+                feedback_core::Code::generate().unwrap(),
+                now - chrono::Duration::days(40),
+                chrono::Duration::days(90),
+                &s.tenant.zone,
+            )
+        };
+        s.store.create_invitation(&old, None).await.unwrap();
+        let r = s
+            .call(
+                "POST",
+                &format!("/r/{}", old.code),
+                None,
+                Some(json!({"score": 2, "comment": "kept forever?"})),
+            )
+            .await;
+        assert_eq!(
+            (r.status, problem_type(&r)),
+            (410, "urn:feedback:problem:expired"),
+            "{}",
+            r.body
+        );
+        assert_eq!(s.store.get_response(&old.code).await.unwrap(), None);
+    }
+
     pub async fn cross_site_posts_never_count(s: &Server) {
         let r = s
             .call(
@@ -663,6 +722,18 @@ macro_rules! for_each_store {
     ($($case:ident),* $(,)?) => {
         security_suite!(sqlite: $($case),*);
         security_suite!(dynamo: $($case),*);
+        // The functions as deployed, their calls held to the template's IAM.
+        mod gateway {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let server = Server::gateway().await;
+                    cases::$case(&server).await;
+                    server.check_iam();
+                }
+            )*
+        }
     };
 }
 
@@ -670,6 +741,7 @@ for_each_store!(
     every_route_and_method_fails_closed,
     a_key_reads_only_what_its_scopes_allow,
     a_code_alone_neither_reads_nor_rewrites_an_answer,
+    nothing_is_taken_after_retention_ends,
     cross_site_posts_never_count,
     ipv6_clients_are_limited_by_their_64,
     overlong_and_malformed_ids_are_refused_cleanly,
@@ -783,4 +855,75 @@ async fn a_frozen_store_is_a_prompt_503() {
         assert_eq!((status, retry_after), (503, true));
         assert!(took < feedback_http::overload::DEADLINE, "{took:?}");
     }
+}
+
+/// The notifier as deployed: an unhappy answer's webhook is delivered, and
+/// every call notify made on the way (webhooks listed, the delivery stored
+/// and updated) is one its IAM policy allows. The webhook is stored
+/// directly: the API refuses an http loopback URL in AWS mode, and the
+/// receiver here is one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn gateway_webhook_deliveries_stay_within_notify_policy() {
+    let s = Server::gateway().await;
+    let receiver = feedback_e2e::Receiver::start().await;
+    let webhook = feedback_core::webhook::Webhook::generate(
+        receiver.url.clone(),
+        vec![feedback_core::webhook::EventType::ResponseUnhappy],
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    s.store.create_webhook(&webhook).await.unwrap();
+    let r = s
+        .call(
+            "POST",
+            "/v1/invitations",
+            Some(&s.admin),
+            Some(json!({"order_id": "HOOK-1", "channel": "sms", "customer_ref": "hook-customer"})),
+        )
+        .await;
+    let code = r.body["code"].as_str().unwrap().to_owned();
+    let r = s
+        .call(
+            "POST",
+            &format!("/r/{code}"),
+            None,
+            Some(json!({"score": 1, "comment": "the tea was cold"})),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let seen = receiver
+        .wait_until("the unhappy answer", |seen| !seen.is_empty())
+        .await;
+    assert_eq!(seen[0].json()["type"], "response.unhappy");
+    assert_eq!(
+        seen[0].json()["data"]["response"]["comment"],
+        "the tea was cold"
+    );
+    // Erasing the customer reaches the delivery log too (manage's calls).
+    let r = s
+        .call(
+            "DELETE",
+            "/v1/customers/hook-customer",
+            Some(&s.admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let log = s
+        .get(&format!("/v1/webhooks/{}/deliveries", webhook.id), &s.admin)
+        .await;
+    assert!(!log.text.contains("the tea was cold"), "{}", log.text);
+    assert_eq!(log.body["deliveries"].as_array().map(Vec::len), Some(1));
+    let stored_delivery = |c: &feedback_store::dynamo::Call| {
+        c.action == "dynamodb:PutItem"
+            && c.leading_key
+                .as_deref()
+                .is_some_and(|k| k.starts_with("DLV#"))
+    };
+    assert!(
+        s.calls_of("notify").iter().any(stored_delivery),
+        "{:?}",
+        s.calls_of("notify")
+    );
+    s.check_iam();
 }

@@ -315,6 +315,24 @@ fn erase_personal(tx: &rusqlite::Transaction<'_>, code: &str) -> Result<Erased, 
             [code],
         )
         .map_err(sql_err)?;
+    // The copies waiting to be sent, and those kept as the delivery log:
+    // the comment goes from each, and a delivery's new revision makes a
+    // sender holding the old one fail its guarded update.
+    tx.execute(
+        "UPDATE deliveries SET revision = revision + 1,
+             body = json_set(json_set(body, '$.event.data.response.comment', json('null')),
+                             '$.revision', revision + 1)
+         WHERE json_extract(body, '$.event.data.response.code') = ?1
+           AND json_extract(body, '$.event.data.response.comment') IS NOT NULL",
+        [code],
+    )
+    .map_err(sql_err)?;
+    tx.execute(
+        "UPDATE outbox SET change = json_remove(change, '$.before.comment', '$.after.comment')
+         WHERE json_extract(change, '$.after.code') = ?1",
+        [code],
+    )
+    .map_err(sql_err)?;
     Ok(Erased {
         invitations: invitations as u32,
         comments: comments as u32,

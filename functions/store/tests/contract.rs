@@ -971,6 +971,112 @@ mod cases {
         assert_eq!(overdue, [ids[2].clone(), ids[1].clone(), ids[0].clone()]);
     }
 
+    pub async fn erasure_reaches_stored_deliveries(f: &Fixture) {
+        use feedback_core::followup::FollowUpRules;
+        use feedback_core::webhook::{Change, Delivery, EventType, Webhook};
+        let at = t(T0) + Duration::hours(1);
+        let webhook = Webhook::generate(
+            "https://hooks.example.com/".into(),
+            vec![EventType::ResponseCreated],
+            at,
+        )
+        .unwrap();
+        f.store.create_webhook(&webhook).await.unwrap();
+        let mut answered = Vec::new();
+        for (order, customer) in [("d-1", "to-erase"), ("d-2", "to-keep")] {
+            let inv = f
+                .invite(Invite {
+                    order,
+                    customer: Some(customer),
+                    ..Invite::default()
+                })
+                .await;
+            let r = f.answer(&inv, 4, Some("words of one customer"), at);
+            f.store
+                .record_response(&r, at, &rules(), &[])
+                .await
+                .unwrap();
+            let change = Change::Response {
+                before: None,
+                after: Box::new(r.clone()),
+            };
+            let event = change.events(&FollowUpRules::default()).remove(0);
+            let delivery = Delivery::new(&webhook, event, at);
+            assert!(f.store.add_delivery(&delivery).await.unwrap());
+            answered.push((inv.code, delivery));
+        }
+        let customer = feedback_core::CustomerRef::parse("c", "to-erase").unwrap();
+        f.store.erase_customer(&customer, "contact").await.unwrap();
+        let stored = f.store.list_deliveries(&webhook.id, 10).await.unwrap();
+        let of = |code: &Code| {
+            stored
+                .iter()
+                .find(|d| d.event.data["response"]["code"] == code.as_str())
+                .unwrap()
+                .clone()
+        };
+        let (erased, before) = (&answered[0].0, &answered[0].1);
+        let scrubbed = of(erased);
+        assert!(scrubbed.event.data["response"]["comment"].is_null());
+        assert_eq!(scrubbed.revision, before.revision + 1);
+        // A sender holding the delivery as it was cannot write it back.
+        let mut stale = before.clone();
+        stale.revision += 1;
+        assert!(matches!(
+            f.store.update_delivery(before, &stale).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let kept = of(&answered[1].0);
+        assert_eq!(
+            kept.event.data["response"]["comment"],
+            "words of one customer"
+        );
+        assert_eq!(kept.revision, answered[1].1.revision);
+    }
+
+    pub async fn an_erasure_racing_a_release_stays_erased(f: &Fixture) {
+        let at = t(T0) + Duration::hours(1);
+        let flag = Flag {
+            reason: FlagReason::AddressBurst,
+            at,
+        };
+        for round in 0..12 {
+            let customer = format!("racer-{round}");
+            let inv = f
+                .invite(Invite {
+                    order: &format!("race-{round}"),
+                    customer: Some(&customer),
+                    ..Invite::default()
+                })
+                .await;
+            let held = Response {
+                flagged: Some(flag),
+                ..f.answer(&inv, 1, Some("private words"), at)
+            };
+            f.store
+                .record_response(&held, at, &rules(), &[])
+                .await
+                .unwrap();
+            let (release, erase) = {
+                let (a, b) = (Arc::clone(&f.store), Arc::clone(&f.store));
+                let (code, id) = (inv.code.clone(), held.id.clone());
+                let customer = feedback_core::CustomerRef::parse("c", &customer).unwrap();
+                tokio::join!(
+                    tokio::spawn(async move { a.release_response(&code, &id, &rules()).await }),
+                    tokio::spawn(async move { b.erase_customer(&customer, "contact").await }),
+                )
+            };
+            release.unwrap().unwrap();
+            erase.unwrap().unwrap();
+            let stored = f.store.get_response(&inv.code).await.unwrap().unwrap();
+            assert_eq!(
+                (stored.comment, stored.flagged),
+                (None, None),
+                "round {round}: the release wrote the erased comment back"
+            );
+        }
+    }
+
     pub async fn erasure_keeps_the_counts_and_is_idempotent(f: &Fixture) {
         let at = t(T0) + Duration::hours(1);
         let mut codes = Vec::new();
@@ -1561,6 +1667,8 @@ for_each_store!(
     follow_ups_move_through_their_states_and_the_rollups,
     follow_ups_are_listed_filtered_and_paged,
     erasure_keeps_the_counts_and_is_idempotent,
+    an_erasure_racing_a_release_stays_erased,
+    erasure_reaches_stored_deliveries,
     webhooks_and_their_deliveries,
     a_contact_is_invited_once_per_period_unless_forced,
     concurrent_invitations_for_one_contact_make_one,

@@ -200,9 +200,14 @@ pub async fn create(
                 });
             async move {
                 let code = Code::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+                let issued = spec.issue(code, at, lifetime, &zone);
+                // No answer after the personal data's retention ends: its
+                // comment would outlive the erasure that already ran.
                 let invitation = feedback_core::Invitation {
                     personal_until,
-                    ..spec.issue(code, at, lifetime, &zone)
+                    expires_at: personal_until
+                        .map_or(issued.expires_at, |p| p.min(issued.expires_at)),
+                    ..issued
                 };
                 Ok(store
                     .create_invitation(&invitation, contact.as_ref())

@@ -427,6 +427,14 @@ pub async fn record(
         submission: Some(submission.clone()),
         target: Some((target, settings)),
     };
+    // An invitation made before expiry was capped at the end of retention
+    // takes nothing after it: not a first answer, not an edit.
+    if let Target::Invitation(i) = &target
+        && let Some(until) = i.personal_until.filter(|until| *until <= at)
+    {
+        let gone = ApiError::Gone(format!("this link expired at {}", until.to_rfc3339()));
+        return Err(not_recorded(gone, target, settings));
+    }
     if let Fields::Form(form) = fields {
         let secret = state.secret().await?;
         if let Err(e) = check_form(form, code, secret, &settings.abuse, at) {

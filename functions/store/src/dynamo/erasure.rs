@@ -11,11 +11,14 @@
 
 use super::table::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
 use super::{DynamoStore, Item, invitation_pk, n, s, sdk_error};
-use crate::{Erased, StoreError};
+use crate::{Erased, StoreError, Webhooks};
 use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
 use feedback_core::{Code, CustomerRef, Invitation};
 
 use super::meter::Side;
+
+/// Rounds of scrubbing a webhook's deliveries while senders update them.
+const SCRUB_ATTEMPTS: usize = 3;
 
 /// The sort key of an invitation's retention marker.
 pub(super) const MARKER: &str = "PII";
@@ -116,7 +119,39 @@ impl DynamoStore {
             }
         }
         self.delete(pk, MARKER.into()).await?;
+        self.scrub_deliveries(code).await?;
         Ok(erased)
+    }
+
+    /// Takes the comment out of every stored delivery of `code`'s answers,
+    /// sent or waiting: a retry then sends the event without it, and the
+    /// delivery log no longer holds it. Each scrub is a new revision, so a
+    /// sender holding the old one fails its guarded update. Erasure is
+    /// rare: this reads each webhook's deliveries of the last 30 days.
+    async fn scrub_deliveries(&self, code: &Code) -> Result<(), StoreError> {
+        for webhook in self.list_webhooks().await? {
+            for _ in 0..SCRUB_ATTEMPTS {
+                let mut conflicted = false;
+                for delivery in self.deliveries_naming(&webhook.id, code).await? {
+                    let response = &delivery.event.data["response"];
+                    if response["code"] != code.as_str() || response["comment"].is_null() {
+                        continue;
+                    }
+                    let mut scrubbed = delivery.clone();
+                    scrubbed.event.data["response"]["comment"] = serde_json::Value::Null;
+                    scrubbed.revision += 1;
+                    match self.update_delivery(&delivery, &scrubbed).await {
+                        Ok(()) => {}
+                        Err(StoreError::Conflict(_)) => conflicted = true,
+                        Err(e) => return Err(e),
+                    }
+                }
+                if !conflicted {
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(super) async fn erase_by_customer(

@@ -7,6 +7,7 @@
 //! attempt carries a client request token, so the SDK's own retries of a
 //! transaction that did commit answer success instead of applying it twice.
 
+mod calls;
 mod erasure;
 mod follow_ups;
 mod limits;
@@ -16,6 +17,7 @@ mod stream;
 mod table;
 mod webhooks;
 
+pub use calls::{Call, CallLog};
 pub use meter::Capacity;
 use meter::{Meter, Side};
 pub use stream::{Identity, StreamChange, read_record};
@@ -177,8 +179,22 @@ impl Cancelled {
 impl DynamoStore {
     /// A store on `table` using the given SDK configuration.
     pub fn new(config: &aws_config::SdkConfig, table: &str) -> Self {
+        Self::build(config, table, None)
+    }
+
+    /// A store that records each call it makes into `log` (by IAM action
+    /// and leading key), for holding a function to its IAM policy.
+    pub fn recording(config: &aws_config::SdkConfig, table: &str, log: &CallLog) -> Self {
+        Self::build(config, table, Some(log))
+    }
+
+    fn build(config: &aws_config::SdkConfig, table: &str, log: Option<&CallLog>) -> Self {
         let meter = Arc::new(Meter::default());
-        let dynamo_config = aws_sdk_dynamodb::config::Builder::from(config)
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(config);
+        if let Some(log) = log {
+            builder = builder.interceptor(log.interceptor());
+        }
+        let dynamo_config = builder
             .interceptor(meter.request_counter())
             .timeout_config(
                 // A caller that chose its own deadline keeps it.
@@ -554,11 +570,20 @@ impl DynamoStore {
         effects: &submission::Effects,
         follow_up: Option<&FollowUp>,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        // An erasure removes the comment without a new revision (it is no
+        // news to receivers): the comment's presence is part of what was
+        // read, so a release or edit racing an erasure re-reads instead of
+        // writing the erased comment back.
+        let comment = match stored.comment {
+            Some(_) => "attribute_exists(#comment)",
+            None => "attribute_not_exists(#comment)",
+        };
         let put = Put::builder()
             .table_name(&*self.table)
             .set_item(Some(response_item(next)?))
-            .condition_expression(condition)
+            .condition_expression(format!("({condition}) AND {comment}"))
             .expression_attribute_names("#rev", "revision")
+            .expression_attribute_names("#comment", "comment")
             .expression_attribute_values(":rev", n(stored.revision))
             .build()
             .map_err(StoreError::internal)?;

@@ -1,0 +1,308 @@
+//! The deployment as the end-to-end suite would meet it in AWS, short of AWS
+//! itself (which cannot be reached from here): each Lambda function's router
+//! on its own DynamoDB client, in the functions' gateway auth mode, behind
+//! the authorizer function's code, with the notifier on a client of its own.
+//! Every DynamoDB call each function makes is recorded (IAM action, index,
+//! leading key) and held to that function's IAM policy in `template.yaml`.
+//! DynamoDB Local enforces no IAM; without this a missing grant shows up
+//! first in production, as an AccessDenied.
+
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request,
+    ApiGatewayV2httpRequestContext,
+};
+use axum::extract::Request;
+use axum::http::Method;
+use feedback_http::{AppState, AuthMode, Function, ROUTES, Tenant, router};
+use feedback_store::dynamo::{Call, CallLog};
+use feedback_store::{DynamoStore, Store};
+use serde_yaml_ng::Value as Yaml;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// The functions whose calls are recorded, by binary name.
+pub const FUNCTIONS: [&str; 5] = ["collect", "manage", "scores", "authorizer", "notify"];
+
+/// Each function's recorded calls.
+pub struct Deployment {
+    pub logs: BTreeMap<&'static str, CallLog>,
+    /// The notifier's store (webhook deliveries and retention run there).
+    pub notify: DynamoStore,
+}
+
+impl Deployment {
+    /// One recording DynamoDB client per function, on `table`.
+    pub fn new(config: &aws_config::SdkConfig, table: &str) -> Deployment {
+        let logs: BTreeMap<_, _> = FUNCTIONS.map(|f| (f, CallLog::default())).into();
+        let notify = DynamoStore::recording(config, table, &logs["notify"]);
+        Deployment { logs, notify }
+    }
+
+    /// The HTTP API: each route to its function's router, through the
+    /// authorizer where the route takes a key.
+    pub fn router(
+        &self,
+        config: &aws_config::SdkConfig,
+        table: &str,
+        tenant: &Tenant,
+    ) -> axum::Router {
+        let store = |name: &str| DynamoStore::recording(config, table, &self.logs[name]);
+        let authorizer: Arc<dyn Store> = Arc::new(store("authorizer"));
+        let mut by_path: BTreeMap<&'static str, Function> = BTreeMap::new();
+        for route in ROUTES.iter() {
+            let function = *by_path.entry(route.path).or_insert(route.function);
+            assert_eq!(
+                function, route.function,
+                "{} is served by one function",
+                route.path
+            );
+        }
+        let functions: BTreeMap<&str, axum::Router> = Function::ALL
+            .iter()
+            .map(|&f| {
+                let state =
+                    AppState::new(Arc::new(store(f.name())), tenant.clone(), AuthMode::Gateway);
+                (f.name(), router(&[f], state))
+            })
+            .collect();
+        let mut api = axum::Router::new();
+        for (path, function) in by_path {
+            let function = functions[function.name()].clone();
+            let authorizer = Arc::clone(&authorizer);
+            let service = tower::service_fn(move |request: Request| {
+                let (function, authorizer) = (function.clone(), Arc::clone(&authorizer));
+                async move {
+                    let request = through_gateway(path, request, authorizer.as_ref()).await;
+                    function.oneshot(request).await
+                }
+            });
+            api = api.route_service(path, service);
+        }
+        // In AWS the gateway answers an unknown route itself (404,
+        // `{"message":"Not Found"}`); the functions' own 404 stands in here.
+        api.fallback(|| async { feedback_http::ApiError::NotFound("no such route") })
+    }
+
+    /// Every recorded call that the function's policy does not allow.
+    pub fn denied(&self) -> Vec<String> {
+        let policies = policies();
+        let mut denied = Vec::new();
+        for (function, log) in &self.logs {
+            let statements = &policies[*function];
+            for call in log.calls() {
+                if !statements.iter().any(|s| s.allows(&call)) {
+                    denied.push(format!("{function}: {call:?}"));
+                }
+            }
+        }
+        denied
+    }
+}
+
+/// What API Gateway adds to a request before the function sees it: the
+/// request context with the client's address and, on a route that takes a
+/// key, the authorizer's answer (a refused key reaches the function with no
+/// authorizer context, and the function refuses it; in AWS the gateway
+/// would answer for it).
+async fn through_gateway(path: &str, request: Request, authorizer: &dyn Store) -> Request {
+    let method = match request.method() {
+        m if m == Method::HEAD => Method::GET,
+        m => m.clone(),
+    };
+    let keyed = ROUTES
+        .iter()
+        .any(|r| r.path == path && r.method == method && r.scope.is_some());
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.route_key = Some(format!("{method} {path}"));
+    context.stage = Some("$default".into());
+    context.http.method = method;
+    context.http.path = Some(request.uri().path().to_owned());
+    // The harness names each customer's address as a proxy would.
+    context.http.source_ip = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(|v| v.trim().to_owned())
+        .or(Some("127.0.0.1".into()));
+    if keyed && let Some(authorization) = request.headers().get("authorization").cloned() {
+        let mut event = ApiGatewayV2CustomAuthorizerV2Request::default();
+        event.headers.insert("authorization", authorization);
+        event.route_key = context.route_key.clone();
+        let answer = feedback_http::lambda::authorize(authorizer, &event)
+            .await
+            .expect("the authorizer answers");
+        if answer.is_authorized {
+            let mut granted = ApiGatewayRequestAuthorizer::default();
+            granted.fields = serde_json::from_value(answer.context).unwrap();
+            context.authorizer = Some(granted);
+        }
+    }
+    // The function gets a fresh request, as a Lambda does: no trace of the
+    // emulator's own routing (its matched path and path parameters).
+    let (parts, body) = request.into_parts();
+    let mut fresh = Request::new(body);
+    *fresh.method_mut() = parts.method;
+    *fresh.uri_mut() = parts.uri;
+    *fresh.version_mut() = parts.version;
+    *fresh.headers_mut() = parts.headers;
+    fresh
+        .extensions_mut()
+        .insert(lambda_http::request::RequestContext::ApiGatewayV2(context));
+    fresh
+}
+
+/// Where a statement applies.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Resource {
+    Table,
+    Index(String),
+    Other(String),
+}
+
+/// One `Allow` statement of a function's policy.
+#[derive(Debug)]
+struct Statement {
+    actions: BTreeSet<String>,
+    resources: BTreeSet<Resource>,
+    /// `ForAllValues:StringLike` `dynamodb:LeadingKeys` patterns, if any.
+    leading_keys: Option<Vec<String>>,
+}
+
+impl Statement {
+    fn allows(&self, call: &Call) -> bool {
+        let resource = match &call.index {
+            None => Resource::Table,
+            Some(index) => Resource::Index(index.clone()),
+        };
+        // ForAllValues holds for a request with no leading key at all, as
+        // in IAM.
+        let key_ok = match (&self.leading_keys, &call.leading_key) {
+            (None, _) | (Some(_), None) => true,
+            (Some(patterns), Some(key)) => patterns.iter().any(|p| like(p, key)),
+        };
+        self.actions.contains(call.action) && self.resources.contains(&resource) && key_ok
+    }
+}
+
+/// IAM's `StringLike` with `*` (no `?` is used in the template).
+fn like(pattern: &str, value: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == value,
+        Some((head, rest)) => {
+            value.starts_with(head)
+                && (0..=value.len() - head.len()).any(|i| {
+                    value.is_char_boundary(head.len() + i) && like(rest, &value[head.len() + i..])
+                })
+        }
+    }
+}
+
+fn strings(v: &Yaml) -> Vec<String> {
+    match v {
+        Yaml::String(s) => vec![s.clone()],
+        Yaml::Sequence(items) => items.iter().flat_map(strings).collect(),
+        Yaml::Tagged(tagged) => vec![format!(
+            "{} {}",
+            tagged.tag,
+            strings(&tagged.value).join(" ")
+        )],
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn resource(text: &str) -> Resource {
+    match text {
+        "!GetAtt Table.Arn" => Resource::Table,
+        other => match other.strip_prefix("!Sub ${Table.Arn}/index/") {
+            Some(index) => Resource::Index(index.to_owned()),
+            None => Resource::Other(other.to_owned()),
+        },
+    }
+}
+
+/// Each function's policy statements in `template.yaml`, by binary name.
+fn policies() -> BTreeMap<String, Vec<Statement>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let text = std::fs::read_to_string(root.join("template.yaml")).unwrap();
+    let template: Yaml = serde_yaml_ng::from_str(&text).unwrap();
+    let mut policies = BTreeMap::new();
+    for resource_def in template["Resources"].as_mapping().unwrap().values() {
+        if resource_def["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = resource_def["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut statements = Vec::new();
+        for policy in resource_def["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            for s in policy["Statement"].as_sequence().into_iter().flatten() {
+                assert_eq!(s["Effect"], "Allow", "only Allow statements are expected");
+                let condition = &s["Condition"];
+                let leading_keys = (!condition.is_null()).then(|| {
+                    strings(&condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+                });
+                statements.push(Statement {
+                    actions: strings(&s["Action"]).into_iter().collect(),
+                    resources: strings(&s["Resource"])
+                        .iter()
+                        .map(|r| resource(r))
+                        .collect(),
+                    leading_keys,
+                });
+            }
+        }
+        policies.insert(binary, statements);
+    }
+    policies
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_like_matches_as_iam_does() {
+        assert!(like("INV#*", "INV#abc"));
+        assert!(like("INV#*", "INV#"));
+        assert!(!like("INV#*", "INVX"));
+        assert!(like("REP", "REP") && !like("REP", "REPS"));
+        assert!(like("DLV#*#x", "DLV#a#b#x"));
+    }
+
+    #[test]
+    fn every_function_has_a_policy_the_checker_can_read() {
+        let policies = policies();
+        for function in FUNCTIONS {
+            assert!(!policies[function].is_empty(), "{function}");
+        }
+        let collect = &policies["collect"];
+        let call = |action, key: &str| Call {
+            action,
+            index: None,
+            leading_key: Some(key.into()),
+        };
+        assert!(
+            collect
+                .iter()
+                .any(|s| s.allows(&call("dynamodb:GetItem", "INV#x")))
+        );
+        assert!(
+            !collect
+                .iter()
+                .any(|s| s.allows(&call("dynamodb:GetItem", "KEY")))
+        );
+        assert!(
+            !collect
+                .iter()
+                .any(|s| s.allows(&call("dynamodb:Scan", "INV#x")))
+        );
+    }
+}
