@@ -2726,31 +2726,7 @@ async fn an_unreachable_store_is_503_with_retry_after() {
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", dead.local_addr().unwrap());
     drop(dead);
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "x", "x", None, None, "e2e",
-        ))
-        .load()
-        .await;
-    let store = feedback_store::DynamoStore::new(&config, "nowhere");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let tenant = feedback_http::Tenant {
-        id: "t".into(),
-        name: "T".into(),
-        zone: feedback_core::time::TenantZone::parse("tz", "UTC").unwrap(),
-        base_url: base.clone(),
-        default_locale: None,
-        trust_forwarded_for: false,
-    };
-    tokio::spawn(feedback_local::serve(
-        listener,
-        std::sync::Arc::new(store),
-        tenant,
-        std::future::pending(),
-    ));
+    let base = feedback_e2e::serve_on_a_dead_store(endpoint).await;
     let response = reqwest::Client::new()
         .post(format!("{base}/r/AAAAAAAAAAAA"))
         .json(&json!({"score": 5}))

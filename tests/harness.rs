@@ -377,6 +377,38 @@ impl Drop for Server {
     }
 }
 
+/// The local server on the DynamoDB at `endpoint` when nothing there
+/// answers (no listener, or one that never replies), with the store's own
+/// production timeouts; its base URL.
+pub async fn serve_on_a_dead_store(endpoint: String) -> String {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "x", "x", None, None, "e2e",
+        ))
+        .load()
+        .await;
+    let store = DynamoStore::new(&config, "nowhere");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let tenant = Tenant {
+        id: "t".into(),
+        name: "T".into(),
+        zone: feedback_core::time::TenantZone::parse("tz", "UTC").unwrap(),
+        base_url: base.clone(),
+        default_locale: None,
+        trust_forwarded_for: false,
+    };
+    tokio::spawn(feedback_local::serve(
+        listener,
+        Arc::new(store),
+        tenant,
+        std::future::pending(),
+    ));
+    base
+}
+
 /// A DynamoStore on a fresh table of the DynamoDB at `endpoint`.
 pub async fn dynamo_store(endpoint: &str) -> DynamoStore {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())

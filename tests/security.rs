@@ -75,6 +75,21 @@ async fn send(s: &Server, method: &str, path: &str, key: Option<&str>) -> Reply 
 /// A post's content type, Accept, other headers and body.
 type Attempt<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], Vec<u8>);
 
+/// The code of a new invitation made with the admin key from `body`.
+async fn invited(s: &Server, body: Value) -> String {
+    let r = s
+        .call("POST", "/v1/invitations", Some(&s.admin), Some(body))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["code"].as_str().unwrap().to_owned()
+}
+
+/// A customer's JSON answer to `code`.
+async fn answered(s: &Server, code: &str, body: Value) -> Reply {
+    s.call("POST", &format!("/r/{code}"), None, Some(body))
+        .await
+}
+
 fn problem_type(r: &Reply) -> &str {
     r.body["type"].as_str().unwrap_or_default()
 }
@@ -341,24 +356,9 @@ mod cases {
 
     pub async fn a_code_alone_neither_reads_nor_rewrites_an_answer(s: &Server) {
         let reader = s.key(&["responses:read"]).await;
-        let r = s
-            .call(
-                "POST",
-                "/v1/invitations",
-                Some(&s.admin),
-                Some(json!({"order_id": "EDIT-1", "channel": "sms"})),
-            )
-            .await;
-        let code = r.body["code"].as_str().unwrap().to_owned();
+        let code = invited(s, json!({"order_id": "EDIT-1", "channel": "sms"})).await;
         let path = format!("/r/{code}");
-        let first = s
-            .call(
-                "POST",
-                &path,
-                None,
-                Some(json!({"score": 1, "comment": "rude"})),
-            )
-            .await;
+        let first = answered(s, &code, json!({"score": 1, "comment": "rude"})).await;
         assert_eq!(first.status, 201);
         let token = first.body["edit_token"].as_str().unwrap().to_owned();
         // A responses:read key sees the response, and its id is the code.
@@ -478,15 +478,7 @@ mod cases {
     }
 
     pub async fn cross_site_posts_never_count(s: &Server) {
-        let r = s
-            .call(
-                "POST",
-                "/v1/invitations",
-                Some(&s.admin),
-                Some(json!({"order_id": "XSITE-1", "channel": "sms"})),
-            )
-            .await;
-        let code = r.body["code"].as_str().unwrap().to_owned();
+        let code = invited(s, json!({"order_id": "XSITE-1", "channel": "sms"})).await;
         let path = format!("/r/{code}");
         let form = s.as_shown(&path, "score=1").await;
         let attempts: [Attempt; 4] = [
@@ -806,31 +798,7 @@ async fn a_frozen_store_is_a_prompt_503() {
             held.push(stream);
         }
     });
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "x", "x", None, None, "e2e",
-        ))
-        .load()
-        .await;
-    let store = feedback_store::DynamoStore::new(&config, "frozen");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let tenant = feedback_http::Tenant {
-        id: "t".into(),
-        name: "T".into(),
-        zone: feedback_core::time::TenantZone::parse("tz", "UTC").unwrap(),
-        base_url: base.clone(),
-        default_locale: None,
-        trust_forwarded_for: false,
-    };
-    tokio::spawn(feedback_local::serve(
-        listener,
-        std::sync::Arc::new(store),
-        tenant,
-        std::future::pending(),
-    ));
+    let base = feedback_e2e::serve_on_a_dead_store(endpoint).await;
     let client = reqwest::Client::new();
     let requests = [
         client
@@ -873,23 +841,17 @@ async fn gateway_webhook_deliveries_stay_within_notify_policy() {
     )
     .unwrap();
     s.store.create_webhook(&webhook).await.unwrap();
-    let r = s
-        .call(
-            "POST",
-            "/v1/invitations",
-            Some(&s.admin),
-            Some(json!({"order_id": "HOOK-1", "channel": "sms", "customer_ref": "hook-customer"})),
-        )
-        .await;
-    let code = r.body["code"].as_str().unwrap().to_owned();
-    let r = s
-        .call(
-            "POST",
-            &format!("/r/{code}"),
-            None,
-            Some(json!({"score": 1, "comment": "the tea was cold"})),
-        )
-        .await;
+    let code = invited(
+        &s,
+        json!({"order_id": "HOOK-1", "channel": "sms", "customer_ref": "hook-customer"}),
+    )
+    .await;
+    let r = answered(
+        &s,
+        &code,
+        json!({"score": 1, "comment": "the tea was cold"}),
+    )
+    .await;
     assert_eq!(r.status, 201);
     let seen = receiver
         .wait_until("the unhappy answer", |seen| !seen.is_empty())

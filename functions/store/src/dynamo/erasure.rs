@@ -10,12 +10,10 @@
 //! live inside items that must stay (the invitation, the response).
 
 use super::table::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
-use super::{DynamoStore, Item, invitation_pk, n, s, sdk_error};
+use super::{DynamoStore, Item, invitation_pk, n, s};
 use crate::{Erased, StoreError, Webhooks};
 use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
 use feedback_core::{Code, CustomerRef, Invitation};
-
-use super::meter::Side;
 
 /// Rounds of scrubbing a webhook's deliveries while senders update them.
 const SCRUB_ATTEMPTS: usize = 3;
@@ -158,35 +156,23 @@ impl DynamoStore {
         &self,
         customer: &CustomerRef,
     ) -> Result<Erased, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#gpk = :gpk")
+            .expression_attribute_names("#gpk", GSI1_PK)
+            .expression_attribute_values(":gpk", s(format!("CUST#{}", customer.as_str())));
         let mut erased = Erased::default();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&*self.table)
-                .index_name(GSI1)
-                .key_condition_expression("#gpk = :gpk")
-                .expression_attribute_names("#gpk", GSI1_PK)
-                .expression_attribute_values(":gpk", s(format!("CUST#{}", customer.as_str())))
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            self.meter.add(Side::Read, out.consumed_capacity());
-            for item in out.items.unwrap_or_default() {
-                let code = item
-                    .get("code")
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|c| Code::parse("code", c).ok())
-                    .ok_or_else(|| StoreError::internal("an invitation without its code"))?;
-                erased += self.erase_code(&code).await?;
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(erased);
-            }
+        for item in self.all_pages(query).await? {
+            let code = item
+                .get("code")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|c| Code::parse("code", c).ok())
+                .ok_or_else(|| StoreError::internal("an invitation without its code"))?;
+            erased += self.erase_code(&code).await?;
         }
+        Ok(erased)
     }
 }

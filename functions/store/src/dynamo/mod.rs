@@ -414,14 +414,36 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// Every item `query` finds, page after page, metered.
+    pub(super) async fn all_pages(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = query
+                .clone()
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            self.meter.add(Side::Read, out.consumed_capacity());
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     /// Every item of partition `pk`, or of its sort keys in `from..=to`.
     async fn query_all(
         &self,
         pk: String,
         range: Option<(String, String)>,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
         let mut query = self
             .client
             .query()
@@ -438,20 +460,7 @@ impl DynamoStore {
                 .expression_attribute_values(":from", s(from))
                 .expression_attribute_values(":to", s(to)),
         };
-        loop {
-            let out = query
-                .clone()
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            self.meter.add(Side::Read, out.consumed_capacity());
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        self.all_pages(query).await
     }
 
     async fn delete(&self, pk: String, sk: String) -> Result<(), StoreError> {

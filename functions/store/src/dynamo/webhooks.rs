@@ -59,34 +59,22 @@ impl DynamoStore {
         webhook_id: &str,
         code: &feedback_core::Code,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&*self.table)
-                .key_condition_expression("#pk = :pk")
-                .filter_expression("contains(#event, :code)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#event", EVENT)
-                .expression_attribute_values(":pk", s(format!("DLV#{webhook_id}")))
-                .expression_attribute_values(":code", s(code.as_str()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            self.meter.add(Side::Read, out.consumed_capacity());
-            for item in out.items.unwrap_or_default() {
-                found.push(decode_delivery(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .key_condition_expression("#pk = :pk")
+            .filter_expression("contains(#event, :code)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#event", EVENT)
+            .expression_attribute_values(":pk", s(format!("DLV#{webhook_id}")))
+            .expression_attribute_values(":code", s(code.as_str()))
+            .consistent_read(true);
+        self.all_pages(query)
+            .await?
+            .into_iter()
+            .map(decode_delivery)
+            .collect()
     }
 
     /// The first `limit` deliveries `query` finds.
