@@ -2638,44 +2638,10 @@ async fn select_all<F: Future + Unpin>(mut futures: Vec<F>) -> (F::Output, usize
     .await
 }
 
-macro_rules! e2e_suite {
-    ($store:ident: $($case:ident),* $(,)?) => {
-        mod $store {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let server = Server::$store().await;
-                    cases::$case(&server).await;
-                }
-            )*
-        }
-    };
-}
-
 macro_rules! for_each_store {
     ($($case:ident),* $(,)?) => {
-        e2e_suite!(sqlite: $($case),*);
-        e2e_suite!(dynamo: $($case),*);
-    };
-}
-
-/// The cases again, on the functions as deployed (each on its own client,
-/// behind the emulated gateway), holding every DynamoDB call to the
-/// function's IAM policy in the template.
-macro_rules! iam_suite {
-    ($($case:ident),* $(,)?) => {
-        mod gateway {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let server = Server::gateway().await;
-                    cases::$case(&server).await;
-                    server.check_iam();
-                }
-            )*
-        }
+        feedback_e2e::suite!(sqlite: $($case),*);
+        feedback_e2e::suite!(dynamo: $($case),*);
     };
 }
 
@@ -2699,11 +2665,14 @@ for_each_store!(
     bots_are_refused_and_bursts_held_for_review,
 );
 
-// Every case but the local server's own rate limits (in AWS the gateway's
-// route throttles do that job) and the two whose webhook receivers listen
-// on http loopback, which the functions refuse in AWS (the notifier's
-// deliveries are checked by tests/security.rs instead).
-iam_suite!(
+// The cases again on the functions as deployed (each on its own client,
+// behind the emulated gateway), holding every DynamoDB call to the
+// function's IAM policy in the template: every case but the local server's
+// own rate limits (in AWS the gateway's route throttles do that job) and
+// the two whose webhook receivers listen on http loopback, which the
+// functions refuse in AWS (tests/security.rs checks the notifier's
+// deliveries instead).
+feedback_e2e::suite!(gateway:
     walkthrough_of_every_route,
     auth_failures_are_401_and_403,
     bad_input_gets_its_problem,

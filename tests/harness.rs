@@ -168,6 +168,14 @@ impl Server {
         }
     }
 
+    /// What every case ends with: behind the emulated gateway, the IAM
+    /// check ([`Server::check_iam`]); nothing more on the local server.
+    pub fn finish(&self) {
+        if self.deployment.is_some() {
+            self.check_iam();
+        }
+    }
+
     /// Behind the emulated gateway: the calls `function` has made so far.
     pub fn calls_of(
         &self,
@@ -350,6 +358,26 @@ impl Server {
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.body["key"].as_str().unwrap().to_owned()
     }
+}
+
+/// A module `$kind` of tests, one per case: each runs `cases::$case` on a
+/// fresh [`Server`] of that kind (`sqlite`, `dynamo`, or `gateway`, the
+/// functions as deployed, whose calls are then held to their IAM policy).
+#[macro_export]
+macro_rules! suite {
+    ($kind:ident: $($case:ident),* $(,)?) => {
+        mod $kind {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let server = $crate::Server::$kind().await;
+                    cases::$case(&server).await;
+                    server.finish();
+                }
+            )*
+        }
+    };
 }
 
 /// A loopback listener and the e2e tenant whose links point at it.

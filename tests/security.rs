@@ -695,37 +695,12 @@ mod cases {
     }
 }
 
-macro_rules! security_suite {
-    ($store:ident: $($case:ident),* $(,)?) => {
-        mod $store {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let server = Server::$store().await;
-                    cases::$case(&server).await;
-                }
-            )*
-        }
-    };
-}
-
 macro_rules! for_each_store {
     ($($case:ident),* $(,)?) => {
-        security_suite!(sqlite: $($case),*);
-        security_suite!(dynamo: $($case),*);
+        feedback_e2e::suite!(sqlite: $($case),*);
+        feedback_e2e::suite!(dynamo: $($case),*);
         // The functions as deployed, their calls held to the template's IAM.
-        mod gateway {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let server = Server::gateway().await;
-                    cases::$case(&server).await;
-                    server.check_iam();
-                }
-            )*
-        }
+        feedback_e2e::suite!(gateway: $($case),*);
     };
 }
 
