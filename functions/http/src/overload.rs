@@ -5,17 +5,19 @@
 
 use crate::error::ApiError;
 use crate::pages;
-use axum::extract::Request;
+use crate::state::AppState;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
-/// The longest a request may take, store calls included: under the
-/// functions' 10 s timeout, so a store that stops answering gives the
-/// client a 503 with Retry-After rather than a gateway error. It also
-/// bounds how long a slow client may take to send its body.
-pub const DEADLINE: Duration = Duration::from_secs(8);
+/// The longest a request may take in a Lambda function, store calls
+/// included: under the functions' 10 s timeout, so a store that stops
+/// answering gives the client a 503 with Retry-After rather than a gateway
+/// error. It also bounds how long a slow client may take to send its body.
+/// (The local server, with no function timeout to stay under, sets its own.)
+pub const LAMBDA_DEADLINE: Duration = Duration::from_secs(8);
 
 /// Seconds a client is asked to wait after the deadline passed.
 const RETRY_AFTER_DEADLINE: u64 = 2;
@@ -40,23 +42,22 @@ pub fn busy(
     pages::message_retry(status, lang, &s.busy_title, &s.busy_body, retry_after)
 }
 
-/// Middleware on every route: a request still running at [`DEADLINE`] is
-/// answered 503. Whatever it was writing either landed or did not; every
-/// write is idempotent, so the client's retry counts it once either way.
-pub async fn deadline(request: Request, next: Next) -> Response {
+/// Middleware on every route: a request still running at the state's
+/// deadline is answered 503. Whatever it was writing either landed or did
+/// not; every write is idempotent, so the client's retry counts it once
+/// either way.
+pub async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
-    match tokio::time::timeout(DEADLINE, next.run(request)).await {
+    match tokio::time::timeout(state.deadline, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(
-                deadline_ms = DEADLINE.as_millis() as u64,
-                "request deadline passed"
-            );
+            let deadline_ms = state.deadline.as_millis() as u64;
+            tracing::warn!(deadline_ms, "request deadline passed");
             busy(
                 &headers,
                 StatusCode::SERVICE_UNAVAILABLE,
                 RETRY_AFTER_DEADLINE,
-                ApiError::Unavailable(RETRY_AFTER_DEADLINE),
+                ApiError::TimedOut(RETRY_AFTER_DEADLINE),
             )
         }
     }

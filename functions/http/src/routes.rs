@@ -229,7 +229,12 @@ pub fn router(functions: &[Function], state: AppState) -> Router {
     let mut router = Router::new();
     for route in ROUTES.iter().filter(|r| functions.contains(&r.function)) {
         let mut method_router = handler(route);
-        if route.scope.is_none() && route.function == Function::Collect {
+        // The health check is never limited: a monitor polling it must not
+        // see 429 because customers are busy.
+        if route.scope.is_none()
+            && route.function == Function::Collect
+            && route.endpoint != Endpoint::Health
+        {
             method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 ratelimit::limit,
@@ -244,6 +249,9 @@ pub fn router(functions: &[Function], state: AppState) -> Router {
         ))
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
-        .layer(axum::middleware::from_fn(overload::deadline))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            overload::deadline,
+        ))
         .with_state(state)
 }

@@ -76,6 +76,8 @@ pub struct AppState {
     pub auth: AuthMode,
     /// Public-route limits (the local server; API Gateway throttles in AWS).
     pub limits: Option<Arc<crate::ratelimit::RateLimiter>>,
+    /// How long a request may run before it is answered 503.
+    pub deadline: std::time::Duration,
     /// The tenant's secret, read from the store once per process.
     secret: Arc<tokio::sync::OnceCell<feedback_core::abuse::Secret>>,
 }
@@ -87,8 +89,15 @@ impl AppState {
             tenant: Arc::new(tenant),
             auth,
             limits: None,
+            deadline: crate::overload::LAMBDA_DEADLINE,
             secret: Arc::default(),
         }
+    }
+
+    /// This state with requests allowed `deadline` before they are cut off.
+    pub fn with_deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.deadline = deadline;
+        self
     }
 
     /// This state with rate limits on the public routes.

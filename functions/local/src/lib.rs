@@ -82,8 +82,13 @@ pub async fn first_admin_key(store: &dyn Store) -> Result<Option<String>, StoreE
 
 /// How long a client may take to send a request's headers, and how long an
 /// idle keep-alive connection waits for the next request. The body is
-/// bounded by the router's request deadline.
+/// bounded by the request deadline ([`LOCAL_DEADLINE`]).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a request may run here before it is answered 503. No Lambda
+/// timeout to stay under, and DynamoDB Local is slow: a batch of 500
+/// invitations on it takes longer than a function's 8 s.
+pub const LOCAL_DEADLINE: Duration = Duration::from_secs(30);
 
 /// How long shutdown waits for the requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -102,7 +107,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(
         &Function::ALL,
-        AppState::new(store, tenant, AuthMode::Store).with_rate_limits(RateLimiter::default()),
+        AppState::new(store, tenant, AuthMode::Store)
+            .with_rate_limits(RateLimiter::default())
+            .with_deadline(LOCAL_DEADLINE),
     );
     let mut builder = Builder::new(TokioExecutor::new());
     builder

@@ -125,15 +125,11 @@ pub async fn show(
     )?;
     let settings = state.settings().await?;
     let lang = language(Some(&settings), q.get("lang"), &headers);
-    let Some(session) = session(&headers) else {
-        return Ok(page::sign_in(lang, false));
-    };
-    let Some(principal) = session_reader(&state, session).await? else {
-        return Ok(page::sign_in(lang, true));
-    };
     let at = now();
     let zone = &state.tenant.zone;
     let today = zone.day_of(at);
+    // Bad filters are refused before the session is looked at, signed in
+    // or not, so the same URL always means the same thing.
     let filters = match filters(&q, lang, today) {
         Ok(f) => f,
         Err(e) => {
@@ -145,6 +141,12 @@ pub async fn show(
                 &e.detail(),
             ));
         }
+    };
+    let Some(session) = session(&headers) else {
+        return Ok(page::sign_in(lang, false));
+    };
+    let Some(principal) = session_reader(&state, session).await? else {
+        return Ok(page::sign_in(lang, true));
     };
     let range = filters.range;
     let kind = settings.default_survey;
