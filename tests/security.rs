@@ -864,3 +864,166 @@ async fn gateway_webhook_deliveries_stay_within_notify_policy() {
     );
     s.check_iam();
 }
+
+/// A loopback TCP relay to `target` that can be frozen: while frozen it
+/// keeps accepting and reading, and passes nothing on until thawed, as a
+/// store that stops answering in the middle of a burst.
+struct Relay {
+    address: String,
+    frozen: tokio::sync::watch::Sender<bool>,
+}
+
+impl Relay {
+    async fn start(target: String) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let (frozen, _) = tokio::sync::watch::channel(false);
+        let gate = frozen.clone();
+        tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let Ok(outbound) = tokio::net::TcpStream::connect(&target).await else {
+                    continue;
+                };
+                let (in_read, in_write) = inbound.into_split();
+                let (out_read, out_write) = outbound.into_split();
+                relay_one_way(in_read, out_write, gate.subscribe());
+                relay_one_way(out_read, in_write, gate.subscribe());
+            }
+        });
+        Relay { address, frozen }
+    }
+
+    fn freeze(&self, frozen: bool) {
+        self.frozen.send_replace(frozen);
+    }
+}
+
+/// Copies `from` to `to`, holding what it reads while the relay is frozen.
+fn relay_one_way(
+    mut from: impl tokio::io::AsyncRead + Send + Unpin + 'static,
+    mut to: impl tokio::io::AsyncWrite + Send + Unpin + 'static,
+    mut thawed: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tokio::spawn(async move {
+        let mut buffer = vec![0u8; 16 * 1024];
+        loop {
+            let n = match from.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if thawed.wait_for(|frozen| !*frozen).await.is_err()
+                || to.write_all(&buffer[..n]).await.is_err()
+            {
+                return;
+            }
+        }
+    });
+}
+
+/// DynamoDB stops answering for six seconds in the middle of a burst of
+/// ratings: every request still gets an answer within the deadline (503
+/// with Retry-After while frozen), nothing is acknowledged that was not
+/// stored, and the customers' retries count every rating exactly once, also
+/// when a write held in the frozen connection landed after its 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_store_frozen_mid_burst_loses_nothing_and_counts_once() {
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+        .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
+    let relay = Relay::start(endpoint.trim_start_matches("http://").to_owned()).await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://{}", relay.address))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "e2e",
+        ))
+        .load()
+        .await;
+    // The production timeouts: the point is what a customer waits.
+    let store =
+        feedback_store::DynamoStore::new(&config, &format!("freeze-{}", uuid::Uuid::new_v4()));
+    store.create_table().await.unwrap();
+    let changes = feedback_local::notifier::Changes::stream(&store);
+    let s = Server::start(std::sync::Arc::new(store), changes, None).await;
+    const CUSTOMERS: usize = 24;
+    let mut codes = Vec::new();
+    for i in 0..CUSTOMERS {
+        codes.push(
+            invited(
+                &s,
+                json!({"order_id": format!("FRZ-{i}"), "channel": "sms"}),
+            )
+            .await,
+        );
+    }
+    let customers = codes.iter().enumerate().map(|(i, code)| {
+        let s = &s;
+        async move {
+            let address = format!("203.0.113.{}", i + 1);
+            let mut seen = Vec::new();
+            for _ in 0..20 {
+                let started = std::time::Instant::now();
+                let r = s
+                    .send_with(
+                        "POST",
+                        &format!("/r/{code}"),
+                        None,
+                        &[("x-forwarded-for", &address)],
+                        "application/json",
+                        br#"{"score": 4}"#.to_vec(),
+                    )
+                    .await;
+                assert!(
+                    started.elapsed() < feedback_http::overload::LAMBDA_DEADLINE,
+                    "an answer within a function's deadline"
+                );
+                seen.push(r.status);
+                match r.status {
+                    200 | 201 => return seen,
+                    503 => {
+                        let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+                        tokio::time::sleep(std::time::Duration::from_secs(wait.min(2))).await;
+                    }
+                    other => panic!("customer {i}: {other} {}", r.text),
+                }
+            }
+            panic!("customer {i} never got an answer: {seen:?}");
+        }
+    });
+    let burst = futures::future::join_all(customers);
+    let freeze = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        relay.freeze(true);
+        tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+        relay.freeze(false);
+    };
+    let (outcomes, ()) = tokio::join!(burst, freeze);
+    let refused: usize = outcomes
+        .iter()
+        .map(|seen| seen.iter().filter(|s| **s == 503).count())
+        .sum();
+    assert!(refused > 0, "the freeze held some requests: {outcomes:?}");
+    let created = outcomes
+        .iter()
+        .filter(|seen| seen.last() == Some(&201))
+        .count();
+    let today = s.tenant.zone.day_of(chrono::Utc::now());
+    let scores = s
+        .get(
+            &format!(
+                "/v1/scores?from={}&to={today}",
+                today - chrono::Duration::days(1)
+            ),
+            &s.admin,
+        )
+        .await;
+    assert_eq!(scores.status, 200, "{}", scores.body);
+    assert_eq!(
+        (
+            scores.body["summary"]["csat"]["count"].as_u64(),
+            scores.body["summary"]["answered"].as_u64()
+        ),
+        (Some(CUSTOMERS as u64), Some(CUSTOMERS as u64)),
+        "every rating counted once ({created} acknowledged as new, {refused} 503s on the way)"
+    );
+}
