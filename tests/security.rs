@@ -84,6 +84,21 @@ async fn invited(s: &Server, body: Value) -> String {
     r.body["code"].as_str().unwrap().to_owned()
 }
 
+/// A new admin key made through the API: its view, with `id` and the
+/// secret `key`.
+async fn new_admin_key(s: &Server) -> Value {
+    let r = s
+        .call(
+            "POST",
+            "/v1/keys",
+            Some(&s.admin),
+            Some(json!({"scopes": ["admin"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body
+}
+
 /// A customer's JSON answer to `code`.
 async fn answered(s: &Server, code: &str, body: Value) -> Reply {
     s.call("POST", &format!("/r/{code}"), None, Some(body))
@@ -106,18 +121,11 @@ mod cases {
         for scope in Scope::ALL {
             keys.insert(scope.as_str().to_owned(), s.key(&[scope.as_str()]).await);
         }
-        let revoked = s
-            .call(
-                "POST",
-                "/v1/keys",
-                Some(&s.admin),
-                Some(json!({"scopes": ["admin"]})),
-            )
-            .await;
+        let revoked = new_admin_key(s).await;
         let r = s
             .call(
                 "DELETE",
-                &format!("/v1/keys/{}", revoked.body["id"].as_str().unwrap()),
+                &format!("/v1/keys/{}", revoked["id"].as_str().unwrap()),
                 Some(&s.admin),
                 None,
             )
@@ -125,7 +133,7 @@ mod cases {
         assert_eq!(r.status, 204);
         keys.insert(
             "revoked".to_owned(),
-            revoked.body["key"].as_str().unwrap().to_owned(),
+            revoked["key"].as_str().unwrap().to_owned(),
         );
 
         let mut callers = vec![Caller::NoKey, Caller::MadeUp, Caller::Revoked];
@@ -291,15 +299,8 @@ mod cases {
         // The till sees the ref it just sent.
         assert_eq!(r.body["customer_ref"], "crm-77");
         let code = r.body["code"].as_str().unwrap().to_owned();
-        let answered = s
-            .call(
-                "POST",
-                &format!("/r/{code}"),
-                None,
-                Some(json!({"score": 2, "comment": "cold tea"})),
-            )
-            .await;
-        assert_eq!(answered.status, 201);
+        let first = answered(s, &code, json!({"score": 2, "comment": "cold tea"})).await;
+        assert_eq!(first.status, 201);
 
         // Another till re-posting the order learns its link, not its customer.
         let r = s
@@ -651,27 +652,20 @@ mod cases {
     }
 
     pub async fn concurrent_revokes_keep_an_admin_key(s: &Server) {
-        let other = s
-            .call(
-                "POST",
-                "/v1/keys",
-                Some(&s.admin),
-                Some(json!({"scopes": ["admin"]})),
-            )
-            .await;
-        let other_key = other.body["key"].as_str().unwrap().to_owned();
+        let other = new_admin_key(s).await;
+        let other_key = other["key"].as_str().unwrap().to_owned();
         let keys = s.get("/v1/keys", &s.admin).await;
         let first_id = keys.body["keys"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|k| k["id"] != other.body["id"])
+            .find(|k| k["id"] != other["id"])
             .unwrap()["id"]
             .as_str()
             .unwrap()
             .to_owned();
         // Each admin key revokes the other at the same moment.
-        let revoke_other = format!("/v1/keys/{}", other.body["id"].as_str().unwrap());
+        let revoke_other = format!("/v1/keys/{}", other["id"].as_str().unwrap());
         let revoke_first = format!("/v1/keys/{first_id}");
         let (a, b) = tokio::join!(
             s.call("DELETE", &revoke_other, Some(&s.admin), None),
