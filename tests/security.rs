@@ -921,7 +921,7 @@ fn relay_one_way(
 /// stored, and the customers' retries count every rating exactly once, also
 /// when a write held in the frozen connection landed after its 503.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_store_frozen_mid_burst_loses_nothing_and_counts_once() {
+async fn a_dynamodb_frozen_mid_burst_loses_nothing_and_counts_once() {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT")
         .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
     let relay = Relay::start(endpoint.trim_start_matches("http://").to_owned()).await;
