@@ -6,7 +6,10 @@
 # must find nothing. SEED fixes the generated cases (default 1) so a run
 # can be repeated exactly; MAX_EXAMPLES bounds them per operation. Requests
 # may take up to the local server's 30 s deadline (a batch of 500
-# invitations on DynamoDB Local).
+# invitations on DynamoDB Local). use_after_free is off: DELETE of a rep
+# archives it and DELETE of a customer erases their personal data, both
+# staying readable by design; the one real delete (a webhook) is tested in
+# tests/api.rs.
 #
 #   tests/schemathesis/run.sh target/debug/feedback sqlite
 set -euo pipefail
@@ -53,6 +56,7 @@ cd "$work"
 "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run \
   "http://127.0.0.1:$port/v1/openapi.json" \
   --checks all \
+  --exclude-checks use_after_free \
   --header "Authorization: Bearer $key" \
   --max-examples "$max_examples" \
   --seed "$seed" \
