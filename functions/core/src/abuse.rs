@@ -81,15 +81,7 @@ impl Secret {
         let (ms, mac) = token.split_once('.')?;
         let signed: Vec<&str> = parts.iter().copied().chain([ms]).collect();
         let expected = hex::encode(&self.mac(purpose, &signed)[..12]);
-        // Both are hex of a MAC; a timing difference reveals nothing useful,
-        // but compare in constant time anyway.
-        let same = expected.len() == mac.len()
-            && expected
-                .bytes()
-                .zip(mac.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !same {
+        if !same_mac(&expected, mac) {
             return None;
         }
         let at = DateTime::from_timestamp_millis(ms.parse().ok()?)?;
@@ -123,13 +115,7 @@ impl Secret {
 
     /// Whether `token` is response `id`'s edit token.
     pub fn edit_token_ok(&self, id: &str, token: &str) -> bool {
-        let expected = self.edit_token(id);
-        expected.len() == token.len()
-            && expected
-                .bytes()
-                .zip(token.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        same_mac(&self.edit_token(id), token)
     }
 
     /// A dashboard session for the key whose secret hashes to `key_hash`,
@@ -151,6 +137,17 @@ impl Secret {
         let age = self.stamp_age("session", &[hash], stamp, now)?;
         (age >= Duration::zero() && age < lifetime).then_some(hash)
     }
+}
+
+/// Whether `given` is the `expected` MAC (hex). A timing difference would
+/// reveal nothing useful, but the comparison is constant-time anyway.
+fn same_mac(expected: &str, given: &str) -> bool {
+    expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// The business's abuse settings.

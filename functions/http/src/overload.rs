@@ -30,11 +30,7 @@ pub fn busy(
     retry_after: u64,
     problem: ApiError,
 ) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    if !wants_html {
+    if !pages::asks_for_html(headers) {
         return problem.into_response();
     }
     let lang = pages::i18n::browser_language(headers).unwrap_or("en");
@@ -47,7 +43,14 @@ pub fn busy(
 /// not; every write is idempotent, so the client's retry counts it once
 /// either way.
 pub async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let headers = request.headers().clone();
+    // All the refusal needs: what the client asked for, in which language.
+    let headers: HeaderMap = [header::ACCEPT, header::ACCEPT_LANGUAGE]
+        .into_iter()
+        .filter_map(|name| {
+            let value = request.headers().get(&name)?.clone();
+            Some((name, value))
+        })
+        .collect();
     match tokio::time::timeout(state.deadline, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {

@@ -11,7 +11,7 @@ use crate::pages::i18n::{fill_html, strings};
 use crate::pages::{self, Answered, Form, local_time};
 use crate::state::AppState;
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_core::code::random_base62;
 use feedback_core::links::{Closed, Target};
@@ -22,14 +22,11 @@ use feedback_store::Recorded;
 
 /// A browser's form post, which wants a page back rather than JSON.
 pub fn wants_page(headers: &HeaderMap) -> bool {
-    let get = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-            .unwrap_or_default()
-    };
-    get(header::CONTENT_TYPE).starts_with("application/x-www-form-urlencoded")
-        && get(header::ACCEPT).contains("text/html")
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
+        && pages::asks_for_html(headers)
 }
 
 /// Whether a form post comes from a page of another site. The link's code is
@@ -57,11 +54,7 @@ pub fn cross_site(headers: &HeaderMap, base_url: &str) -> bool {
 /// The answer to a post from another site's page: a page for a browser
 /// that asked for one, problem+json otherwise; nothing is recorded.
 pub async fn cross_site_refusal(state: &AppState, headers: &HeaderMap) -> Response {
-    if !headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"))
-    {
+    if !pages::asks_for_html(headers) {
         return ApiError::Forbidden("posts from another site's pages are refused".into())
             .into_response();
     }
@@ -256,13 +249,10 @@ pub async fn rating_page(
     let edit = public::edit_query(query);
     match (&stored, &target) {
         (Some(rating), _) => {
-            let secret = match state.secret().await {
-                Ok(secret) => secret,
-                Err(_) => return busy(lang, 1),
+            let Ok(token) = public::held_edit_token(state, &rating.id, edit.as_deref()).await
+            else {
+                return busy(lang, 1);
             };
-            let token = edit
-                .as_deref()
-                .filter(|t| secret.edit_token_ok(&rating.id, t));
             let view = answered(state, &target, &settings, rating, lang, token);
             let Some((until, token)) = view.editable.clone() else {
                 return pages::already_answered(StatusCode::OK, &view);
@@ -417,10 +407,11 @@ pub async fn submit_page(
                 ApiError::Conflict(_) => match state.store.get_response(target.code()).await {
                     Ok(Some(stored)) => {
                         // The answer is shown to whoever holds its token.
-                        let secret = state.secret().await.ok();
-                        let token = posted_edit.as_deref().filter(|t| {
-                            secret.is_some_and(|secret| secret.edit_token_ok(&stored.id, t))
-                        });
+                        let token =
+                            public::held_edit_token(state, &stored.id, posted_edit.as_deref())
+                                .await
+                                .ok()
+                                .flatten();
                         pages::already_answered(
                             StatusCode::CONFLICT,
                             &answered(state, &target, &settings, &stored, lang, token),

@@ -75,6 +75,19 @@ pub fn edit_query(query: Option<&str>) -> Option<String> {
         .find_map(|(k, v)| (k == "edit").then_some(v))
 }
 
+/// `token`, if it is the edit token of response `id`: whoever holds it
+/// sent that answer.
+pub async fn held_edit_token<'t>(
+    state: &AppState,
+    id: &str,
+    token: Option<&'t str>,
+) -> Result<Option<&'t str>, ApiError> {
+    match token {
+        Some(token) if state.secret().await?.edit_token_ok(id, token) => Ok(Some(token)),
+        _ => Ok(None),
+    }
+}
+
 async fn rating_json(
     state: &AppState,
     raw: &str,
@@ -98,10 +111,17 @@ async fn rating_json(
         Target::Link(l) => (None, l.expires_at, l.closed(now())),
     };
     // The answer is the customer's: shown only with its edit token.
-    let secret = state.secret().await?;
-    let shown = answer
-        .as_ref()
-        .filter(|a| edit_query(query).is_some_and(|token| secret.edit_token_ok(&a.id, &token)));
+    let edit = edit_query(query);
+    let shown = match &answer {
+        Some(a)
+            if held_edit_token(state, &a.id, edit.as_deref())
+                .await?
+                .is_some() =>
+        {
+            Some(a)
+        }
+        _ => None,
+    };
     let kind = target.attribution().survey;
     let body = json!({
         "code": target.code(),

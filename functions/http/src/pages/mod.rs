@@ -99,6 +99,14 @@ pub fn dashboard_page(status: StatusCode, lang: &str, title: &str, body: &str) -
     document(status, (lang, title, body), DASHBOARD_STYLE, &DASHBOARD_CSP)
 }
 
+/// Whether the client asked for HTML (a browser), rather than JSON.
+pub fn asks_for_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
 /// A page with a title and one paragraph (expired, unknown, busy…).
 pub fn message(status: StatusCode, lang: &str, title: &str, text: &str) -> Response {
     page(

@@ -58,11 +58,16 @@ pub(crate) struct Recorder(CallLog);
 
 type Item = HashMap<String, AttributeValue>;
 
-fn leading(item: Option<&Item>) -> Option<String> {
-    match item?.get(PK)? {
-        AttributeValue::S(s) => Some(s.clone()),
-        other => Some(format!("{other:?}")),
+/// A key value as text (every key here is a string).
+fn text(value: &AttributeValue) -> String {
+    match value {
+        AttributeValue::S(s) => s.clone(),
+        other => format!("{other:?}"),
     }
+}
+
+fn leading(item: Option<&Item>) -> Option<String> {
+    item?.get(PK).map(text)
 }
 
 fn call(action: &'static str, item: Option<&Item>) -> Call {
@@ -79,10 +84,10 @@ fn query_partition(input: &QueryInput) -> Option<String> {
     let condition = input.key_condition_expression()?;
     let first = condition.split(" AND ").next()?;
     let placeholder = first.split_once('=')?.1.trim();
-    match input.expression_attribute_values()?.get(placeholder)? {
-        AttributeValue::S(s) => Some(s.clone()),
-        other => Some(format!("{other:?}")),
-    }
+    input
+        .expression_attribute_values()?
+        .get(placeholder)
+        .map(text)
 }
 
 fn calls_of(input: &aws_smithy_runtime_api::client::interceptors::context::Input) -> Vec<Call> {

@@ -78,7 +78,7 @@ pub struct DynamoStore {
 /// function at its 10 s timeout. A connect gets 2 s (a cold TLS handshake
 /// at 128 MB takes under 1 s), an attempt 2 s, a call with its retries 4 s;
 /// the HTTP layer's request deadline stays under the function's timeout.
-pub fn timeouts() -> aws_smithy_types::timeout::TimeoutConfig {
+fn timeouts() -> aws_smithy_types::timeout::TimeoutConfig {
     aws_smithy_types::timeout::TimeoutConfig::builder()
         .connect_timeout(std::time::Duration::from_secs(2))
         .operation_attempt_timeout(std::time::Duration::from_secs(2))
