@@ -2638,14 +2638,7 @@ async fn select_all<F: Future + Unpin>(mut futures: Vec<F>) -> (F::Output, usize
     .await
 }
 
-macro_rules! for_each_store {
-    ($($case:ident),* $(,)?) => {
-        feedback_e2e::suite!(sqlite: $($case),*);
-        feedback_e2e::suite!(dynamo: $($case),*);
-    };
-}
-
-for_each_store!(
+feedback_e2e::suite!([sqlite, dynamo]:
     walkthrough_of_every_route,
     auth_failures_are_401_and_403,
     bad_input_gets_its_problem,

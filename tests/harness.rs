@@ -74,11 +74,7 @@ impl Server {
     }
 
     pub async fn dynamo() -> Server {
-        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
-            .ok()
-            .filter(|e| !e.is_empty())
-            .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
-        let store = dynamo_store(&endpoint).await;
+        let store = dynamo_store().await;
         let changes = Changes::stream(&store);
         Self::start(Arc::new(store), changes, None).await
     }
@@ -110,11 +106,7 @@ impl Server {
     /// authorizer (see [`gateway`]). [`Server::check_iam`] then holds each
     /// function's calls to its policy in the template.
     pub async fn gateway() -> Server {
-        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
-            .ok()
-            .filter(|e| !e.is_empty())
-            .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
-        let store = dynamo_store(&endpoint).await;
+        let store = dynamo_store().await;
         let (config, table) = (store.sdk_config().clone(), store.table().to_owned());
         let deployment = gateway::Deployment::new(&config, &table);
         // In AWS the stream reaches notify through its event source mapping;
@@ -360,11 +352,17 @@ impl Server {
     }
 }
 
-/// A module `$kind` of tests, one per case: each runs `cases::$case` on a
-/// fresh [`Server`] of that kind (`sqlite`, `dynamo`, or `gateway`, the
-/// functions as deployed, whose calls are then held to their IAM policy).
+/// A module of tests for each kind of server listed, one test per case:
+/// each runs `cases::$case` on a fresh [`Server`] of that kind (`sqlite`,
+/// `dynamo`, or `gateway`, the functions as deployed, whose calls are then
+/// held to their IAM policy).
 #[macro_export]
 macro_rules! suite {
+    ([$kind:ident $(, $more:ident)* $(,)?]: $($case:ident),* $(,)?) => {
+        $crate::suite!($kind: $($case),*);
+        $crate::suite!([$($more),*]: $($case),*);
+    };
+    ([]: $($case:ident),* $(,)?) => {};
     ($kind:ident: $($case:ident),* $(,)?) => {
         mod $kind {
             use super::*;
@@ -409,14 +407,7 @@ impl Drop for Server {
 /// answers (no listener, or one that never replies), with the store's own
 /// production timeouts; its base URL.
 pub async fn serve_on_a_dead_store(endpoint: String) -> String {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "x", "x", None, None, "e2e",
-        ))
-        .load()
-        .await;
+    let config = local_aws(&endpoint).load().await;
     let store = DynamoStore::new(&config, "nowhere");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -437,14 +428,28 @@ pub async fn serve_on_a_dead_store(endpoint: String) -> String {
     base
 }
 
-/// A DynamoStore on a fresh table of the DynamoDB at `endpoint`.
-pub async fn dynamo_store(endpoint: &str) -> DynamoStore {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// The DynamoDB Local that tests/run.sh started.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+        .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local")
+}
+
+/// SDK settings for a DynamoDB at `endpoint` on this machine (DynamoDB
+/// Local takes any credentials and region).
+pub fn local_aws(endpoint: &str) -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "local", "local", None, None, "e2e",
         ))
+}
+
+/// A DynamoStore on a fresh table of the DynamoDB Local tests/run.sh started.
+pub async fn dynamo_store() -> DynamoStore {
+    let config = local_aws(&dynamodb_endpoint())
         // DynamoDB Local runs every transaction one at a time: with the
         // whole workspace's suites on it at once, a burst of 50 waits
         // longer than production's deadline ever lets a request wait

@@ -374,27 +374,18 @@ mod cases {
         let html = s.browser("GET", &path, "", &[]).await;
         assert!(!html.text.contains("rude") && !html.text.contains("<form"));
         for forged in [None, Some("0".repeat(32)), Some(token[..31].to_owned())] {
-            let r = s
-                .call(
-                    "POST",
-                    &path,
-                    None,
-                    Some(json!({"score": 5, "comment": "great", "edit_token": forged})),
-                )
-                .await;
+            let r = answered(
+                s,
+                &code,
+                json!({"score": 5, "comment": "great", "edit_token": forged}),
+            )
+            .await;
             assert_eq!(r.status, 409, "{forged:?}: {}", r.body);
             assert!(r.body.get("edit_token").is_none());
         }
         // The same answer again is still a harmless double tap, and hands
         // out no token.
-        let again = s
-            .call(
-                "POST",
-                &path,
-                None,
-                Some(json!({"score": 1, "comment": "rude"})),
-            )
-            .await;
+        let again = answered(s, &code, json!({"score": 1, "comment": "rude"})).await;
         assert_eq!(again.status, 200);
         assert!(again.body.get("edit_token").is_none());
         // The customer, holding the token, reads and changes the answer.
@@ -402,14 +393,12 @@ mod cases {
             .call("GET", &format!("{path}.json?edit={token}"), None, None)
             .await;
         assert_eq!(page.body["response"]["comment"], "rude");
-        let changed = s
-            .call(
-                "POST",
-                &path,
-                None,
-                Some(json!({"score": 4, "comment": "sorted", "edit_token": token})),
-            )
-            .await;
+        let changed = answered(
+            s,
+            &code,
+            json!({"score": 4, "comment": "sorted", "edit_token": token}),
+        )
+        .await;
         assert_eq!(
             (changed.status, changed.body["score"].as_u64()),
             (200, Some(4))
@@ -689,16 +678,9 @@ mod cases {
     }
 }
 
-macro_rules! for_each_store {
-    ($($case:ident),* $(,)?) => {
-        feedback_e2e::suite!(sqlite: $($case),*);
-        feedback_e2e::suite!(dynamo: $($case),*);
-        // The functions as deployed, their calls held to the template's IAM.
-        feedback_e2e::suite!(gateway: $($case),*);
-    };
-}
-
-for_each_store!(
+// On both stores, and on the functions as deployed with their calls held
+// to the template's IAM.
+feedback_e2e::suite!([sqlite, dynamo, gateway]:
     every_route_and_method_fails_closed,
     a_key_reads_only_what_its_scopes_allow,
     a_code_alone_neither_reads_nor_rewrites_an_answer,
@@ -922,15 +904,9 @@ fn relay_one_way(
 /// when a write held in the frozen connection landed after its 503.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_dynamodb_frozen_mid_burst_loses_nothing_and_counts_once() {
-    let endpoint = std::env::var("DYNAMODB_ENDPOINT")
-        .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
+    let endpoint = feedback_e2e::dynamodb_endpoint();
     let relay = Relay::start(endpoint.trim_start_matches("http://").to_owned()).await;
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(format!("http://{}", relay.address))
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "e2e",
-        ))
+    let config = feedback_e2e::local_aws(&format!("http://{}", relay.address))
         .load()
         .await;
     // The production timeouts: the point is what a customer waits.

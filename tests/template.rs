@@ -205,20 +205,8 @@ fn key_pairs(schema: &[aws_sdk_dynamodb::types::KeySchemaElement]) -> BTreeSet<(
 /// The template's table, compared with the one `create_table` makes.
 #[tokio::test]
 async fn the_template_table_is_the_table_create_table_makes() {
-    let endpoint = std::env::var("DYNAMODB_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty())
-        .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
-    let store = feedback_e2e::dynamo_store(&endpoint).await;
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "t",
-        ))
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
+    let store = feedback_e2e::dynamo_store().await;
+    let client = aws_sdk_dynamodb::Client::new(store.sdk_config());
     let described = client
         .describe_table()
         .table_name(store.table())
