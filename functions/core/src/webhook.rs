@@ -503,6 +503,21 @@ impl Delivery {
         }
     }
 
+    /// Whether its event carries a customer's comment.
+    pub fn has_comment(&self) -> bool {
+        !self.event.data["response"]["comment"].is_null()
+    }
+
+    /// This delivery with the customer's comment taken out of its event
+    /// (erasure): a new revision, so a sender holding the old one fails its
+    /// guarded update.
+    pub fn without_comment(&self) -> Delivery {
+        let mut next = self.clone();
+        next.event.data["response"]["comment"] = serde_json::Value::Null;
+        next.revision += 1;
+        next
+    }
+
     /// This delivery taken over by a retry sweep at `now`.
     pub fn leased(&self, now: DateTime<Utc>) -> Delivery {
         Delivery {

@@ -62,35 +62,11 @@ pub async fn on_stream(notifier: &Notifier, event: Event) -> DynamoDbEventRespon
 #[cfg(test)]
 mod tests {
     use super::*;
-    use feedback_core::model::{Answer, Answers, NewInvitation};
+    use crate::tests::response;
+    use feedback_core::Response;
     use feedback_core::webhook::{Backoff, Change, UrlPolicy};
-    use feedback_core::{Code, Response, SurveyKind};
     use serde_json::{Value, json};
     use std::sync::Arc;
-
-    fn response() -> Response {
-        let zone = feedback_core::time::TenantZone::parse("tz", "UTC").unwrap();
-        let now = chrono::Utc::now();
-        let invitation = NewInvitation {
-            order_id: Some("o-1".into()),
-            channel: Some("sms".into()),
-            ..Default::default()
-        }
-        .validate(SurveyKind::Csat)
-        .unwrap()
-        .issue(
-            Code::generate().unwrap(),
-            now,
-            chrono::Duration::days(30),
-            &zone,
-        );
-        let answer = Answer {
-            score: 2,
-            answers: Answers::default(),
-            comment: Some("slow".into()),
-        };
-        Response::first(&invitation, answer, now, &zone)
-    }
 
     /// A stream record as Lambda delivers it (DynamoDB JSON images).
     fn record(name: &str, seq: &str, keys: Value, new: Option<Value>, ttl: bool) -> Value {

@@ -17,7 +17,7 @@ pub use sender::Sender;
 
 use chrono::{DateTime, Utc};
 use feedback_core::FollowUpRules;
-use feedback_core::webhook::{Backoff, Delivery, EventType, UrlPolicy, Webhook};
+use feedback_core::webhook::{Backoff, Change, Delivery, EventType, UrlPolicy, Webhook};
 use feedback_store::dynamo::StreamChange;
 use feedback_store::{Store, StoreError};
 use futures::StreamExt;
@@ -92,6 +92,7 @@ impl Notifier {
             let failed = |error| Failed { index, error };
             match change {
                 StreamChange::Changed(change) => {
+                    let start = fresh.len();
                     for event in change.events(&rules) {
                         for webhook in webhooks.iter().filter(|w| w.wants(event.kind)) {
                             let delivery = Delivery::new(webhook, event.clone(), now);
@@ -100,6 +101,9 @@ impl Notifier {
                             }
                         }
                     }
+                    self.scrub_if_erased(change, &mut fresh[start..])
+                        .await
+                        .map_err(failed)?;
                 }
                 StreamChange::Expired(code) => {
                     let erased = self.store.erase_invitation(code).await.map_err(failed)?;
@@ -110,6 +114,40 @@ impl Notifier {
                     );
                 }
                 StreamChange::Ignored => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// An erasure may have run since `change` was written: it took the
+    /// comment out of the deliveries stored before it, but not out of
+    /// these, stored just now. Erasure removes the comment from the answer
+    /// before it scrubs deliveries, so reading the answer after storing them
+    /// closes the gap: either the erasure's scrub saw them, or this read
+    /// sees the comment gone.
+    async fn scrub_if_erased(
+        &self,
+        change: &Change,
+        fresh: &mut [(Webhook, Delivery)],
+    ) -> Result<(), StoreError> {
+        let Change::Response { after, .. } = change else {
+            return Ok(());
+        };
+        // Erasure reaches the answers of one-use invitations, whose id is
+        // their code.
+        if fresh.is_empty() || !after.has_comment() || after.id != after.code.as_str() {
+            return Ok(());
+        }
+        let current = self.store.get_response(&after.code).await?;
+        if current.is_some_and(|r| r.has_comment()) {
+            return Ok(());
+        }
+        for (_, delivery) in fresh.iter_mut().filter(|(_, d)| d.has_comment()) {
+            let scrubbed = delivery.without_comment();
+            match self.store.update_delivery(delivery, &scrubbed).await {
+                // A conflict is the erasure's own scrub, which got there first.
+                Ok(()) | Err(StoreError::Conflict(_)) => *delivery = scrubbed,
+                Err(e) => return Err(e),
             }
         }
         Ok(())
@@ -180,5 +218,113 @@ impl Notifier {
         if let Err(e) = self.store.update_delivery(delivery, &next).await {
             tracing::warn!(delivery = %next.id, error = %e, "delivery outcome not stored; it will be retried");
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use feedback_core::model::{Answer, Answers, NewInvitation};
+    use feedback_core::submission::SubmitRules;
+    use feedback_core::{Code, Response, SurveyKind};
+    use feedback_store::{InvitationOutcome, SqliteStore, Webhooks};
+
+    /// An answer with a comment to a new one-use invitation, and that
+    /// invitation.
+    pub(crate) fn answered() -> (feedback_core::Invitation, Response) {
+        let zone = feedback_core::time::TenantZone::parse("tz", "UTC").unwrap();
+        let now = Utc::now();
+        let invitation = NewInvitation {
+            order_id: Some(format!("o-{}", fastrand::u32(..))),
+            channel: Some("sms".into()),
+            customer_ref: Some("c-1".into()),
+            ..Default::default()
+        }
+        .validate(SurveyKind::Csat)
+        .unwrap()
+        .issue(
+            Code::generate().unwrap(),
+            now,
+            chrono::Duration::days(30),
+            &zone,
+        );
+        let answer = Answer {
+            score: 2,
+            answers: Answers::default(),
+            comment: Some("slow".into()),
+        };
+        let response = Response::first(&invitation, answer, now, &zone);
+        (invitation, response)
+    }
+
+    pub(crate) fn response() -> Response {
+        answered().1
+    }
+
+    #[tokio::test]
+    async fn an_answer_erased_before_its_change_is_handled_is_delivered_without_its_comment() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("f.db")).unwrap());
+        let at = Utc::now();
+        // Port 9 (discard) refuses at once: the attempt fails, the delivery stays.
+        let webhook = Webhook::generate(
+            "http://127.0.0.1:9/hook".into(),
+            vec![EventType::ResponseCreated],
+            at,
+        )
+        .unwrap();
+        store.create_webhook(&webhook).await.unwrap();
+        let (invitation, response) = answered();
+        let created = store.create_invitation(&invitation, None).await.unwrap();
+        assert!(matches!(created, InvitationOutcome::Created(_)));
+        let rules = SubmitRules {
+            edit_window: chrono::Duration::minutes(15),
+            follow_up: FollowUpRules::default(),
+        };
+        store
+            .record_response(&response, at, &rules, &[])
+            .await
+            .unwrap();
+        // The change carries the comment; the erasure runs before the
+        // notifier gets to it, with no delivery yet to scrub.
+        let change = StreamChange::Changed(Change::Response {
+            before: None,
+            after: Box::new(response.clone()),
+        });
+        let erased = store.erase_invitation(&invitation.code).await.unwrap();
+        assert_eq!(erased.comments, 1);
+        let notifier = Notifier::new(store.clone(), UrlPolicy::Local, Backoff::DEFAULT);
+        notifier.dispatch(&[change]).await.unwrap();
+        let stored = store.list_deliveries(&webhook.id, 10).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(
+            stored[0].event.data["response"]["code"],
+            response.code.as_str()
+        );
+        assert!(stored[0].event.data["response"]["comment"].is_null());
+        assert_eq!(
+            stored[0].attempts.len(),
+            1,
+            "attempted once, without the comment"
+        );
+
+        // An answer still holding its comment is delivered with it.
+        let (invitation, response) = answered();
+        store.create_invitation(&invitation, None).await.unwrap();
+        store
+            .record_response(&response, at, &rules, &[])
+            .await
+            .unwrap();
+        let change = StreamChange::Changed(Change::Response {
+            before: None,
+            after: Box::new(response.clone()),
+        });
+        notifier.dispatch(&[change]).await.unwrap();
+        let stored = store.list_deliveries(&webhook.id, 10).await.unwrap();
+        let kept = stored
+            .iter()
+            .find(|d| d.event.data["response"]["code"] == response.code.as_str())
+            .unwrap();
+        assert_eq!(kept.event.data["response"]["comment"], "slow");
     }
 }

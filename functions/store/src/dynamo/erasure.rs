@@ -123,22 +123,22 @@ impl DynamoStore {
 
     /// Takes the comment out of every stored delivery of `code`'s answers,
     /// sent or waiting: a retry then sends the event without it, and the
-    /// delivery log no longer holds it. Each scrub is a new revision, so a
-    /// sender holding the old one fails its guarded update. Erasure is
-    /// rare: this reads each webhook's deliveries of the last 30 days.
+    /// delivery log no longer holds it. Erasure is rare: this reads each
+    /// webhook's deliveries of the last 30 days.
     async fn scrub_deliveries(&self, code: &Code) -> Result<(), StoreError> {
         for webhook in self.list_webhooks().await? {
             for _ in 0..SCRUB_ATTEMPTS {
                 let mut conflicted = false;
                 for delivery in self.deliveries_naming(&webhook.id, code).await? {
-                    let response = &delivery.event.data["response"];
-                    if response["code"] != code.as_str() || response["comment"].is_null() {
+                    if delivery.event.data["response"]["code"] != code.as_str()
+                        || !delivery.has_comment()
+                    {
                         continue;
                     }
-                    let mut scrubbed = delivery.clone();
-                    scrubbed.event.data["response"]["comment"] = serde_json::Value::Null;
-                    scrubbed.revision += 1;
-                    match self.update_delivery(&delivery, &scrubbed).await {
+                    match self
+                        .update_delivery(&delivery, &delivery.without_comment())
+                        .await
+                    {
                         Ok(()) => {}
                         Err(StoreError::Conflict(_)) => conflicted = true,
                         Err(e) => return Err(e),
