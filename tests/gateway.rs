@@ -101,6 +101,82 @@ impl Deployment {
     }
 }
 
+impl Deployment {
+    /// Adds each function's calls to the record kept in `dir`, one file per
+    /// server, for [`unused_grants`] to read once every suite has run.
+    pub fn save_calls(&self, dir: &Path) {
+        let mut lines = String::new();
+        for (function, log) in &self.logs {
+            for call in log.calls() {
+                let index = call.index.as_deref().unwrap_or("-");
+                let key = call.leading_key.as_deref().unwrap_or("-");
+                lines.push_str(&format!("{function}\t{}\t{index}\t{key}\n", call.action));
+            }
+        }
+        std::fs::create_dir_all(dir).expect("the calls directory");
+        let file = dir.join(format!("{}.tsv", uuid::Uuid::new_v4()));
+        std::fs::write(file, lines).expect("the calls file");
+    }
+}
+
+/// Every DynamoDB grant of `template.yaml` that no call recorded in `dir`
+/// used: per statement, each action, each table or index, and each
+/// leading-key pattern must have been needed by some call of that function.
+/// A grant no test needs is either dead (drop it) or a path no test takes
+/// (test it).
+pub fn unused_grants(dir: &Path) -> Vec<String> {
+    let mut made: BTreeMap<String, BTreeSet<Call>> = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).expect("the calls directory") {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines() {
+            let [function, action, index, key] = line.split('\t').collect::<Vec<_>>()[..] else {
+                panic!("a malformed calls line: {line}");
+            };
+            let optional = |v: &str| (v != "-").then(|| v.to_owned());
+            made.entry(function.to_owned()).or_default().insert(Call {
+                // The actions are few and fixed; the record outlives no test.
+                action: String::leak(action.to_owned()),
+                index: optional(index),
+                leading_key: optional(key),
+            });
+        }
+    }
+    assert!(
+        !made.is_empty(),
+        "no calls were recorded in {}",
+        dir.display()
+    );
+    let mut unused = Vec::new();
+    for (function, statements) in policies() {
+        let calls = made.get(&function).cloned().unwrap_or_default();
+        for statement in statements.iter().filter(|s| s.is_dynamodb()) {
+            let used = calls
+                .iter()
+                .filter(|c| statement.allows(c))
+                .collect::<Vec<_>>();
+            for action in &statement.actions {
+                let by = used
+                    .iter()
+                    .filter(|c| c.action == action)
+                    .collect::<Vec<_>>();
+                for resource in &statement.resources {
+                    if !by.iter().any(|c| c.resource() == *resource) {
+                        unused.push(format!("{function}: {action} on {resource:?}"));
+                    }
+                }
+                for pattern in statement.leading_keys.iter().flatten() {
+                    let keyed =
+                        |c: &&&Call| c.leading_key.as_deref().is_some_and(|k| like(pattern, k));
+                    if !by.iter().any(keyed) {
+                        unused.push(format!("{function}: {action} on {pattern}"));
+                    }
+                }
+            }
+        }
+    }
+    unused
+}
+
 /// What API Gateway adds to a request before the function sees it: the
 /// request context with the client's address and, on a route that takes a
 /// key, the authorizer's answer (a refused key reaches the function with no
@@ -171,12 +247,33 @@ struct Statement {
     leading_keys: Option<Vec<String>>,
 }
 
-impl Statement {
-    fn allows(&self, call: &Call) -> bool {
-        let resource = match &call.index {
+/// The table or index a call reads or writes.
+trait Target {
+    fn resource(&self) -> Resource;
+}
+
+impl Target for Call {
+    fn resource(&self) -> Resource {
+        match &self.index {
             None => Resource::Table,
             Some(index) => Resource::Index(index.clone()),
-        };
+        }
+    }
+}
+
+impl Statement {
+    /// Whether it grants DynamoDB actions on the table or its indexes (and
+    /// not, say, reading the stream).
+    fn is_dynamodb(&self) -> bool {
+        self.actions.iter().all(|a| a.starts_with("dynamodb:"))
+            && self
+                .resources
+                .iter()
+                .all(|r| !matches!(r, Resource::Other(_)))
+    }
+
+    fn allows(&self, call: &Call) -> bool {
+        let resource = call.resource();
         // ForAllValues holds for a request with no leading key at all, as
         // in IAM.
         let key_ok = match (&self.leading_keys, &call.leading_key) {
@@ -275,6 +372,29 @@ mod tests {
         assert!(!like("INV#*", "INVX"));
         assert!(like("REP", "REP") && !like("REP", "REPS"));
         assert!(like("DLV#*#x", "DLV#a#b#x"));
+    }
+
+    #[test]
+    fn a_grant_no_recorded_call_needed_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("one.tsv"),
+            "collect\tdynamodb:GetItem\t-\tINV#x\n",
+        )
+        .unwrap();
+        let unused = unused_grants(dir.path());
+        assert!(unused.contains(&"collect: dynamodb:GetItem on REP".to_owned()));
+        assert!(unused.contains(&"manage: dynamodb:GetItem on INV#*".to_owned()));
+        assert!(
+            !unused
+                .iter()
+                .any(|u| u == "collect: dynamodb:GetItem on INV#*")
+        );
+        assert!(
+            !unused
+                .iter()
+                .any(|u| u == "collect: dynamodb:GetItem on Table")
+        );
     }
 
     #[test]

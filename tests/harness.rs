@@ -18,6 +18,9 @@ const FAST_RETRIES: Backoff = Backoff {
     max_attempts: 5,
 };
 
+/// Where the gateway suites record the DynamoDB calls each function made.
+pub const IAM_CALLS_DIR: &str = "IAM_CALLS_DIR";
+
 pub struct Server {
     pub base: String,
     pub store: Arc<dyn Store>,
@@ -161,10 +164,16 @@ impl Server {
     }
 
     /// What every case ends with: behind the emulated gateway, the IAM
-    /// check ([`Server::check_iam`]); nothing more on the local server.
+    /// check ([`Server::check_iam`]), and the calls made added to the
+    /// record in `IAM_CALLS_DIR` when it is set (`tests/run.sh` then checks
+    /// that every grant was needed); nothing more on the local server.
     pub fn finish(&self) {
-        if self.deployment.is_some() {
-            self.check_iam();
+        let Some(deployment) = &self.deployment else {
+            return;
+        };
+        self.check_iam();
+        if let Some(dir) = std::env::var_os(IAM_CALLS_DIR) {
+            deployment.save_calls(std::path::Path::new(&dir));
         }
     }
 
@@ -174,6 +183,17 @@ impl Server {
         function: &str,
     ) -> std::collections::BTreeSet<feedback_store::dynamo::Call> {
         self.deployment.as_ref().expect("a gateway server").logs[function].calls()
+    }
+
+    /// Behind the emulated gateway: the `notify` function's code on its own
+    /// recording client, as its stream trigger and schedule run it.
+    pub fn notify_function(&self) -> feedback_notify::Notifier {
+        let deployment = self.deployment.as_ref().expect("a gateway server");
+        feedback_notify::Notifier::new(
+            Arc::new(deployment.notify.clone()),
+            feedback_core::webhook::UrlPolicy::PublicHttps,
+            FAST_RETRIES,
+        )
     }
 
     /// Behind the emulated gateway: asserts that every DynamoDB call each
