@@ -74,6 +74,29 @@ class Refusals(unittest.TestCase):
             "'colour' is not a known setting",
         )
 
+    def test_edge_protection_needs_its_domain_certificate_and_web_acl(self):
+        base = 'tenant_id = "acme"\ndisplay_name = "x"\ntime_zone = "UTC"\nregion = "eu-west-1"\n'
+        self.refuse("acme", base + 'edge_protection = "cloudfront"\n',
+                    "serves domain_name", "edge_web_acl_arn must name a CLOUDFRONT web ACL")
+        self.refuse("acme", base + 'edge_protection = "cloudfront"\ndomain_name = "f.acme.example"\n'
+                    'certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/x"\n'
+                    'edge_web_acl_arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/y"\n',
+                    "certificate_arn must be in us-east-1", "is not a CloudFront (global, us-east-1) WAF web ACL ARN")
+        self.refuse("acme", base + 'edge_protection = "waf"\n', "edge_protection must be one of none, cloudfront")
+        self.refuse("acme", base + 'edge_web_acl_arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y"\n',
+                    "only used with edge_protection")
+
+    def test_edge_protection_in_us_east_1_makes_its_own_web_acl(self):
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "shop.toml").write_text(
+                'tenant_id = "shop"\ndisplay_name = "Shop"\ntime_zone = "UTC"\nregion = "us-east-1"\n'
+                'domain_name = "f.shop.example"\ncertificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/x"\n'
+                'edge_protection = "cloudfront"\n', encoding="utf-8")
+            r = run("shop", "--dry-run", "--config-dir", folder)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("EdgeProtection=cloudfront", r.stdout)
+        self.assertNotIn("EdgeWebAclArn", r.stdout)
+
     def test_file_name_and_id_must_agree(self):
         self.refuse("acme", 'tenant_id = "globex"\ndisplay_name = "x"\ntime_zone = "UTC"\nregion = "eu-west-1"\n',
                     "must match the file name 'acme.toml'")

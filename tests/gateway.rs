@@ -42,11 +42,14 @@ impl Deployment {
 
     /// The HTTP API: each route to its function's router, through the
     /// authorizer where the route takes a key.
+    /// Behind a CloudFront distribution (`origin`: the secret header it
+    /// adds), the functions refuse requests without it.
     pub fn router(
         &self,
         config: &aws_config::SdkConfig,
         table: &str,
         tenant: &Tenant,
+        origin: Option<&str>,
     ) -> axum::Router {
         let store = |name: &str| DynamoStore::recording(config, table, &self.logs[name]);
         let authorizer: Arc<dyn Store> = Arc::new(store("authorizer"));
@@ -62,8 +65,11 @@ impl Deployment {
         let functions: BTreeMap<&str, axum::Router> = Function::ALL
             .iter()
             .map(|&f| {
-                let state =
+                let mut state =
                     AppState::new(Arc::new(store(f.name())), tenant.clone(), AuthMode::Gateway);
+                if let Some(secret) = origin {
+                    state = state.with_origin_secret(secret);
+                }
                 (f.name(), router(&[f], state))
             })
             .collect();

@@ -109,6 +109,12 @@ impl Server {
     /// authorizer (see [`gateway`]). [`Server::check_iam`] then holds each
     /// function's calls to its policy in the template.
     pub async fn gateway() -> Server {
+        Self::gateway_behind(None).await
+    }
+
+    /// [`Server::gateway`] behind a CloudFront distribution that adds the
+    /// header `x-origin-verify: {origin}` (`None`: no distribution).
+    pub async fn gateway_behind(origin: Option<&str>) -> Server {
         let store = dynamo_store().await;
         let (config, table) = (store.sdk_config().clone(), store.table().to_owned());
         let deployment = gateway::Deployment::new(&config, &table);
@@ -120,7 +126,7 @@ impl Server {
             FAST_RETRIES,
         );
         let (listener, tenant) = listen().await;
-        let app = deployment.router(&config, &table, &tenant);
+        let app = deployment.router(&config, &table, &tenant, origin);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(

@@ -940,6 +940,56 @@ async fn gateway_paths_the_suites_leave_local_stay_within_policy() {
     s.finish();
 }
 
+/// Behind the tenant's CloudFront distribution (`EdgeProtection`), the
+/// functions answer only requests that carry the distribution's secret
+/// header: calling the API's own URL is no way around the WAF's per-client
+/// rate rule. Public and keyed routes alike, whatever the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn gateway_behind_cloudfront_refuses_requests_that_bypass_it() {
+    let secret = "edge-secret-0123456789abcdefghij";
+    let s = Server::gateway_behind(Some(secret)).await;
+    let through = [(feedback_http::origin::HEADER, secret)];
+    let wrong = [(
+        feedback_http::origin::HEADER,
+        "edge-secret-0123456789abcdefghiJ",
+    )];
+    let code = "AAAAAAAAAAAA";
+    let cases = [
+        ("GET", "/healthz".to_owned(), None, 200),
+        ("GET", format!("/r/{code}.json"), None, 404),
+        ("GET", "/v1/keys".to_owned(), Some(s.admin.as_str()), 200),
+    ];
+    for (method, path, key, status) in cases {
+        for headers in [&[][..], &wrong[..]] {
+            let r = s
+                .send_with(method, &path, key, headers, "", Vec::new())
+                .await;
+            assert_eq!(
+                (r.status, problem_type(&r)),
+                (403, "urn:feedback:problem:forbidden"),
+                "{method} {path} {headers:?}"
+            );
+            assert!(r.body.get("keys").is_none());
+        }
+        let r = s
+            .send_with(method, &path, key, &through, "", Vec::new())
+            .await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.text);
+    }
+    let r = s
+        .send_with(
+            "POST",
+            &format!("/r/{code}"),
+            None,
+            &[],
+            "application/json",
+            br#"{"score": 5}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    s.finish();
+}
+
 /// A loopback TCP relay to `target` that can be frozen: while frozen it
 /// keeps accepting and reading, and passes nothing on until thawed, as a
 /// store that stops answering in the middle of a burst.

@@ -190,6 +190,82 @@ fn access_logs_keep_no_client_address_or_customer_code() {
     }
 }
 
+/// The edge (`EdgeProtection=cloudfront`) is wired to what the code reads:
+/// the distribution's secret header is the one the HTTP functions require,
+/// each HTTP function (and only those) gets the secret, the viewer function
+/// sets the header the functions take the client's address from, and the
+/// WAF's 429 names the problem type the API uses for it.
+#[test]
+fn the_edge_adds_the_headers_the_functions_read() {
+    const SECRET: &str = "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString}}";
+    let t = template();
+    let r = &t["Resources"];
+    let origin = &r["EdgeDistribution"]["Properties"]["DistributionConfig"]["Origins"][0];
+    assert_eq!(
+        origin["OriginCustomHeaders"][0]["HeaderName"].as_str(),
+        Some(feedback_http::origin::HEADER)
+    );
+    let secret =
+        serde_yaml_ng::to_string(&origin["OriginCustomHeaders"][0]["HeaderValue"]).unwrap();
+    assert!(secret.contains(SECRET), "{secret}");
+    for (binary, resource) in functions(&t) {
+        let env = &resource["Properties"]["Environment"]["Variables"]["ORIGIN_VERIFY"];
+        let http = Function::ALL.iter().any(|f| f.name() == binary);
+        assert_eq!(!env.is_null(), http, "{binary}: ORIGIN_VERIFY");
+        if http {
+            let value = serde_yaml_ng::to_string(env).unwrap();
+            assert!(
+                value.contains("UseEdge") && value.contains(SECRET),
+                "{binary}: {value}"
+            );
+        }
+    }
+    let code = r["EdgeViewerFunction"]["Properties"]["FunctionCode"]
+        .as_str()
+        .unwrap();
+    assert!(
+        code.contains(&format!(
+            "headers['{}'] = {{ value: event.viewer.ip }}",
+            feedback_http::VIEWER_HEADER
+        )),
+        "{code}"
+    );
+    let behaviour =
+        &r["EdgeDistribution"]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"];
+    assert_eq!(
+        behaviour["FunctionAssociations"][0]["EventType"],
+        "viewer-request"
+    );
+    let methods: BTreeSet<&str> = behaviour["AllowedMethods"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let served: BTreeSet<String> = ROUTES.iter().map(|r| r.method.to_string()).collect();
+    assert!(
+        served.iter().all(|m| methods.contains(m.as_str())),
+        "{methods:?}"
+    );
+    let body: serde_json::Value = serde_json::from_str(
+        r["EdgeWebAcl"]["Properties"]["CustomResponseBodies"]["TooManyRequests"]["Content"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let limited = feedback_http::ApiError::TooManyRequests(60, "x".into());
+    use axum::response::IntoResponse;
+    let response = limited.into_response();
+    assert_eq!(body["status"], response.status().as_u16());
+    let problem = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+    });
+    assert_eq!(body["type"], problem["type"]);
+}
+
 fn key_pairs(schema: &[aws_sdk_dynamodb::types::KeySchemaElement]) -> BTreeSet<(String, String)> {
     schema
         .iter()

@@ -81,7 +81,7 @@ impl Secret {
         let (ms, mac) = token.split_once('.')?;
         let signed: Vec<&str> = parts.iter().copied().chain([ms]).collect();
         let expected = hex::encode(&self.mac(purpose, &signed)[..12]);
-        if !same_mac(&expected, mac) {
+        if !same_secret(&expected, mac) {
             return None;
         }
         let at = DateTime::from_timestamp_millis(ms.parse().ok()?)?;
@@ -115,7 +115,7 @@ impl Secret {
 
     /// Whether `token` is response `id`'s edit token.
     pub fn edit_token_ok(&self, id: &str, token: &str) -> bool {
-        same_mac(&self.edit_token(id), token)
+        same_secret(&self.edit_token(id), token)
     }
 
     /// A dashboard session for the key whose secret hashes to `key_hash`,
@@ -139,9 +139,9 @@ impl Secret {
     }
 }
 
-/// Whether `given` is the `expected` MAC (hex). A timing difference would
-/// reveal nothing useful, but the comparison is constant-time anyway.
-fn same_mac(expected: &str, given: &str) -> bool {
+/// Whether `given` is `expected` (a MAC, or a secret shared with a proxy),
+/// compared in constant time.
+pub fn same_secret(expected: &str, given: &str) -> bool {
     expected.len() == given.len()
         && expected
             .bytes()

@@ -13,7 +13,14 @@ pub async fn state() -> Result<AppState, lambda_http::Error> {
     let store = DynamoStore::from_env().await;
     // Without PUBLIC_BASE_URL, links use the host each request came to.
     let tenant = Tenant::from_env("")?;
-    let state = AppState::new(Arc::new(store), tenant, AuthMode::Gateway);
+    let mut state = AppState::new(Arc::new(store), tenant, AuthMode::Gateway);
+    // Set when the stack puts a CloudFront distribution in front.
+    if let Some(secret) = std::env::var("ORIGIN_VERIFY")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        state = state.with_origin_secret(&secret);
+    }
     // Warm the connection; a failure here is logged, not fatal (the store
     // may be throttled for a moment, and every request reports its own).
     if let Err(e) = state.store.get_settings().await {

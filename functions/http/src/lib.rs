@@ -9,6 +9,7 @@ mod client;
 mod error;
 mod handlers;
 pub mod lambda;
+pub mod origin;
 pub mod overload;
 pub mod pages;
 pub mod ratelimit;
@@ -17,6 +18,7 @@ pub mod routes;
 mod state;
 
 pub use auth::{AuthMode, CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal};
+pub use client::VIEWER_HEADER;
 pub use error::ApiError;
 pub use routes::{Function, ROUTES, Route, router};
 pub use state::{AppState, Tenant};

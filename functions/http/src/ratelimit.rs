@@ -108,11 +108,8 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     };
     let now = Instant::now();
-    let address = crate::client::address(
-        request.extensions(),
-        request.headers(),
-        state.tenant.trust_forwarded_for,
-    );
+    let address =
+        crate::client::address(request.extensions(), request.headers(), state.client_via());
     let code = request
         .uri()
         .path()

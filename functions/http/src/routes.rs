@@ -7,7 +7,7 @@ use crate::handlers::{
     scores, settings, snippet, webhooks,
 };
 use crate::state::AppState;
-use crate::{auth, overload, ratelimit};
+use crate::{auth, origin, overload, ratelimit};
 use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -252,6 +252,10 @@ pub fn router(functions: &[Function], state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             overload::deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            origin::require,
         ))
         .with_state(state)
 }

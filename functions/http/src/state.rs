@@ -78,6 +78,9 @@ pub struct AppState {
     pub limits: Option<Arc<crate::ratelimit::RateLimiter>>,
     /// How long a request may run before it is answered 503.
     pub deadline: std::time::Duration,
+    /// Behind the tenant's CloudFront distribution: the secret its
+    /// requests carry ([`crate::origin`]).
+    pub origin: Option<Arc<str>>,
     /// The tenant's secret, read from the store once per process.
     secret: Arc<tokio::sync::OnceCell<feedback_core::abuse::Secret>>,
 }
@@ -90,6 +93,7 @@ impl AppState {
             auth,
             limits: None,
             deadline: crate::overload::LAMBDA_DEADLINE,
+            origin: None,
             secret: Arc::default(),
         }
     }
@@ -98,6 +102,23 @@ impl AppState {
     pub fn with_deadline(mut self, deadline: std::time::Duration) -> Self {
         self.deadline = deadline;
         self
+    }
+
+    /// This state refusing requests that do not carry `secret` in the
+    /// distribution's header ([`crate::origin`]).
+    pub fn with_origin_secret(mut self, secret: &str) -> Self {
+        self.origin = Some(secret.into());
+        self
+    }
+
+    /// Which hop names a public request's client.
+    pub fn client_via(&self) -> crate::client::Via {
+        use crate::client::Via;
+        match (&self.origin, self.tenant.trust_forwarded_for) {
+            (Some(_), _) => Via::Edge,
+            (None, true) => Via::ForwardedFor,
+            (None, false) => Via::Direct,
+        }
     }
 
     /// This state with rate limits on the public routes.

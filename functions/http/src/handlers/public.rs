@@ -255,7 +255,7 @@ pub struct Caller {
 impl Caller {
     pub fn of(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Self {
         Caller {
-            address: crate::client::address(extensions, headers, state.tenant.trust_forwarded_for),
+            address: crate::client::address(extensions, headers, state.client_via()),
             answer_key: headers
                 .get("idempotency-key")
                 .and_then(|v| v.to_str().ok())
