@@ -772,7 +772,7 @@ async fn a_frozen_store_is_a_prompt_503() {
     .await;
     for (status, retry_after, took) in answers {
         assert_eq!((status, retry_after), (503, true));
-        assert!(took < feedback_http::overload::LAMBDA_DEADLINE, "{took:?}");
+        assert!(took < feedback_http::LAMBDA_DEADLINE, "{took:?}");
     }
 }
 
@@ -948,9 +948,9 @@ async fn gateway_paths_the_suites_leave_local_stay_within_policy() {
 async fn gateway_behind_cloudfront_refuses_requests_that_bypass_it() {
     let secret = "edge-secret-0123456789abcdefghij";
     let s = Server::gateway_behind(Some(secret)).await;
-    let through = [(feedback_http::origin::HEADER, secret)];
+    let through = [(feedback_http::middleware::origin::HEADER, secret)];
     let wrong = [(
-        feedback_http::origin::HEADER,
+        feedback_http::middleware::origin::HEADER,
         "edge-secret-0123456789abcdefghiJ",
     )];
     let code = "AAAAAAAAAAAA";
@@ -1093,7 +1093,7 @@ async fn a_dynamodb_frozen_mid_burst_loses_nothing_and_counts_once() {
                     )
                     .await;
                 assert!(
-                    started.elapsed() < feedback_http::overload::LAMBDA_DEADLINE,
+                    started.elapsed() < feedback_http::LAMBDA_DEADLINE,
                     "an answer within a function's deadline"
                 );
                 seen.push(r.status);

@@ -203,7 +203,7 @@ fn the_edge_adds_the_headers_the_functions_read() {
     let origin = &r["EdgeDistribution"]["Properties"]["DistributionConfig"]["Origins"][0];
     assert_eq!(
         origin["OriginCustomHeaders"][0]["HeaderName"].as_str(),
-        Some(feedback_http::origin::HEADER)
+        Some(feedback_http::middleware::origin::HEADER)
     );
     let secret =
         serde_yaml_ng::to_string(&origin["OriginCustomHeaders"][0]["HeaderValue"]).unwrap();

@@ -197,12 +197,8 @@ impl AbuseRules {
         let mut next = *self;
         let mut set = |field: &str, value: Option<i64>, max: u32, slot: &mut u32| {
             if let Some(v) = value
-                && let Some(v) = errors.check(crate::settings::in_range(
-                    &format!("abuse.{field}"),
-                    v,
-                    0,
-                    max,
-                ))
+                && let Some(v) =
+                    errors.check(crate::error::in_range(&format!("abuse.{field}"), v, 0, max))
             {
                 *slot = v;
             }

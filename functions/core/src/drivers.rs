@@ -9,7 +9,7 @@
 //! correlation over a dozen answers is noise that reads like a finding.
 
 use crate::rollup::{Moments, ScoreStats};
-use crate::settings::Question;
+use crate::survey::Question;
 use serde::Serialize;
 
 /// Answers a question needs before its correlation is shown.

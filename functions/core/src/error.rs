@@ -104,3 +104,17 @@ impl Errors {
         }
     }
 }
+
+/// `value` as a `u32` if it is within `min..=max`; the field named otherwise.
+pub(crate) fn in_range(field: &str, value: i64, min: u32, max: u32) -> Result<u32, FieldError> {
+    u32::try_from(value)
+        .ok()
+        .filter(|v| (min..=max).contains(v))
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                Rule::OutOfRange,
+                format!("must be an integer from {min} to {max}, got {value}"),
+            )
+        })
+}

@@ -31,8 +31,8 @@ pub use followup::{FollowUp, FollowUpRules};
 pub use ids::{CustomerRef, Locale, LocationId, OrderId, RepId};
 pub use links::{Link, Target};
 pub use model::{
-    Answers, Attribution, Channel, Expectation, Invitation, NewInvitation, Rep, Response,
-    Submission,
+    Answerable, Answers, Attribution, Channel, Expectation, Invitation, NewInvitation, Rep,
+    Response, Submission,
 };
 pub use rollup::{Rollup, RollupIncrement, ScoreStats};
 pub use settings::Settings;

@@ -5,7 +5,7 @@
 use crate::code::Code;
 use crate::error::{Errors, FieldError, Rule};
 use crate::ids::{Locale, LocationId, RepId};
-use crate::model::{Attribution, Channel, validate_label};
+use crate::model::{Answerable, Attribution, Channel, validate_label};
 use crate::survey::SurveyKind;
 use crate::time::TenantZone;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -227,35 +227,39 @@ pub enum Target {
     Link(Link),
 }
 
-impl Target {
-    pub fn code(&self) -> &Code {
+impl Answerable for Target {
+    fn code(&self) -> &Code {
         match self {
             Target::Invitation(i) => &i.code,
             Target::Link(l) => &l.code,
         }
     }
 
-    pub fn attribution(&self) -> &Attribution {
+    fn attribution(&self) -> &Attribution {
         match self {
             Target::Invitation(i) => &i.attribution,
             Target::Link(l) => &l.attribution,
         }
     }
 
-    pub fn locale(&self) -> Option<&Locale> {
+    fn locale(&self) -> Option<&Locale> {
         match self {
             Target::Invitation(i) => i.locale.as_ref(),
             Target::Link(l) => l.locale.as_ref(),
         }
     }
 
-    /// The day answers to it count as invited on: the invitation's; a
-    /// reusable link's answers have no invitation.
-    pub fn invited_day(&self, zone: &TenantZone, now: DateTime<Utc>) -> NaiveDate {
+    /// The invitation's day; a reusable link's answers have no invitation,
+    /// so theirs is the day of the answer.
+    fn invited_day(&self, zone: &TenantZone, now: DateTime<Utc>) -> NaiveDate {
         match self {
             Target::Invitation(i) => i.day,
             Target::Link(_) => zone.day_of(now),
         }
+    }
+
+    fn reusable(&self) -> bool {
+        matches!(self, Target::Link(_))
     }
 }
 

@@ -399,6 +399,40 @@ pub struct Response {
     pub flagged: Option<crate::abuse::Flag>,
 }
 
+/// What a customer answers, as the response records it: an invitation, or
+/// a reusable link (`links::Target`).
+pub trait Answerable {
+    fn code(&self) -> &Code;
+    fn attribution(&self) -> &Attribution;
+    fn locale(&self) -> Option<&Locale>;
+    /// The day answers to it count as invited on.
+    fn invited_day(&self, zone: &TenantZone, now: DateTime<Utc>) -> NaiveDate;
+    /// Whether many customers answer it (a reusable link).
+    fn reusable(&self) -> bool;
+}
+
+impl Answerable for Invitation {
+    fn code(&self) -> &Code {
+        &self.code
+    }
+
+    fn attribution(&self) -> &Attribution {
+        &self.attribution
+    }
+
+    fn locale(&self) -> Option<&Locale> {
+        self.locale.as_ref()
+    }
+
+    fn invited_day(&self, _: &TenantZone, _: DateTime<Utc>) -> NaiveDate {
+        self.day
+    }
+
+    fn reusable(&self) -> bool {
+        false
+    }
+}
+
 impl Response {
     /// What the API and webhooks show of a response.
     pub fn to_json(&self) -> serde_json::Value {
@@ -428,18 +462,12 @@ impl Response {
         now: DateTime<Utc>,
         zone: &TenantZone,
     ) -> Self {
-        Self::answering(
-            &crate::links::Target::Invitation(invitation.clone()),
-            invitation.code.to_string(),
-            answer,
-            now,
-            zone,
-        )
+        Self::answering(invitation, invitation.code.to_string(), answer, now, zone)
     }
 
     /// The first answer, with id `id`, to what a customer's link points at.
     pub fn answering(
-        target: &crate::links::Target,
+        target: &impl Answerable,
         id: String,
         answer: Answer,
         now: DateTime<Utc>,
@@ -458,7 +486,7 @@ impl Response {
             revision: 1,
             day: zone.day_of(now),
             invited_day: target.invited_day(zone, now),
-            reusable: matches!(target, crate::links::Target::Link(_)),
+            reusable: target.reusable(),
             client: None,
             flagged: None,
         }

@@ -91,8 +91,8 @@ const QUESTION_NAMES: [&str; 5] = ["fr", "sp", "kn", "rs", "ex"];
 
 impl Questions {
     /// The moments of question `q`.
-    pub fn get(&self, q: crate::settings::Question) -> &Moments {
-        use crate::settings::Question::*;
+    pub fn get(&self, q: crate::survey::Question) -> &Moments {
+        use crate::survey::Question::*;
         match q {
             Friendliness => &self.friendliness,
             Speed => &self.speed,

@@ -1,10 +1,11 @@
 //! The business's settings, changed through the API.
 
 use crate::abuse::{AbuseRules, AbuseRulesPatch};
-use crate::error::{Errors, FieldError, Rule};
+use crate::error::{Errors, FieldError, Rule, in_range};
 use crate::followup::{FollowUpRules, FollowUpRulesPatch};
 use crate::ids::Locale;
 use crate::model::{validate_comment, validate_label};
+use crate::survey::Question;
 use crate::survey::SurveyKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -189,53 +190,6 @@ impl Settings {
     }
 }
 
-/// An optional question a business can turn on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Question {
-    Friendliness,
-    Speed,
-    Knowledge,
-    Resolved,
-    Expectations,
-}
-
-impl Question {
-    pub const ALL: [Question; 5] = [
-        Question::Friendliness,
-        Question::Speed,
-        Question::Knowledge,
-        Question::Resolved,
-        Question::Expectations,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Question::Friendliness => "friendliness",
-            Question::Speed => "speed",
-            Question::Knowledge => "knowledge",
-            Question::Resolved => "resolved",
-            Question::Expectations => "expectations",
-        }
-    }
-
-    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|q| q.as_str() == value)
-            .ok_or_else(|| {
-                FieldError::new(
-                    field,
-                    Rule::UnknownValue,
-                    format!(
-                        "unknown question; expected one of {}",
-                        Self::ALL.map(Question::as_str).join(", ")
-                    ),
-                )
-            })
-    }
-}
-
 fn bounded_text(field: &str, text: &str, max: usize) -> Result<Option<String>, FieldError> {
     let len = text.chars().count();
     if len > max {
@@ -246,19 +200,6 @@ fn bounded_text(field: &str, text: &str, max: usize) -> Result<Option<String>, F
         ));
     }
     validate_comment(field, text)
-}
-
-pub(crate) fn in_range(field: &str, value: i64, min: u32, max: u32) -> Result<u32, FieldError> {
-    u32::try_from(value)
-        .ok()
-        .filter(|v| (min..=max).contains(v))
-        .ok_or_else(|| {
-            FieldError::new(
-                field,
-                Rule::OutOfRange,
-                format!("must be an integer from {min} to {max}, got {value}"),
-            )
-        })
 }
 
 /// A change to settings: each present field replaces its value; for the

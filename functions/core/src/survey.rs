@@ -144,6 +144,53 @@ pub(crate) fn truncate(value: &str) -> String {
     s
 }
 
+/// An optional question a business can turn on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Question {
+    Friendliness,
+    Speed,
+    Knowledge,
+    Resolved,
+    Expectations,
+}
+
+impl Question {
+    pub const ALL: [Question; 5] = [
+        Question::Friendliness,
+        Question::Speed,
+        Question::Knowledge,
+        Question::Resolved,
+        Question::Expectations,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Question::Friendliness => "friendliness",
+            Question::Speed => "speed",
+            Question::Knowledge => "knowledge",
+            Question::Resolved => "resolved",
+            Question::Expectations => "expectations",
+        }
+    }
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|q| q.as_str() == value)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    Rule::UnknownValue,
+                    format!(
+                        "unknown question; expected one of {}",
+                        Self::ALL.map(Question::as_str).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! Running a router as a Lambda function behind API Gateway (HTTP API).
 
-use crate::auth::AuthMode;
-use crate::routes::{Function, router};
+use crate::router::router;
+use crate::routes::Function;
+use crate::state::AuthMode;
 use crate::state::{AppState, Tenant};
 use feedback_store::DynamoStore;
 use std::sync::Arc;

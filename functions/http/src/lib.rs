@@ -9,19 +9,20 @@ mod client;
 mod error;
 mod handlers;
 pub mod lambda;
-pub mod origin;
-pub mod overload;
+pub mod middleware;
 pub mod pages;
 pub mod ratelimit;
 mod reports;
+mod router;
 pub mod routes;
 mod state;
 
-pub use auth::{AuthMode, CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal};
+pub use auth::{CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal};
 pub use client::VIEWER_HEADER;
 pub use error::ApiError;
-pub use routes::{Function, ROUTES, Route, router};
-pub use state::{AppState, Tenant};
+pub use router::router;
+pub use routes::{Function, ROUTES, Route};
+pub use state::{AppState, AuthMode, LAMBDA_DEADLINE, Tenant};
 
 /// The OpenAPI 3.1 description of every route, served at `/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");

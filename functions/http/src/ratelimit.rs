@@ -3,12 +3,6 @@
 //! windows, in bounded memory. (In AWS the HTTP API's route throttling and
 //! the per-address quotas in the store do this job.)
 
-use crate::error::ApiError;
-use crate::state::AppState;
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::Response;
 use feedback_core::Code;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -62,6 +56,21 @@ impl RateLimiter {
         }
     }
 
+    /// Counts one request from `client` (if known) to `code` (if it is
+    /// one); `Err(seconds)` to wait when either is over its limit.
+    pub fn check(
+        &self,
+        client: Option<IpAddr>,
+        code: Option<Code>,
+        now: Instant,
+    ) -> Result<(), u64> {
+        client
+            .map_or(Ok(()), |ip| {
+                self.hit(Key::Client(ip), self.per_address, now)
+            })
+            .and_then(|()| code.map_or(Ok(()), |c| self.hit(Key::Code(c), self.per_code, now)))
+    }
+
     /// Counts one request under `key`; `Err(seconds)` when over `limit`.
     fn hit(&self, key: Key, limit: u32, now: Instant) -> Result<(), u64> {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
@@ -100,43 +109,6 @@ impl Default for RateLimiter {
     fn default() -> Self {
         RateLimiter::new(120, 60)
     }
-}
-
-/// Middleware on the public routes.
-pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(limiter) = &state.limits else {
-        return next.run(request).await;
-    };
-    let now = Instant::now();
-    let address =
-        crate::client::address(request.extensions(), request.headers(), state.client_via());
-    let code = request
-        .uri()
-        .path()
-        .strip_prefix("/r/")
-        .map(|c| c.trim_end_matches(".json"))
-        .and_then(|c| Code::parse("code", c).ok());
-    let verdict = address
-        .map_or(Ok(()), |ip| {
-            limiter.hit(Key::Client(ip), limiter.per_address, now)
-        })
-        .and_then(|()| code.map_or(Ok(()), |c| limiter.hit(Key::Code(c), limiter.per_code, now)));
-    match verdict {
-        Ok(()) => next.run(request).await,
-        Err(secs) => too_many(&request, secs),
-    }
-}
-
-fn too_many(request: &Request, retry_after: u64) -> Response {
-    crate::overload::busy(
-        request.headers(),
-        StatusCode::TOO_MANY_REQUESTS,
-        retry_after,
-        ApiError::TooManyRequests(
-            retry_after,
-            "too many requests; retry after Retry-After seconds".into(),
-        ),
-    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
 //! What every handler shares: the store, the tenant, and how keys are checked.
 
-use crate::auth::AuthMode;
 use crate::error::ApiError;
 use feedback_core::time::TenantZone;
 use feedback_core::{FieldError, Settings};
@@ -69,6 +68,22 @@ impl Tenant {
     }
 }
 
+/// How requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Look the key up in the store (the local server).
+    Store,
+    /// Trust the API Gateway Lambda authorizer's context (AWS).
+    Gateway,
+}
+
+/// The longest a request may take in a Lambda function, store calls
+/// included: under the functions' 10 s timeout, so a store that stops
+/// answering gives the client a 503 with Retry-After rather than a gateway
+/// error. It also bounds how long a slow client may take to send its body.
+/// (The local server, with no function timeout to stay under, sets its own.)
+pub const LAMBDA_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
@@ -79,7 +94,7 @@ pub struct AppState {
     /// How long a request may run before it is answered 503.
     pub deadline: std::time::Duration,
     /// Behind the tenant's CloudFront distribution: the secret its
-    /// requests carry ([`crate::origin`]).
+    /// requests carry ([`crate::middleware::origin`]).
     pub origin: Option<Arc<str>>,
     /// The tenant's secret, read from the store once per process.
     secret: Arc<tokio::sync::OnceCell<feedback_core::abuse::Secret>>,
@@ -92,7 +107,7 @@ impl AppState {
             tenant: Arc::new(tenant),
             auth,
             limits: None,
-            deadline: crate::overload::LAMBDA_DEADLINE,
+            deadline: LAMBDA_DEADLINE,
             origin: None,
             secret: Arc::default(),
         }
@@ -105,7 +120,7 @@ impl AppState {
     }
 
     /// This state refusing requests that do not carry `secret` in the
-    /// distribution's header ([`crate::origin`]).
+    /// distribution's header ([`crate::middleware::origin`]).
     pub fn with_origin_secret(mut self, secret: &str) -> Self {
         self.origin = Some(secret.into());
         self

@@ -46,7 +46,7 @@ pub async fn load(store: &dyn Store, tenant: &Tenant) -> Result<bool, StoreError
         "hi".into(),
         "धन्यवाद! आपकी राय सीधे हमारी टीम तक पहुँचती है।".into(),
     );
-    settings.questions = feedback_core::settings::Question::ALL.to_vec();
+    settings.questions = feedback_core::survey::Question::ALL.to_vec();
     store.put_settings(&settings).await?;
     for (id, name, _, _) in REPS {
         let rep = Rep {

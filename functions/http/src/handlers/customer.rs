@@ -13,6 +13,7 @@ use crate::state::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use feedback_core::Answerable;
 use feedback_core::code::random_base62;
 use feedback_core::links::{Closed, Target};
 use feedback_core::model::Submission;

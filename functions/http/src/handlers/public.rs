@@ -11,6 +11,7 @@ use axum::http::Extensions;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use feedback_core::Answerable;
 use feedback_core::abuse::{AbuseRules, Flag, Quota, Secret};
 use feedback_core::code::random_base62;
 use feedback_core::links::{Closed, Target};

@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use feedback_core::Answerable;
 use feedback_core::{FieldError, Rule, SurveyKind, sms};
 use std::fmt::Write;
 

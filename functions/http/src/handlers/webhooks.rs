@@ -2,10 +2,10 @@
 //! of their recent deliveries. The signing secret is shown once, at creation.
 
 use super::{json, now};
-use crate::auth::AuthMode;
 use crate::body::{self, Object, Query, Segment, take};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::state::AuthMode;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -13,7 +13,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use feedback_core::drivers::Verdict;
 use feedback_core::metrics::{Change, Summary};
-use feedback_core::settings::Question;
+use feedback_core::survey::Question;
 use feedback_core::time::{DateRange, Granularity};
 use feedback_core::{Channel, Rep, Response as Rating, Slice, SurveyKind};
 use std::fmt::Write;

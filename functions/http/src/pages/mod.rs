@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use feedback_core::settings::Question;
+use feedback_core::survey::Question;
 use feedback_core::time::TenantZone;
 use feedback_core::{Answers, Code, SurveyKind};
 use i18n::{Strings, fill_html, strings};

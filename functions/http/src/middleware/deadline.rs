@@ -1,42 +1,15 @@
-//! What a request gets when the server will not serve it now: over a rate
-//! limit, or past the request deadline because the store is slow. A browser
-//! gets a page in its language; everything else gets problem+json. Both say
-//! when to come back (`Retry-After`).
+//! The request deadline.
 
+use super::busy;
 use crate::error::ApiError;
-use crate::pages;
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use std::time::Duration;
-
-/// The longest a request may take in a Lambda function, store calls
-/// included: under the functions' 10 s timeout, so a store that stops
-/// answering gives the client a 503 with Retry-After rather than a gateway
-/// error. It also bounds how long a slow client may take to send its body.
-/// (The local server, with no function timeout to stay under, sets its own.)
-pub const LAMBDA_DEADLINE: Duration = Duration::from_secs(8);
+use axum::response::Response;
 
 /// Seconds a client is asked to wait after the deadline passed.
 const RETRY_AFTER_DEADLINE: u64 = 2;
-
-/// "Busy, retry in `retry_after` seconds": a page if the client asked for
-/// HTML, else `problem`.
-pub fn busy(
-    headers: &HeaderMap,
-    status: StatusCode,
-    retry_after: u64,
-    problem: ApiError,
-) -> Response {
-    if !pages::asks_for_html(headers) {
-        return problem.into_response();
-    }
-    let lang = pages::i18n::browser_language(headers).unwrap_or("en");
-    let s = pages::i18n::strings(lang);
-    pages::message_retry(status, lang, &s.busy_title, &s.busy_body, retry_after)
-}
 
 /// Middleware on every route: a request still running at the state's
 /// deadline is answered 503. Whatever it was writing either landed or did

@@ -1,0 +1,233 @@
+//! The shape of the code, held as tests: no crate's top-level modules
+//! depend on each other in a cycle.
+//!
+//! Written here rather than with `cargo modules dependencies --acyclic`:
+//! that tool builds on rust-analyzer and takes minutes to install in CI,
+//! while the question asked here — which top-level modules does each
+//! module's code name through `crate::` — needs only the source text.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// The crate's top-level modules (`src/x.rs` or `src/x/`), each with its
+/// files; the crate roots are not modules of their own.
+fn modules(src: &Path) -> BTreeMap<String, Vec<PathBuf>> {
+    let mut modules: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for file in rust_files(src) {
+        let relative = file.strip_prefix(src).unwrap();
+        let first = relative.components().next().unwrap();
+        let name = first.as_os_str().to_str().unwrap().trim_end_matches(".rs");
+        if !["lib", "main"].contains(&name) {
+            modules.entry(name.to_owned()).or_default().push(file);
+        }
+    }
+    modules
+}
+
+/// `text` without line comments and without `#[cfg(test)]` items (a test
+/// module, a test-only helper): a test may reach anywhere.
+fn code_of(text: &str) -> String {
+    let uncommented: String = text
+        .lines()
+        .map(|line| match line.find("//") {
+            Some(i) => &line[..i],
+            None => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut code = uncommented;
+    while let Some(start) = code.find("#[cfg(test)]") {
+        let Some(open) = code[start..].find('{').map(|i| start + i) else {
+            break;
+        };
+        let mut depth = 0;
+        let mut end = open;
+        for (i, c) in code[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = open + i + 1;
+                break;
+            }
+        }
+        code.replace_range(start..end, "");
+    }
+    code
+}
+
+/// The top-level modules `code` names through `crate::`.
+fn named(code: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // `crate::{a, b::c, d::{e, f}}`: the first segment of each
+            // top-level entry.
+            let mut depth = 1;
+            let mut entry = String::new();
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 || (depth == 1 && c == ',') {
+                    names.insert(first_segment(&entry));
+                    entry.clear();
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    entry.push(c);
+                }
+            }
+        } else {
+            names.insert(first_segment(rest));
+        }
+    }
+    names
+}
+
+fn first_segment(path: &str) -> String {
+    path.trim()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// Each module's dependencies on the crate's other top-level modules.
+fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let modules = modules(src);
+    modules
+        .iter()
+        .map(|(name, files)| {
+            let mut deps = BTreeSet::new();
+            for file in files {
+                let code = code_of(&std::fs::read_to_string(file).unwrap());
+                deps.extend(named(&code));
+            }
+            deps.retain(|d| d != name && modules.contains_key(d));
+            (name.clone(), deps)
+        })
+        .collect()
+}
+
+/// The strongly connected components of more than one module (Tarjan).
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct Walk<'a> {
+        graph: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        found: Vec<Vec<String>>,
+    }
+    impl<'a> Walk<'a> {
+        fn visit(&mut self, v: &'a str) {
+            let n = self.index.len();
+            self.index.insert(v, n);
+            self.low.insert(v, n);
+            self.stack.push(v);
+            for w in &self.graph[v] {
+                let w = w.as_str();
+                if !self.index.contains_key(w) {
+                    self.visit(w);
+                    let low = self.low[v].min(self.low[w]);
+                    self.low.insert(v, low);
+                } else if self.stack.contains(&w) {
+                    let low = self.low[v].min(self.index[w]);
+                    self.low.insert(v, low);
+                }
+            }
+            if self.low[v] == self.index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = self.stack.pop() {
+                    component.push(w.to_owned());
+                    if w == v {
+                        break;
+                    }
+                }
+                if component.len() > 1 {
+                    component.sort();
+                    self.found.push(component);
+                }
+            }
+        }
+    }
+    let mut walk = Walk {
+        graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        found: Vec::new(),
+    };
+    for v in graph.keys() {
+        if !walk.index.contains_key(v.as_str()) {
+            walk.visit(v);
+        }
+    }
+    walk.found
+}
+
+#[test]
+fn no_crate_has_a_module_cycle() {
+    let mut crates = 0;
+    for entry in std::fs::read_dir(root().join("functions")).unwrap() {
+        let src = entry.unwrap().path().join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        crates += 1;
+        let graph = graph(&src);
+        let found = cycles(&graph);
+        assert!(
+            found.is_empty(),
+            "{}: modules that depend on each other in a cycle: {found:?}\n{graph:#?}",
+            src.display()
+        );
+    }
+    assert!(crates >= 9, "found {crates} crates under functions/");
+}
+
+#[test]
+fn the_checker_sees_uses_groups_and_cycles() {
+    let code = code_of(
+        "use crate::a::X;\nuse crate::{b, c::{D, E}, d::F};\n// crate::commented\n\
+         fn f() { crate::e::g() }\n#[cfg(test)]\nmod tests { use crate::tested; }\n",
+    );
+    assert_eq!(
+        named(&code),
+        ["a", "b", "c", "d", "e"].map(String::from).into()
+    );
+    let graph: BTreeMap<String, BTreeSet<String>> = [
+        ("a", vec!["b"]),
+        ("b", vec!["c"]),
+        ("c", vec!["a"]),
+        ("d", vec!["a"]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.into_iter().map(String::from).collect()))
+    .collect();
+    assert_eq!(cycles(&graph), [["a", "b", "c"].map(String::from).to_vec()]);
+}
