@@ -1,5 +1,5 @@
 //! The shape of the code, held as tests: no crate's top-level modules
-//! depend on each other in a cycle.
+//! depend on each other in a cycle, and no Lambda function links SQLite.
 //!
 //! Written here rather than with `cargo modules dependencies --acyclic`:
 //! that tool builds on rust-analyzer and takes minutes to install in CI,
@@ -208,6 +208,48 @@ fn no_crate_has_a_module_cycle() {
         );
     }
     assert!(crates >= 9, "found {crates} crates under functions/");
+}
+
+/// The packages `function`'s binary links (normal dependencies), resolved
+/// as when it is built alone, which is how `sam build` builds each one.
+fn linked(function: &str) -> Vec<String> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["tree", "-p", function, "-e", "normal", "--prefix", "none"])
+        .args(["--format", "{p}"])
+        .current_dir(root())
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Each Lambda function links the DynamoDB store and never SQLite: the
+/// store's backends are cargo features, and only the local server asks
+/// for `sqlite`.
+#[test]
+fn no_lambda_function_links_sqlite() {
+    for function in ["collect", "manage", "scores", "authorizer", "notify"] {
+        let packages = linked(function);
+        assert!(
+            packages.iter().any(|p| p == "aws-sdk-dynamodb"),
+            "{function}: {packages:?}"
+        );
+        for sqlite in ["rusqlite", "libsqlite3-sys"] {
+            assert!(
+                !packages.iter().any(|p| p == sqlite),
+                "{function} links {sqlite}"
+            );
+        }
+    }
+    assert!(linked("feedback-local").iter().any(|p| p == "rusqlite"));
 }
 
 #[test]

@@ -20,6 +20,7 @@ pub(crate) fn instant_key(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+#[cfg(feature = "sqlite")]
 /// An instant back from its [`instant_key`].
 pub(crate) fn parse_instant_key(key: &str) -> Result<DateTime<Utc>, crate::StoreError> {
     DateTime::parse_from_rfc3339(key)
@@ -54,6 +55,8 @@ impl Cursor {
     pub(crate) fn after(item: &impl Listed) -> Self {
         Cursor(item.sort_key())
     }
+
+    #[cfg(feature = "dynamo")]
 
     pub(crate) fn from_key(key: String) -> Self {
         Cursor(key)

@@ -1,26 +1,35 @@
 //! Persistence for the feedback backend.
 //!
-//! [`Store`] is a small async trait with two implementations that pass one
-//! contract suite (`tests/contract.rs`):
-//! - [`DynamoStore`]: one DynamoDB table, on-demand. Production.
-//! - [`SqliteStore`]: embedded SQLite (WAL). The local server and single-shop
-//!   self-hosting.
+//! [`Store`] is a small async trait with two implementations, each behind
+//! a cargo feature of the same name, that pass one contract suite
+//! (`tests/contract.rs`):
+//! - `DynamoStore` (`dynamo`): one DynamoDB table, on-demand. Production.
+//! - `SqliteStore` (`sqlite`): embedded SQLite (WAL). The local server and
+//!   single-shop self-hosting.
 //!
 //! Both keep the same promises: recording a response and counting it in the
 //! rollups is one atomic step (a retry or a double tap counts once); scores
 //! are read from per-day rollups, never by scanning responses; and a write
 //! the store refuses is reported, never acknowledged.
 
+// With no backend feature only the trait is built; the helpers both
+// backends share are then idle.
+#![cfg_attr(not(any(feature = "sqlite", feature = "dynamo")), allow(dead_code))]
+
 mod cursor;
+#[cfg(feature = "dynamo")]
 pub mod dynamo;
 mod error;
 mod filter;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 pub use cursor::Cursor;
+#[cfg(feature = "dynamo")]
 pub use dynamo::DynamoStore;
 pub use error::StoreError;
 pub use filter::{FollowUpFilter, ResponseFilter};
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
