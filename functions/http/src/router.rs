@@ -2,7 +2,7 @@
 //! handler, inside the middleware.
 
 use crate::handlers::{
-    customers, dashboard, follow_ups, invitations, keys, links, meta, public, reps, responses,
+    dashboard, erasure, follow_ups, invitations, keys, links, meta, public, reps, responses,
     scores, settings, snippet, webhooks,
 };
 use crate::middleware;
@@ -37,7 +37,7 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::ListResponses => on(filter, responses::list),
         Endpoint::ExportResponses => on(filter, responses::export),
         Endpoint::ReleaseResponse => on(filter, responses::release),
-        Endpoint::EraseCustomer => on(filter, customers::erase),
+        Endpoint::EraseCustomer => on(filter, erasure::erase),
         Endpoint::ListFollowUps => on(filter, follow_ups::list),
         Endpoint::GetFollowUp => on(filter, follow_ups::get),
         Endpoint::PatchFollowUp => on(filter, follow_ups::patch),

@@ -20,8 +20,8 @@ pub(crate) fn instant_key(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-#[cfg(feature = "sqlite")]
 /// An instant back from its [`instant_key`].
+#[cfg(feature = "sqlite")]
 pub(crate) fn parse_instant_key(key: &str) -> Result<DateTime<Utc>, crate::StoreError> {
     DateTime::parse_from_rfc3339(key)
         .map(|t| t.with_timezone(&Utc))
@@ -57,7 +57,6 @@ impl Cursor {
     }
 
     #[cfg(feature = "dynamo")]
-
     pub(crate) fn from_key(key: String) -> Self {
         Cursor(key)
     }

@@ -7,9 +7,9 @@
 //! so revoking it ends its sessions at once. Its figures come from
 //! [`crate::reports`], as the API's do.
 
-use super::customer::cross_site;
-use super::customer::lang_without_invitation;
 use super::now;
+use super::rating_pages::cross_site;
+use super::rating_pages::lang_without_invitation;
 use crate::auth::{Principal, authenticate, authenticate_hash};
 use crate::body::{self, Fields, Query};
 use crate::error::ApiError;

@@ -1,15 +1,15 @@
 //! Route handlers: parse → call the domain and store → render. Each file is
 //! one resource.
 
-pub mod customer;
-pub mod customers;
 pub mod dashboard;
+pub mod erasure;
 pub mod follow_ups;
 pub mod invitations;
 pub mod keys;
 pub mod links;
 pub mod meta;
 pub mod public;
+pub mod rating_pages;
 pub mod reps;
 pub mod responses;
 pub mod scores;

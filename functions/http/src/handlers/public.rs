@@ -15,10 +15,11 @@ use feedback_core::Answerable;
 use feedback_core::abuse::{AbuseRules, Flag, Quota, Secret};
 use feedback_core::code::random_base62;
 use feedback_core::links::{Closed, Target};
+use feedback_core::model;
 use feedback_core::model::{Answer, Submission};
 use feedback_core::submission::editable_until;
 use feedback_core::time::TenantZone;
-use feedback_core::{Code, FieldError, Response as Rating, Rule, Settings};
+use feedback_core::{Code, FieldError, Rule, Settings};
 use feedback_store::Recorded;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -41,7 +42,7 @@ pub fn code(raw: &str) -> Result<Code, ApiError> {
     Code::parse("code", raw).map_err(|_| ApiError::NotFound("no such invitation"))
 }
 
-pub fn rating_view(rating: &Rating, settings: &Settings) -> Value {
+pub fn rating_view(rating: &model::Response, settings: &Settings) -> Value {
     json!({
         "score": rating.score,
         "answers": rating.answers,
@@ -64,7 +65,7 @@ pub async fn rating(
         Some(raw) => rating_json(&state, raw, query.as_deref(), &headers)
             .await
             .unwrap_or_else(IntoResponse::into_response),
-        None => super::customer::rating_page(&state, &raw, query.as_deref(), &headers).await,
+        None => super::rating_pages::rating_page(&state, &raw, query.as_deref(), &headers).await,
     }
 }
 
@@ -371,7 +372,7 @@ async fn answering(
     address: Option<IpAddr>,
     answer_key: Option<&str>,
     at: DateTime<Utc>,
-) -> Result<Rating, ApiError> {
+) -> Result<model::Response, ApiError> {
     let secret = state.secret().await?;
     let id = match target {
         Target::Invitation(i) => i.code.to_string(),
@@ -383,7 +384,7 @@ async fn answering(
             link.response_id(&hex::encode(&Sha256::digest(key.as_bytes())[..8]))
         }
     };
-    let mut rating = Rating::answering(target, id, answer, at, &state.tenant.zone);
+    let mut rating = model::Response::answering(target, id, answer, at, &state.tenant.zone);
     rating.client = address.map(|ip| secret.client(ip));
     let rules = &settings.abuse;
     let (window, until) = rules.burst_window(at);
@@ -409,7 +410,12 @@ async fn answering(
 }
 
 /// The caps a first answer through a reusable link counts against.
-fn quotas(target: &Target, settings: &Settings, rating: &Rating, zone: &TenantZone) -> Vec<Quota> {
+fn quotas(
+    target: &Target,
+    settings: &Settings,
+    rating: &model::Response,
+    zone: &TenantZone,
+) -> Vec<Quota> {
     let Target::Link(link) = target else {
         return Vec::new();
     };
@@ -530,11 +536,11 @@ pub async fn submit(
     let headers = parts.headers;
     // Whatever it asks for or sends: a no-cors fetch from another site
     // carries a form body without `Accept: text/html`.
-    if super::customer::cross_site(&headers, &state.tenant.base_url(&headers)) {
-        return super::customer::cross_site_refusal(&state, &headers).await;
+    if super::rating_pages::cross_site(&headers, &state.tenant.base_url(&headers)) {
+        return super::rating_pages::cross_site_refusal(&state, &headers).await;
     }
-    if super::customer::wants_page(&headers) {
-        return super::customer::submit_page(&state, &raw, &caller, &headers, body).await;
+    if super::rating_pages::wants_page(&headers) {
+        return super::rating_pages::submit_page(&state, &raw, &caller, &headers, body).await;
     }
     submit_json(&state, &raw, &caller, &headers, body)
         .await

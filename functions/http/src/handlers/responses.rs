@@ -13,10 +13,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_core::csv;
 use feedback_core::links::code_of_response;
+use feedback_core::model;
 use feedback_core::time::{DateRange, TenantZone, parse_day};
-use feedback_core::{
-    Band, Channel, FieldError, LocationId, RepId, Response as Rating, Rule, SurveyKind,
-};
+use feedback_core::{Band, Channel, FieldError, LocationId, RepId, Rule, SurveyKind};
 use feedback_store::{Cursor, ResponseFilter};
 use serde_json::json;
 
@@ -106,7 +105,7 @@ pub async fn list(
         .list_responses(&filter, limit as usize, cursor.as_ref())
         .await?;
     let body = json!({
-        "responses": page.items.iter().map(Rating::to_json).collect::<Vec<_>>(),
+        "responses": page.items.iter().map(model::Response::to_json).collect::<Vec<_>>(),
         "next_cursor": page.next.map(|c| c.encode()),
     });
     Ok(json(StatusCode::OK, &body))

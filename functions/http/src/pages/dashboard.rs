@@ -13,9 +13,10 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use feedback_core::drivers::Verdict;
 use feedback_core::metrics::{Change, Summary};
+use feedback_core::model;
 use feedback_core::survey::Question;
 use feedback_core::time::{DateRange, Granularity};
-use feedback_core::{Channel, Rep, Response as Rating, Slice, SurveyKind};
+use feedback_core::{Channel, Rep, Slice, SurveyKind};
 use std::fmt::Write;
 
 /// What the filters ask for: the page's own query string.
@@ -63,7 +64,7 @@ pub struct View<'a> {
     pub board: &'a Leaderboard,
     pub drivers: &'a Drivers,
     /// `None`: the key may not read comments.
-    pub comments: Option<&'a [Rating]>,
+    pub comments: Option<&'a [model::Response]>,
 }
 
 fn fmt(v: f64) -> String {

@@ -16,9 +16,10 @@ use axum::response::{IntoResponse, Response};
 use feedback_core::Answerable;
 use feedback_core::code::random_base62;
 use feedback_core::links::{Closed, Target};
+use feedback_core::model;
 use feedback_core::model::Submission;
 use feedback_core::submission::editable_until;
-use feedback_core::{Answers, Expectation, Response as Rating, Rule, Settings};
+use feedback_core::{Answers, Expectation, Rule, Settings};
 use feedback_store::Recorded;
 
 /// A browser's form post, which wants a page back rather than JSON.
@@ -126,7 +127,7 @@ fn answered<'a>(
     state: &AppState,
     target: &'a Target,
     settings: &'a Settings,
-    rating: &Rating,
+    rating: &model::Response,
     lang: &'a str,
     edit_token: Option<&'a str>,
 ) -> Answered<'a> {
