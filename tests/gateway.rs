@@ -380,6 +380,27 @@ mod tests {
         assert!(like("DLV#*#x", "DLV#a#b#x"));
     }
 
+    /// The template's `dynamodb:LeadingKeys` patterns are partitions the
+    /// store makes (`dynamo::keys::PARTITIONS`): a typo there would deny
+    /// nothing the tests make and everything in production.
+    #[test]
+    fn every_leading_key_pattern_is_a_partition_of_the_store() {
+        let known: BTreeSet<&str> = feedback_store::dynamo::keys::PARTITIONS
+            .iter()
+            .map(|(pattern, _)| *pattern)
+            .collect();
+        for (function, statements) in policies() {
+            for pattern in statements
+                .iter()
+                .flat_map(|s| s.leading_keys.iter().flatten())
+            {
+                let within = known.contains(pattern.as_str())
+                    || known.iter().any(|k| k.ends_with('*') && like(k, pattern));
+                assert!(within, "{function}: {pattern}");
+            }
+        }
+    }
+
     #[test]
     fn a_grant_no_recorded_call_needed_is_named() {
         let dir = tempfile::tempdir().unwrap();

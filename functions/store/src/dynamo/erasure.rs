@@ -10,7 +10,7 @@
 //! live inside items that must stay (the invitation, the response).
 
 use super::table::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
-use super::{DynamoStore, Item, invitation_pk, n, s};
+use super::{DynamoStore, Item, keys, n, s};
 use crate::{Erased, StoreError, Webhooks};
 use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
 use feedback_core::{Code, CustomerRef, Invitation};
@@ -18,21 +18,12 @@ use feedback_core::{Code, CustomerRef, Invitation};
 /// Rounds of scrubbing a webhook's deliveries while senders update them.
 const SCRUB_ATTEMPTS: usize = 3;
 
-/// The sort key of an invitation's retention marker.
-pub(super) const MARKER: &str = "PII";
-
 /// The `gsi1` keys that find an invitation by its customer.
 pub(super) fn customer_keys(invitation: &Invitation, item: &mut Item) {
     if let Some(customer) = &invitation.customer_ref {
-        item.insert(GSI1_PK.into(), s(format!("CUST#{}", customer.as_str())));
-        item.insert(GSI1_SK.into(), s(invitation_pk(&invitation.code)));
+        item.insert(GSI1_PK.into(), s(keys::customer(customer)));
+        item.insert(GSI1_SK.into(), s(keys::invitation_pk(&invitation.code)));
     }
-}
-
-/// The code of an invitation whose retention marker this stream key is.
-pub(super) fn expired_marker(pk: &str, sk: &str) -> Option<Code> {
-    let code = pk.strip_prefix("INV#").filter(|_| sk == MARKER)?;
-    Code::parse("code", code).ok()
 }
 
 impl DynamoStore {
@@ -47,8 +38,8 @@ impl DynamoStore {
         };
         let put = Put::builder()
             .table_name(&*self.table)
-            .item(PK, s(invitation_pk(&invitation.code)))
-            .item(SK, s(MARKER))
+            .item(PK, s(keys::invitation_pk(&invitation.code)))
+            .item(SK, s(keys::RETENTION_MARKER))
             .item(TTL_ATTRIBUTE, n(until.timestamp()))
             .build()
             .map_err(StoreError::internal)?;
@@ -89,12 +80,12 @@ impl DynamoStore {
     }
 
     pub(super) async fn erase_code(&self, code: &Code) -> Result<Erased, StoreError> {
-        let pk = invitation_pk(code);
+        let (pk, invitation_sk) = keys::invitation(code);
         let mut erased = Erased::default();
         let invitation = self
             .remove(
                 pk.clone(),
-                "INV".into(),
+                invitation_sk,
                 &["customer_ref", "personal_until", GSI1_PK, GSI1_SK],
                 "attribute_exists(customer_ref) OR attribute_exists(personal_until)",
             )
@@ -104,7 +95,7 @@ impl DynamoStore {
             let Some(sk) = item.get(SK).and_then(|v| v.as_s().ok()) else {
                 continue;
             };
-            if sk.starts_with("RESP#") && item.contains_key("comment") {
+            if keys::is_response(&pk, sk) && item.contains_key("comment") {
                 let removed = self
                     .remove(
                         pk.clone(),
@@ -116,7 +107,7 @@ impl DynamoStore {
                 erased.comments += u32::from(removed);
             }
         }
-        self.delete(pk, MARKER.into()).await?;
+        self.delete(pk, keys::RETENTION_MARKER.into()).await?;
         self.scrub_deliveries(code).await?;
         Ok(erased)
     }
@@ -163,7 +154,7 @@ impl DynamoStore {
             .index_name(GSI1)
             .key_condition_expression("#gpk = :gpk")
             .expression_attribute_names("#gpk", GSI1_PK)
-            .expression_attribute_values(":gpk", s(format!("CUST#{}", customer.as_str())));
+            .expression_attribute_values(":gpk", s(keys::customer(customer)));
         let mut erased = Erased::default();
         for item in self.all_pages(query).await? {
             let code = item

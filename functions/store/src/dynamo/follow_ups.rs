@@ -4,7 +4,7 @@
 //! many follow-ups a business has closed.
 
 use super::table::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
-use super::{DynamoStore, FilterTerms, IndexQuery, Item, decode, encode, n, s};
+use super::{DynamoStore, FilterTerms, IndexQuery, Item, decode, encode, keys, n, s};
 use crate::cursor::{Cursor, Listed, upper_bound};
 use crate::{FollowUpFilter, Page, StoreError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -14,19 +14,15 @@ use feedback_core::followup::Status;
 /// Epoch seconds when first contact is due, for the overdue filter.
 const DUE: &str = "due_epoch";
 
-pub(super) fn key(id: &str) -> (String, String) {
-    (format!("FU#{id}"), "FU".to_owned())
-}
-
 fn item(f: &FollowUp) -> Result<Item, StoreError> {
     let mut item = encode(f)?;
-    let (pk, sk) = key(&f.id);
+    let (pk, sk) = keys::follow_up(&f.id);
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(sk));
-    item.insert(GSI1_PK.into(), s("FU"));
+    item.insert(GSI1_PK.into(), s(keys::FOLLOW_UPS));
     item.insert(GSI1_SK.into(), s(f.sort_key()));
     if f.status == Status::Open {
-        item.insert(GSI2_PK.into(), s("FU#open"));
+        item.insert(GSI2_PK.into(), s(keys::OPEN_FOLLOW_UPS));
         item.insert(GSI2_SK.into(), s(f.sort_key()));
     }
     item.insert(DUE.into(), n(f.due_at().timestamp()));
@@ -57,7 +53,7 @@ impl DynamoStore {
     }
 
     pub(super) async fn read_follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError> {
-        let (pk, sk) = key(id);
+        let (pk, sk) = keys::follow_up(id);
         self.get(pk, sk).await?.map(decode).transpose()
     }
 
@@ -102,9 +98,9 @@ impl DynamoStore {
             t.values.insert(":due".into(), n(at.timestamp()));
         }
         let (index, pk_attr, sk_attr, pk) = if queue {
-            (GSI2, GSI2_PK, GSI2_SK, "FU#open")
+            (GSI2, GSI2_PK, GSI2_SK, keys::OPEN_FOLLOW_UPS)
         } else {
-            (GSI1, GSI1_PK, GSI1_SK, "FU")
+            (GSI1, GSI1_PK, GSI1_SK, keys::FOLLOW_UPS)
         };
         let query = IndexQuery {
             index,

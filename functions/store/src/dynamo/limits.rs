@@ -6,7 +6,7 @@
 
 use super::meter::Side;
 use super::table::{PK, SK, TTL_ATTRIBUTE};
-use super::{DynamoStore, Item, n, s, sdk_error};
+use super::{DynamoStore, Item, keys, n, s, sdk_error};
 use crate::{ContactRule, StoreError};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
@@ -20,10 +20,6 @@ use feedback_core::abuse::{Quota, Secret};
 const QUOTA_GRACE_SECS: i64 = 86_400;
 /// When the throttle ends, in epoch milliseconds (as precise as the API).
 const UNTIL: &str = "until_ms";
-
-pub(super) fn contact_key(key: &str) -> (String, String) {
-    (format!("CONTACT#{key}"), "CONTACT".into())
-}
 
 /// The contact's throttle, parsed from the item a refused put handed back.
 pub(super) fn throttled_by(item: &Item) -> Result<(Code, DateTime<Utc>), StoreError> {
@@ -51,7 +47,7 @@ impl DynamoStore {
         code: &Code,
         now: DateTime<Utc>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let (pk, sk) = contact_key(&rule.key);
+        let (pk, sk) = keys::contact(&rule.key);
         let mut put = Put::builder()
             .table_name(&*self.table)
             .item(PK, s(pk))
@@ -75,10 +71,11 @@ impl DynamoStore {
 
     /// The update that counts an answer against `quota`, refused when full.
     pub(super) fn quota_update(&self, quota: &Quota) -> Result<TransactWriteItem, StoreError> {
+        let (pk, sk) = keys::quota(&quota.key);
         let update = Update::builder()
             .table_name(&*self.table)
-            .key(PK, s(format!("QUOTA#{}", quota.key)))
-            .key(SK, s("QUOTA"))
+            .key(PK, s(pk))
+            .key(SK, s(sk))
             .update_expression("ADD #n :one SET #ttl = :ttl")
             .condition_expression("attribute_not_exists(#n) OR #n < :max")
             .expression_attribute_names("#n", "n")
@@ -93,17 +90,18 @@ impl DynamoStore {
 
     pub(super) async fn add_tallies(
         &self,
-        keys: &[String],
+        tallies: &[String],
         until: DateTime<Utc>,
     ) -> Result<Vec<u64>, StoreError> {
-        let mut counts = Vec::with_capacity(keys.len());
-        for key in keys {
+        let mut counts = Vec::with_capacity(tallies.len());
+        for key in tallies {
+            let (pk, sk) = keys::tally(key);
             let out = self
                 .client
                 .update_item()
                 .table_name(&*self.table)
-                .key(PK, s(format!("TALLY#{key}")))
-                .key(SK, s("TALLY"))
+                .key(PK, s(pk))
+                .key(SK, s(sk))
                 .update_expression("ADD #n :one SET #ttl = :ttl")
                 .expression_attribute_names("#n", "n")
                 .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
@@ -138,7 +136,7 @@ impl DynamoStore {
                 .map_err(|_| StoreError::internal("the stored secret is not 32 bytes"))?;
             Ok(Secret::new(bytes))
         };
-        if let Some(item) = self.get("SECRET".into(), "SECRET".into()).await? {
+        if let Some(item) = self.get(keys::SECRET.into(), keys::SECRET.into()).await? {
             return read(item);
         }
         let secret = Secret::generate().map_err(StoreError::internal)?;
@@ -146,8 +144,8 @@ impl DynamoStore {
             .client
             .put_item()
             .table_name(&*self.table)
-            .item(PK, s("SECRET"))
-            .item(SK, s("SECRET"))
+            .item(PK, s(keys::SECRET))
+            .item(SK, s(keys::SECRET))
             .item(
                 "value",
                 AttributeValue::B(Blob::new(secret.bytes().to_vec())),
@@ -166,7 +164,7 @@ impl DynamoStore {
         }
         // Another process made it first: use theirs.
         let item = self
-            .get("SECRET".into(), "SECRET".into())
+            .get(keys::SECRET.into(), keys::SECRET.into())
             .await?
             .ok_or_else(|| StoreError::internal("the secret vanished"))?;
         read(item)

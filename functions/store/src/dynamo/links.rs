@@ -1,7 +1,7 @@
 //! Reusable links: one partition (`LINKS` / `{code}`), like reps, since a
 //! business has a handful (one per till, badge or page), listed whole.
 
-use super::{DynamoStore, EXPIRES, Item, decode, encode, n, s};
+use super::{DynamoStore, EXPIRES, Item, decode, encode, keys, n, s};
 use crate::StoreError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
@@ -12,11 +12,9 @@ use feedback_core::{Code, Link};
 
 use super::table::{PK, SK};
 
-const PARTITION: &str = "LINKS";
-
 fn link_item(link: &Link) -> Result<Item, StoreError> {
     let mut item = encode(link)?;
-    item.insert(PK.into(), s(PARTITION));
+    item.insert(PK.into(), s(keys::LINKS));
     item.insert(SK.into(), s(link.code.to_string()));
     if let Some(at) = link.expires_at {
         item.insert(EXPIRES.into(), n(at.timestamp()));
@@ -45,7 +43,7 @@ impl DynamoStore {
     ) -> Result<TransactWriteItem, StoreError> {
         let check = ConditionCheck::builder()
             .table_name(&*self.table)
-            .key(PK, s(PARTITION))
+            .key(PK, s(keys::LINKS))
             .key(SK, s(code.to_string()))
             .condition_expression(
                 "attribute_exists(pk) AND active = :yes AND (attribute_not_exists(#exp) OR #exp > :now)",
@@ -92,14 +90,14 @@ impl DynamoStore {
     }
 
     pub(super) async fn read_link(&self, code: &Code) -> Result<Option<Link>, StoreError> {
-        self.get(PARTITION.into(), code.to_string())
+        self.get(keys::LINKS.into(), code.to_string())
             .await?
             .map(decode)
             .transpose()
     }
 
     pub(super) async fn read_links(&self) -> Result<Vec<Link>, StoreError> {
-        let items = self.query_all(PARTITION.into(), None).await?;
+        let items = self.query_all(keys::LINKS.into(), None).await?;
         let links = items.into_iter().map(decode).collect::<Result<_, _>>()?;
         Ok(crate::sort_links(links))
     }

@@ -10,6 +10,7 @@
 mod calls;
 mod erasure;
 mod follow_ups;
+pub mod keys;
 mod limits;
 mod links;
 mod meter;
@@ -132,18 +133,11 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<Item, StoreError> {
     to_item(value).map_err(StoreError::internal)
 }
 
-fn invitation_pk(code: &Code) -> String {
-    format!("INV#{code}")
-}
-
-fn response_key(code: &Code, id: &str) -> (String, String) {
-    (invitation_pk(code), format!("RESP#{id}"))
-}
-
 fn invitation_item(invitation: &Invitation) -> Result<Item, StoreError> {
     let mut item = encode(invitation)?;
-    item.insert(PK.into(), s(invitation_pk(&invitation.code)));
-    item.insert(SK.into(), s("INV"));
+    let (pk, sk) = keys::invitation(&invitation.code);
+    item.insert(PK.into(), s(pk));
+    item.insert(SK.into(), s(sk));
     item.insert(EXPIRES.into(), n(invitation.expires_at.timestamp()));
     erasure::customer_keys(invitation, &mut item);
     Ok(item)
@@ -151,10 +145,10 @@ fn invitation_item(invitation: &Invitation) -> Result<Item, StoreError> {
 
 fn response_item(response: &Response) -> Result<Item, StoreError> {
     let mut item = encode(response)?;
-    let (pk, sk) = response_key(&response.code, &response.id);
+    let (pk, sk) = keys::response(&response.code, &response.id);
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(sk));
-    item.insert(GSI1_PK.into(), s("RESP"));
+    item.insert(GSI1_PK.into(), s(keys::RESPONSES));
     item.insert(GSI1_SK.into(), s(response.sort_key()));
     Ok(item)
 }
@@ -285,7 +279,7 @@ impl DynamoStore {
     fn rollup_update(&self, increment: &RollupIncrement) -> Result<TransactWriteItem, StoreError> {
         let mut update = Update::builder()
             .table_name(&*self.table)
-            .key(PK, s(format!("ROLL#{}", increment.slice.key())))
+            .key(PK, s(keys::rollups(&increment.slice)))
             .key(SK, s(increment.day.to_string()));
         let mut adds = Vec::new();
         for (i, (name, value)) in increment.delta.counters().into_iter().enumerate() {
@@ -609,7 +603,7 @@ impl DynamoStore {
         code: &Code,
         id: &str,
     ) -> Result<Option<Response>, StoreError> {
-        let (pk, sk) = response_key(code, id);
+        let (pk, sk) = keys::response(code, id);
         self.get(pk, sk).await?.map(decode).transpose()
     }
 }
@@ -621,9 +615,10 @@ impl Store for DynamoStore {
         invitation: &Invitation,
         contact: Option<&ContactRule>,
     ) -> Result<InvitationOutcome, StoreError> {
+        let (order_pk, order_sk) = keys::order(invitation.order_id.as_str());
         let order = HashMap::from([
-            (PK.to_owned(), s(format!("ORDER#{}", invitation.order_id))),
-            (SK.to_owned(), s("ORDER")),
+            (PK.to_owned(), s(order_pk)),
+            (SK.to_owned(), s(order_sk)),
             ("code".to_owned(), s(invitation.code.to_string())),
         ]);
         // The order (0), the invitation (1), then the contact's throttle (2).
@@ -673,10 +668,8 @@ impl Store for DynamoStore {
     }
 
     async fn get_invitation(&self, code: &Code) -> Result<Option<Invitation>, StoreError> {
-        self.get(invitation_pk(code), "INV".into())
-            .await?
-            .map(decode)
-            .transpose()
+        let (pk, sk) = keys::invitation(code);
+        self.get(pk, sk).await?.map(decode).transpose()
     }
 
     async fn record_response(
@@ -691,10 +684,11 @@ impl Store for DynamoStore {
             let check = if response.reusable {
                 self.link_open_check(&response.code, now)?
             } else {
+                let (pk, sk) = keys::invitation(&response.code);
                 let check = ConditionCheck::builder()
                     .table_name(&*self.table)
-                    .key(PK, s(invitation_pk(&response.code)))
-                    .key(SK, s("INV"))
+                    .key(PK, s(pk))
+                    .key(SK, s(sk))
                     .condition_expression("attribute_exists(pk) AND #exp > :now")
                     .expression_attribute_names("#exp", EXPIRES)
                     .expression_attribute_values(":now", n(now.timestamp()))
@@ -860,7 +854,7 @@ impl Store for DynamoStore {
             index: GSI1,
             pk_attr: GSI1_PK,
             sk_attr: GSI1_SK,
-            pk: "RESP",
+            pk: keys::RESPONSES,
             lower: filter.from.map(instant_key),
             upper: upper_bound(filter.before, cursor),
             filter: terms.expression(),
@@ -875,7 +869,7 @@ impl Store for DynamoStore {
         customer_ref: &CustomerRef,
         contact: &str,
     ) -> Result<Erased, StoreError> {
-        let (pk, sk) = limits::contact_key(contact);
+        let (pk, sk) = keys::contact(contact);
         self.delete(pk, sk).await?;
         self.erase_by_customer(customer_ref).await
     }
@@ -912,9 +906,7 @@ impl Store for DynamoStore {
         to: NaiveDate,
     ) -> Result<Vec<(NaiveDate, Rollup)>, StoreError> {
         let range = Some((from.to_string(), to.to_string()));
-        let items = self
-            .query_all(format!("ROLL#{}", slice.key()), range)
-            .await?;
+        let items = self.query_all(keys::rollups(slice), range).await?;
         items
             .into_iter()
             .map(|item| {
@@ -938,7 +930,7 @@ impl Store for DynamoStore {
 
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError> {
         let mut item = encode(rep)?;
-        item.insert(PK.into(), s("REP"));
+        item.insert(PK.into(), s(keys::REPS));
         item.insert(SK.into(), s(rep.id.to_string()));
         let out = self
             .client
@@ -955,14 +947,14 @@ impl Store for DynamoStore {
     }
 
     async fn get_rep(&self, id: &RepId) -> Result<Option<Rep>, StoreError> {
-        self.get("REP".into(), id.to_string())
+        self.get(keys::REPS.into(), id.to_string())
             .await?
             .map(decode)
             .transpose()
     }
 
     async fn list_reps(&self) -> Result<Vec<Rep>, StoreError> {
-        let items = self.query_all("REP".into(), None).await?;
+        let items = self.query_all(keys::REPS.into(), None).await?;
         items.into_iter().map(decode).collect()
     }
 
@@ -971,14 +963,14 @@ impl Store for DynamoStore {
     }
 
     async fn find_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        self.get("KEY".into(), hash.to_owned())
+        self.get(keys::KEYS.into(), hash.to_owned())
             .await?
             .map(decode)
             .transpose()
     }
 
     async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
-        let items = self.query_all("KEY".into(), None).await?;
+        let items = self.query_all(keys::KEYS.into(), None).await?;
         let keys = items
             .into_iter()
             .map(decode)
@@ -1012,7 +1004,7 @@ impl Store for DynamoStore {
             if let Some(other) = other {
                 let check = ConditionCheck::builder()
                     .table_name(&*self.table)
-                    .key(PK, s("KEY"))
+                    .key(PK, s(keys::KEYS))
                     .key(SK, s(other.hash.clone()))
                     .condition_expression(
                         "attribute_exists(#pk) AND attribute_not_exists(#revoked)",
@@ -1042,7 +1034,7 @@ impl Store for DynamoStore {
             .client
             .update_item()
             .table_name(&*self.table)
-            .key(PK, s("KEY"))
+            .key(PK, s(keys::KEYS))
             .key(SK, s(hash))
             .update_expression("SET last_used_at = :at")
             .condition_expression("attribute_exists(pk)")
@@ -1060,7 +1052,7 @@ impl Store for DynamoStore {
     }
 
     async fn get_settings(&self) -> Result<Option<Settings>, StoreError> {
-        self.get("SETTINGS".into(), "SETTINGS".into())
+        self.get(keys::SETTINGS.into(), keys::SETTINGS.into())
             .await?
             .map(decode)
             .transpose()
@@ -1068,8 +1060,8 @@ impl Store for DynamoStore {
 
     async fn put_settings(&self, settings: &Settings) -> Result<(), StoreError> {
         let mut item = encode(settings)?;
-        item.insert(PK.into(), s("SETTINGS"));
-        item.insert(SK.into(), s("SETTINGS"));
+        item.insert(PK.into(), s(keys::SETTINGS));
+        item.insert(SK.into(), s(keys::SETTINGS));
         self.put_item(item).await
     }
 }
@@ -1084,7 +1076,7 @@ impl DynamoStore {
     ) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(&*self.table)
-            .key(PK, s("KEY"))
+            .key(PK, s(keys::KEYS))
             .key(SK, s(hash))
             .update_expression("SET #revoked = :at")
             .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#revoked)")
@@ -1102,7 +1094,7 @@ impl DynamoStore {
 
 fn key_item(key: &ApiKey) -> Result<Item, StoreError> {
     let mut item = encode(key)?;
-    item.insert(PK.into(), s("KEY"));
+    item.insert(PK.into(), s(keys::KEYS));
     item.insert(SK.into(), s(key.hash.clone()));
     Ok(item)
 }

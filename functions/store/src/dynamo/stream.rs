@@ -7,7 +7,7 @@
 //! for erasure. Everything else (rollups, deliveries…) is ignored.
 
 use super::table::{PK, SK};
-use super::{Item, decode, erasure};
+use super::{Item, decode, keys};
 use crate::StoreError;
 use feedback_core::Code;
 use feedback_core::webhook::Change;
@@ -45,19 +45,19 @@ pub fn read_record(
         return Ok(StreamChange::Ignored);
     };
     if event_name == "REMOVE" {
-        return Ok(match erasure::expired_marker(pk, sk) {
+        return Ok(match keys::retention_marker_of(pk, sk) {
             Some(code) if by_ttl => StreamChange::Expired(code),
             _ => StreamChange::Ignored,
         });
     }
     let before = (!old.is_empty()).then_some(old);
-    if pk.starts_with("INV#") && sk.starts_with("RESP#") {
+    if keys::is_response(pk, sk) {
         return Ok(StreamChange::Changed(Change::Response {
             before: before.map(decode).transpose()?.map(Box::new),
             after: Box::new(decode(new)?),
         }));
     }
-    if pk.starts_with("FU#") && sk == "FU" {
+    if keys::is_follow_up(pk, sk) {
         return Ok(StreamChange::Changed(Change::FollowUp {
             before: before.map(decode).transpose()?.map(Box::new),
             after: Box::new(decode(new)?),

@@ -1,5 +1,6 @@
 //! The table: its key schema, index and stream, in one place so that
 //! `create_table`, the SAM template and the test that compares them agree.
+//! Each item's keys are made in [`super::keys`]; what they look like:
 //!
 //! | item       | pk                 | sk              | gsi1pk / gsi1sk           |
 //! |------------|--------------------|-----------------|---------------------------|
@@ -14,6 +15,11 @@
 //! | settings   | `SETTINGS`         | `SETTINGS`      |                           |
 //! | webhook    | `WEBHOOK`          | `{id}`          |                           |
 //! | delivery   | `DLV#{webhook}`    | `{event time}#{id}` | while pending gsi2 `DLV#due` / `{next attempt}#{id}`; `ttl` 30 days |
+//! | reusable link | `LINKS`         | `{code}`        |                           |
+//! | contact throttle | `CONTACT#{keyed hash}` | `CONTACT` | (`ttl`: when the throttle ends) |
+//! | address quota | `QUOTA#{key}`   | `QUOTA`         | (`ttl`: a day after it resets) |
+//! | burst tally | `TALLY#{key}`     | `TALLY`         | (`ttl`: a day after its window) |
+//! | tenant secret | `SECRET`        | `SECRET`        |                           |
 //!
 //! A slice's rollups share one partition sorted by day, so any day range is
 //! one `Query`. Responses and follow-ups are listed newest first through

@@ -8,7 +8,7 @@
 
 use super::meter::Side;
 use super::table::{GSI2, GSI2_PK, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
-use super::{DynamoStore, Item, decode, encode, n, s, sdk_error};
+use super::{DynamoStore, Item, decode, encode, keys, n, s, sdk_error};
 use crate::cursor::{Listed, instant_key};
 use crate::{StoreError, Webhooks};
 use async_trait::async_trait;
@@ -17,9 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use feedback_core::webhook::{Delivery, DeliveryState, Webhook};
 use serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value;
 
-const WEBHOOK_PK: &str = "WEBHOOK";
 const EVENT: &str = "event";
-const DUE_PK: &str = "DLV#due";
 /// How long a delivery's record is kept after its event.
 const KEEP_DELIVERIES: Duration = Duration::days(30);
 
@@ -30,10 +28,10 @@ fn delivery_item(d: &Delivery) -> Result<Item, StoreError> {
     let mut item = encode(d)?;
     let event = serde_json::to_string(&d.event).map_err(StoreError::internal)?;
     item.insert(EVENT.into(), s(event));
-    item.insert(PK.into(), s(format!("DLV#{}", d.webhook_id)));
+    item.insert(PK.into(), s(keys::deliveries(&d.webhook_id)));
     item.insert(SK.into(), s(d.sort_key()));
     if let (DeliveryState::Pending, Some(at)) = (d.state, d.next_attempt_at) {
-        item.insert(GSI2_PK.into(), s(DUE_PK));
+        item.insert(GSI2_PK.into(), s(keys::DUE_DELIVERIES));
         item.insert(GSI2_SK.into(), s(format!("{}#{}", instant_key(at), d.id)));
     }
     let expires = d.event.created_at + KEEP_DELIVERIES;
@@ -67,7 +65,7 @@ impl DynamoStore {
             .filter_expression("contains(#event, :code)")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#event", EVENT)
-            .expression_attribute_values(":pk", s(format!("DLV#{webhook_id}")))
+            .expression_attribute_values(":pk", s(keys::deliveries(webhook_id)))
             .expression_attribute_values(":code", s(code.as_str()))
             .consistent_read(true);
         self.all_pages(query)
@@ -130,7 +128,7 @@ impl DynamoStore {
 impl Webhooks for DynamoStore {
     async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
         let mut item = encode(webhook)?;
-        item.insert(PK.into(), s(WEBHOOK_PK));
+        item.insert(PK.into(), s(keys::WEBHOOKS));
         item.insert(SK.into(), s(webhook.id.clone()));
         match self.put_if(item, "attribute_not_exists(pk)", None).await? {
             true => Ok(()),
@@ -142,7 +140,7 @@ impl Webhooks for DynamoStore {
     }
 
     async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
-        let items = self.query_all(WEBHOOK_PK.into(), None).await?;
+        let items = self.query_all(keys::WEBHOOKS.into(), None).await?;
         let mut hooks = items
             .into_iter()
             .map(decode)
@@ -156,7 +154,7 @@ impl Webhooks for DynamoStore {
             .client
             .delete_item()
             .table_name(&*self.table)
-            .key(PK, s(WEBHOOK_PK))
+            .key(PK, s(keys::WEBHOOKS))
             .key(SK, s(id))
             .return_values(ReturnValue::AllOld)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
@@ -199,7 +197,7 @@ impl Webhooks for DynamoStore {
             .query()
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":pk", s(format!("DLV#{webhook_id}")))
+            .expression_attribute_values(":pk", s(keys::deliveries(webhook_id)))
             .scan_index_forward(false);
         self.deliveries(query, limit).await
     }
@@ -217,7 +215,7 @@ impl Webhooks for DynamoStore {
             .key_condition_expression("#pk = :pk AND #sk < :hi")
             .expression_attribute_names("#pk", GSI2_PK)
             .expression_attribute_names("#sk", GSI2_SK)
-            .expression_attribute_values(":pk", s(DUE_PK))
+            .expression_attribute_values(":pk", s(keys::DUE_DELIVERIES))
             .expression_attribute_values(":hi", s(format!("{}$", instant_key(at))));
         self.deliveries(query, limit).await
     }
