@@ -15,7 +15,7 @@ use axum::extract::Request;
 use axum::http::Method;
 use feedback_http::{AppState, AuthMode, Function, ROUTES, Tenant, router};
 use feedback_store::dynamo::{Call, CallLog};
-use feedback_store::{DynamoStore, Store};
+use feedback_store::{DynamoStore, KeyStore};
 use serde_yaml_ng::Value as Yaml;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -52,7 +52,7 @@ impl Deployment {
         origin: Option<&str>,
     ) -> axum::Router {
         let store = |name: &str| DynamoStore::recording(config, table, &self.logs[name]);
-        let authorizer: Arc<dyn Store> = Arc::new(store("authorizer"));
+        let authorizer: Arc<dyn KeyStore> = Arc::new(store("authorizer"));
         let mut by_path: BTreeMap<&'static str, Function> = BTreeMap::new();
         for route in ROUTES.iter() {
             let function = *by_path.entry(route.path).or_insert(route.function);
@@ -188,7 +188,7 @@ pub fn unused_grants(dir: &Path) -> Vec<String> {
 /// key, the authorizer's answer (a refused key reaches the function with no
 /// authorizer context, and the function refuses it; in AWS the gateway
 /// would answer for it).
-async fn through_gateway(path: &str, request: Request, authorizer: &dyn Store) -> Request {
+async fn through_gateway(path: &str, request: Request, authorizer: &dyn KeyStore) -> Request {
     let method = match request.method() {
         m if m == Method::HEAD => Method::GET,
         m => m.clone(),

@@ -7,7 +7,7 @@
 use chrono::Utc;
 use feedback_core::Scope;
 use feedback_core::auth::{bearer_secret, hash_key};
-use feedback_store::{Store, StoreError};
+use feedback_store::{KeyStore, StoreError};
 
 /// The key a request was made with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +29,7 @@ const TOUCH_EVERY_SECS: i64 = 60;
 /// The principal behind an `Authorization` header, if it names a live key.
 /// Shared by the local server and the authorizer Lambda.
 pub async fn authenticate(
-    store: &dyn Store,
+    store: &dyn KeyStore,
     authorization: Option<&str>,
 ) -> Result<Option<Principal>, StoreError> {
     let Some(secret) = authorization.and_then(bearer_secret) else {
@@ -41,7 +41,7 @@ pub async fn authenticate(
 /// The principal behind a key's hash, if it names a live key (a dashboard
 /// session holds the hash, never the key).
 pub async fn authenticate_hash(
-    store: &dyn Store,
+    store: &dyn KeyStore,
     hash: &str,
 ) -> Result<Option<Principal>, StoreError> {
     let Some(key) = store.find_key(hash).await? else {

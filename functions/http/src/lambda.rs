@@ -43,7 +43,7 @@ pub async fn serve(function: Function) -> Result<(), lambda_http::Error> {
 /// its scopes in the context. Scopes are checked by the function serving the
 /// route, because API Gateway caches this answer per key, not per route.
 pub async fn authorize(
-    store: &dyn feedback_store::Store,
+    store: &dyn feedback_store::KeyStore,
     event: &aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request,
 ) -> Result<
     aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerSimpleResponse,

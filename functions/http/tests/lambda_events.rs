@@ -7,7 +7,7 @@ use axum::body::to_bytes;
 use chrono::Utc;
 use feedback_core::{ApiKey, Scope};
 use feedback_http::{AppState, AuthMode, Function, Tenant, router};
-use feedback_store::{SqliteStore, Store};
+use feedback_store::{KeyStore, LinkStore, ResponseStore, SqliteStore, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;

@@ -16,7 +16,7 @@ use chrono::{Duration, Utc};
 use feedback_core::{Rep, RepId, Scope};
 use feedback_http::{AppState, AuthMode, CONTEXT_KEY_ID, CONTEXT_SCOPES, Function, Tenant, router};
 use feedback_store::dynamo::Capacity;
-use feedback_store::{DynamoStore, Store};
+use feedback_store::{DynamoStore, RepStore};
 use lambda_http::request::RequestContext;
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! whose retention ran out, keeping every count.
 
 use chrono::{DateTime, Utc};
-use feedback_store::{Erased, SqliteStore, Store, StoreError};
+use feedback_store::{Erased, ErasureStore, SqliteStore, StoreError};
 use std::time::Duration;
 
 /// How often the sweeper looks; retention is counted in months, so an hour
@@ -51,6 +51,7 @@ mod tests {
     use feedback_core::model::{Answer, Answers, NewInvitation};
     use feedback_core::time::TenantZone;
     use feedback_core::{Code, Response, Settings, SurveyKind};
+    use feedback_store::{InvitationStore, ResponseStore, RollupStore};
 
     #[tokio::test]
     async fn expired_personal_data_is_erased_and_counts_stay() {

@@ -227,7 +227,9 @@ pub(crate) mod tests {
     use feedback_core::model::{Answer, Answers, NewInvitation};
     use feedback_core::submission::SubmitRules;
     use feedback_core::{Code, Response, SurveyKind};
-    use feedback_store::{InvitationOutcome, SqliteStore, Webhooks};
+    use feedback_store::{
+        ErasureStore, InvitationOutcome, InvitationStore, ResponseStore, SqliteStore, WebhookStore,
+    };
 
     /// An answer with a comment to a new one-use invitation, and that
     /// invitation.

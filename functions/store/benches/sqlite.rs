@@ -6,7 +6,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use feedback_core::model::{Answer, Answers, Expectation, NewInvitation};
 use feedback_core::time::TenantZone;
 use feedback_core::{Code, Invitation, Response, Slice, SurveyKind};
-use feedback_store::{SqliteStore, Store};
+use feedback_store::{InvitationStore, ResponseStore, RollupStore, SqliteStore};
 
 fn invitation(zone: &TenantZone, order: usize, at: DateTime<Utc>) -> Invitation {
     NewInvitation {

@@ -130,7 +130,7 @@ pub const MAX_PAGE: usize = 500;
 /// Webhook subscriptions and their deliveries: the notifier's side of a
 /// store (every [`Store`] is one).
 #[async_trait]
-pub trait Webhooks: Send + Sync {
+pub trait WebhookStore: Send + Sync {
     async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError>;
 
     /// Every webhook, oldest first.
@@ -164,8 +164,9 @@ pub trait Webhooks: Send + Sync {
     ) -> Result<Vec<Delivery>, StoreError>;
 }
 
+/// Invitations, idempotent by order.
 #[async_trait]
-pub trait Store: Webhooks + Send + Sync {
+pub trait InvitationStore: Send + Sync {
     /// Stores `invitation` and counts it in its day's rollups, unless an
     /// invitation for the same order id exists: then that one is returned.
     /// Under a `contact` rule, in the same atomic step, it is refused
@@ -176,9 +177,12 @@ pub trait Store: Webhooks + Send + Sync {
         invitation: &Invitation,
         contact: Option<&ContactRule>,
     ) -> Result<InvitationOutcome, StoreError>;
-
     async fn get_invitation(&self, code: &Code) -> Result<Option<Invitation>, StoreError>;
+}
 
+/// Customers' answers and their review.
+#[async_trait]
+pub trait ResponseStore: Send + Sync {
     /// Records `response` (built by [`Response::first`] at `now`), its
     /// rollup increments and its follow-up (opened, moved or closed per
     /// `rules.follow_up`) in one atomic step. A second submit for the same
@@ -202,7 +206,6 @@ pub trait Store: Webhooks + Send + Sync {
         rules: &SubmitRules,
         quotas: &[Quota],
     ) -> Result<Recorded, StoreError>;
-
     /// Lets flagged response `id` (to `code`) into the scores: its counts
     /// move out of `flagged` and it opens its follow-up, in one atomic step,
     /// once however often it is asked. The response as now stored; `None`
@@ -213,32 +216,8 @@ pub trait Store: Webhooks + Send + Sync {
         id: &str,
         rules: &SubmitRules,
     ) -> Result<Option<Response>, StoreError>;
-
-    /// Counts one more public answer under each of `keys` (burst windows
-    /// ending at `until`) and returns the counts. Not exactly-once: a retry
-    /// may count twice, which only makes a flag likelier, never a score
-    /// wrong.
-    async fn tally(&self, keys: &[String], until: DateTime<Utc>) -> Result<Vec<u64>, StoreError>;
-
-    /// The tenant's secret for keyed hashes and form tokens, made at random
-    /// on first use.
-    async fn secret(&self) -> Result<Secret, StoreError>;
-
-    /// Stores a new reusable link.
-    async fn create_link(&self, link: &Link) -> Result<(), StoreError>;
-
-    async fn get_link(&self, code: &Code) -> Result<Option<Link>, StoreError>;
-
-    /// Every reusable link, newest first.
-    async fn list_links(&self) -> Result<Vec<Link>, StoreError>;
-
-    /// Replaces `previous` by `next` (one revision on).
-    /// [`StoreError::Conflict`] when it changed since `previous` was read.
-    async fn update_link(&self, previous: &Link, next: &Link) -> Result<(), StoreError>;
-
     /// The response to the one-use invitation `code`, if answered.
     async fn get_response(&self, code: &Code) -> Result<Option<Response>, StoreError>;
-
     /// Responses matching `filter`, newest first, `limit` (1..=[`MAX_PAGE`])
     /// at most, starting after `cursor`.
     async fn list_responses(
@@ -247,7 +226,11 @@ pub trait Store: Webhooks + Send + Sync {
         limit: usize,
         cursor: Option<&Cursor>,
     ) -> Result<Page<Response>, StoreError>;
+}
 
+/// The per-day rollups the figures are read from.
+#[async_trait]
+pub trait RollupStore: Send + Sync {
     /// The rollups of `slice` on the days `from..=to` that have any, by day.
     async fn read_rollups(
         &self,
@@ -255,9 +238,12 @@ pub trait Store: Webhooks + Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<(NaiveDate, Rollup)>, StoreError>;
+}
 
+/// Follow-ups of unhappy answers.
+#[async_trait]
+pub trait FollowUpStore: Send + Sync {
     async fn get_follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError>;
-
     /// Follow-ups matching `filter`, newest first (by when they opened),
     /// `limit` (1..=[`MAX_PAGE`]) at most, starting after `cursor`.
     async fn list_follow_ups(
@@ -266,7 +252,6 @@ pub trait Store: Webhooks + Send + Sync {
         limit: usize,
         cursor: Option<&Cursor>,
     ) -> Result<Page<FollowUp>, StoreError>;
-
     /// Replaces `previous` by `next` (the same follow-up, one revision on)
     /// and moves its figures in the rollups, in one atomic step.
     /// [`StoreError::Conflict`] when it changed since `previous` was read.
@@ -275,7 +260,66 @@ pub trait Store: Webhooks + Send + Sync {
         previous: &FollowUp,
         next: &FollowUp,
     ) -> Result<(), StoreError>;
+}
 
+/// API keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn create_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+    /// The key whose secret hashes to `hash`, revoked or not.
+    async fn find_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError>;
+    /// Every key, revoked ones included, oldest first.
+    async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+    /// Revokes key `id` (again is harmless), unless it is the last active
+    /// admin key: checked and written in one atomic step, so concurrent
+    /// revokes can never leave a tenant without an admin key.
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Revocation, StoreError>;
+    /// Records that the key was used at `at`.
+    async fn touch_key(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+}
+
+/// The tenant's settings and its secret.
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    /// The tenant's settings, `None` until first saved.
+    async fn get_settings(&self) -> Result<Option<Settings>, StoreError>;
+    async fn put_settings(&self, settings: &Settings) -> Result<(), StoreError>;
+    /// The tenant's secret for keyed hashes and form tokens, made at random
+    /// on first use.
+    async fn secret(&self) -> Result<Secret, StoreError>;
+}
+
+/// Representatives.
+#[async_trait]
+pub trait RepStore: Send + Sync {
+    /// Creates or replaces a rep; true when it was created.
+    async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError>;
+    async fn get_rep(&self, id: &RepId) -> Result<Option<Rep>, StoreError>;
+    /// Every rep, by id.
+    async fn list_reps(&self) -> Result<Vec<Rep>, StoreError>;
+}
+
+/// Reusable links, and the burst tallies kept on public answers.
+#[async_trait]
+pub trait LinkStore: Send + Sync {
+    /// Stores a new reusable link.
+    async fn create_link(&self, link: &Link) -> Result<(), StoreError>;
+    async fn get_link(&self, code: &Code) -> Result<Option<Link>, StoreError>;
+    /// Every reusable link, newest first.
+    async fn list_links(&self) -> Result<Vec<Link>, StoreError>;
+    /// Replaces `previous` by `next` (one revision on).
+    /// [`StoreError::Conflict`] when it changed since `previous` was read.
+    async fn update_link(&self, previous: &Link, next: &Link) -> Result<(), StoreError>;
+    /// Counts one more public answer under each of `keys` (burst windows
+    /// ending at `until`) and returns the counts. Not exactly-once: a retry
+    /// may count twice, which only makes a flag likelier, never a score
+    /// wrong.
+    async fn tally(&self, keys: &[String], until: DateTime<Utc>) -> Result<Vec<u64>, StoreError>;
+}
+
+/// Erasing customers' personal data.
+#[async_trait]
+pub trait ErasureStore: Send + Sync {
     /// Erases the customer's personal data — the customer ref on each of
     /// their invitations and the comments of their responses — keeping
     /// every score and count — and their invitation throttle (`contact`, its
@@ -285,39 +329,37 @@ pub trait Store: Webhooks + Send + Sync {
         customer_ref: &CustomerRef,
         contact: &str,
     ) -> Result<Erased, StoreError>;
-
     /// Erases the personal data of one invitation and its responses (its
     /// retention ran out). Again is harmless.
     async fn erase_invitation(&self, code: &Code) -> Result<Erased, StoreError>;
+}
 
-    /// Creates or replaces a rep; true when it was created.
-    async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError>;
+pub trait Store:
+    InvitationStore
+    + ResponseStore
+    + RollupStore
+    + FollowUpStore
+    + KeyStore
+    + SettingsStore
+    + RepStore
+    + LinkStore
+    + ErasureStore
+    + WebhookStore
+{
+}
 
-    async fn get_rep(&self, id: &RepId) -> Result<Option<Rep>, StoreError>;
-
-    /// Every rep, by id.
-    async fn list_reps(&self) -> Result<Vec<Rep>, StoreError>;
-
-    async fn create_key(&self, key: &ApiKey) -> Result<(), StoreError>;
-
-    /// The key whose secret hashes to `hash`, revoked or not.
-    async fn find_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError>;
-
-    /// Every key, revoked ones included, oldest first.
-    async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
-
-    /// Revokes key `id` (again is harmless), unless it is the last active
-    /// admin key: checked and written in one atomic step, so concurrent
-    /// revokes can never leave a tenant without an admin key.
-    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Revocation, StoreError>;
-
-    /// Records that the key was used at `at`.
-    async fn touch_key(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
-
-    /// The tenant's settings, `None` until first saved.
-    async fn get_settings(&self) -> Result<Option<Settings>, StoreError>;
-
-    async fn put_settings(&self, settings: &Settings) -> Result<(), StoreError>;
+impl<T> Store for T where
+    T: InvitationStore
+        + ResponseStore
+        + RollupStore
+        + FollowUpStore
+        + KeyStore
+        + SettingsStore
+        + RepStore
+        + LinkStore
+        + ErasureStore
+        + WebhookStore
+{
 }
 
 /// Links in the order `list_links` returns them.

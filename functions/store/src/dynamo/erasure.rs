@@ -11,7 +11,9 @@
 
 use super::table::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
 use super::{DynamoStore, Item, keys, n, s};
-use crate::{Erased, StoreError, Webhooks};
+use crate::ErasureStore;
+use crate::{Erased, StoreError, WebhookStore};
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
 use feedback_core::{Code, CustomerRef, Invitation};
 
@@ -165,5 +167,22 @@ impl DynamoStore {
             erased += self.erase_code(&code).await?;
         }
         Ok(erased)
+    }
+}
+
+#[async_trait]
+impl ErasureStore for DynamoStore {
+    async fn erase_customer(
+        &self,
+        customer_ref: &CustomerRef,
+        contact: &str,
+    ) -> Result<Erased, StoreError> {
+        let (pk, sk) = keys::contact(contact);
+        self.delete(pk, sk).await?;
+        self.erase_by_customer(customer_ref).await
+    }
+
+    async fn erase_invitation(&self, code: &Code) -> Result<Erased, StoreError> {
+        self.erase_code(code).await
     }
 }

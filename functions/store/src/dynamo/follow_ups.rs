@@ -5,8 +5,10 @@
 
 use super::table::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
 use super::{DynamoStore, FilterTerms, IndexQuery, Item, decode, encode, keys, n, s};
+use crate::FollowUpStore;
 use crate::cursor::{Cursor, Listed, upper_bound};
 use crate::{FollowUpFilter, Page, StoreError};
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use feedback_core::FollowUp;
 use feedback_core::followup::Status;
@@ -126,5 +128,29 @@ impl DynamoStore {
             },
             None => page,
         })
+    }
+}
+
+#[async_trait]
+impl FollowUpStore for DynamoStore {
+    async fn get_follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError> {
+        self.read_follow_up(id).await
+    }
+
+    async fn list_follow_ups(
+        &self,
+        filter: &FollowUpFilter,
+        limit: usize,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<FollowUp>, StoreError> {
+        self.query_follow_ups(filter, limit, cursor).await
+    }
+
+    async fn update_follow_up(
+        &self,
+        previous: &FollowUp,
+        next: &FollowUp,
+    ) -> Result<(), StoreError> {
+        self.write_follow_up(previous, next).await
     }
 }

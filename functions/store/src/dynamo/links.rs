@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use feedback_core::{Code, Link};
 
 use super::table::{PK, SK};
+use crate::LinkStore;
+use async_trait::async_trait;
 
 fn link_item(link: &Link) -> Result<Item, StoreError> {
     let mut item = encode(link)?;
@@ -111,5 +113,28 @@ impl DynamoStore {
         let values = Item::from([(":rev".to_owned(), n(previous.revision))]);
         self.put_link_if(next, "revision = :rev", values, changed)
             .await
+    }
+}
+
+#[async_trait]
+impl LinkStore for DynamoStore {
+    async fn create_link(&self, link: &Link) -> Result<(), StoreError> {
+        self.put_link(link).await
+    }
+
+    async fn get_link(&self, code: &Code) -> Result<Option<Link>, StoreError> {
+        self.read_link(code).await
+    }
+
+    async fn list_links(&self) -> Result<Vec<Link>, StoreError> {
+        self.read_links().await
+    }
+
+    async fn update_link(&self, previous: &Link, next: &Link) -> Result<(), StoreError> {
+        self.replace_link(previous, next).await
+    }
+
+    async fn tally(&self, keys: &[String], until: DateTime<Utc>) -> Result<Vec<u64>, StoreError> {
+        self.add_tallies(keys, until).await
     }
 }

@@ -1,4 +1,4 @@
-//! Webhooks and their deliveries.
+//! WebhookStore and their deliveries.
 //!
 //! A webhook is `WEBHOOK` / `{id}` (a tenant has a handful). A delivery is
 //! `DLV#{webhook}` / `{event time}#{id}`, so a webhook's recent deliveries
@@ -10,7 +10,7 @@ use super::meter::Side;
 use super::table::{GSI2, GSI2_PK, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
 use super::{DynamoStore, Item, decode, encode, keys, n, s, sdk_error};
 use crate::cursor::{Listed, instant_key};
-use crate::{StoreError, Webhooks};
+use crate::{StoreError, WebhookStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 use chrono::{DateTime, Duration, Utc};
@@ -125,7 +125,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl Webhooks for DynamoStore {
+impl WebhookStore for DynamoStore {
     async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
         let mut item = encode(webhook)?;
         item.insert(PK.into(), s(keys::WEBHOOKS));

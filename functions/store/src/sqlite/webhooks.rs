@@ -1,4 +1,4 @@
-//! Webhooks on the embedded store: subscriptions, deliveries, and the
+//! WebhookStore on the embedded store: subscriptions, deliveries, and the
 //! outbox that stands in for DynamoDB's stream.
 //!
 //! Every write that records a response or moves a follow-up appends its
@@ -8,7 +8,7 @@
 
 use super::{SqliteStore, get_bodies, json_err, sql_err};
 use crate::cursor::{Listed, instant_key};
-use crate::{StoreError, Webhooks};
+use crate::{StoreError, WebhookStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use feedback_core::webhook::{Change, Delivery, DeliveryState, Webhook};
@@ -99,7 +99,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Webhooks for SqliteStore {
+impl WebhookStore for SqliteStore {
     async fn create_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
         let body = serde_json::to_string(webhook).map_err(json_err)?;
         let (id, created) = (webhook.id.clone(), instant_key(webhook.created_at));

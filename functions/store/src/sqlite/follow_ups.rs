@@ -1,0 +1,84 @@
+//! Follow-ups of unhappy answers. On SQLite.
+
+use super::*;
+use crate::FollowUpStore;
+use async_trait::async_trait;
+
+#[async_trait]
+impl FollowUpStore for SqliteStore {
+    async fn get_follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |conn| get_body(conn, GET_FOLLOW_UP, &id))
+            .await
+    }
+
+    async fn list_follow_ups(
+        &self,
+        filter: &FollowUpFilter,
+        limit: usize,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<FollowUp>, StoreError> {
+        let limit = limit.clamp(1, crate::MAX_PAGE);
+        let f = filter.clone();
+        let upper = upper_bound(None, cursor);
+        // Overdue means open: the status index then reads only the queue.
+        let status = f
+            .overdue_at
+            .map(|_| feedback_core::followup::Status::Open)
+            .or(f.status);
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT body FROM follow_ups
+                     WHERE (?1 IS NULL OR sort_key < ?1) AND (?2 IS NULL OR status = ?2)
+                       AND (?3 IS NULL OR rep_id = ?3) AND (?4 IS NULL OR channel = ?4)
+                       AND (?5 IS NULL OR location = ?5) AND (?6 IS NULL OR due_at <= ?6)
+                     ORDER BY sort_key DESC LIMIT ?7",
+                )
+                .map_err(sql_err)?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        upper,
+                        status.map(|s| s.as_str()),
+                        f.rep_id.as_ref().map(RepId::as_str),
+                        f.channel.map(|c| c.as_str()),
+                        f.location.as_ref().map(|l| l.as_str()),
+                        f.overdue_at.map(instant_key),
+                        limit as i64 + 1,
+                    ],
+                    |row| row.get::<_, String>(0),
+                )
+                .map_err(sql_err)?;
+            let items: Vec<FollowUp> = decode_rows(rows)?;
+            Ok(page(items, limit))
+        })
+        .await
+    }
+
+    async fn update_follow_up(
+        &self,
+        previous: &FollowUp,
+        next: &FollowUp,
+    ) -> Result<(), StoreError> {
+        let (previous, next) = (previous.clone(), next.clone());
+        self.write(move |tx| {
+            let stored: Option<FollowUp> = get_body(tx, GET_FOLLOW_UP, &previous.id)?;
+            if stored.as_ref().map(|f| f.revision) != Some(previous.revision) {
+                return Err(StoreError::Conflict(
+                    "the follow-up changed meanwhile".into(),
+                ));
+            }
+            write_follow_up(tx, &next)?;
+            apply(tx, &rollup::for_follow_up(Some(&previous), &next))?;
+            announce(
+                tx,
+                &Change::FollowUp {
+                    before: Some(Box::new(previous)),
+                    after: Box::new(next),
+                },
+            )
+        })
+        .await
+    }
+}
