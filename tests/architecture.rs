@@ -1,5 +1,6 @@
 //! The shape of the code, held as tests: no crate's top-level modules
-//! depend on each other in a cycle, and no Lambda function links SQLite.
+//! depend on each other in a cycle, no Lambda function links SQLite, and
+//! the authorizer and `notify` link no router or pages.
 //!
 //! Written here rather than with `cargo modules dependencies --acyclic`:
 //! that tool builds on rust-analyzer and takes minutes to install in CI,
@@ -250,6 +251,20 @@ fn no_lambda_function_links_sqlite() {
         }
     }
     assert!(linked("feedback-local").iter().any(|p| p == "rusqlite"));
+}
+
+/// The authorizer links neither the router nor the pages (it needs the key
+/// use cases only), and `notify` links no pages.
+#[test]
+fn the_authorizer_and_notify_link_no_router_or_pages() {
+    for function in ["authorizer", "notify"] {
+        let packages = linked(function);
+        assert!(
+            !packages.iter().any(|p| p == "feedback-http" || p == "axum"),
+            "{function}: {packages:?}"
+        );
+    }
+    assert!(linked("authorizer").iter().any(|p| p == "feedback-app"));
 }
 
 #[test]

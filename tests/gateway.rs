@@ -213,7 +213,7 @@ async fn through_gateway(path: &str, request: Request, authorizer: &dyn KeyStore
         let mut event = ApiGatewayV2CustomAuthorizerV2Request::default();
         event.headers.insert("authorization", authorization);
         event.route_key = context.route_key.clone();
-        let answer = feedback_http::lambda::authorize(authorizer, &event)
+        let answer = feedback_authorizer::authorize(authorizer, &event)
             .await
             .expect("the authorizer answers");
         if answer.is_authorized {

@@ -1,5 +1,5 @@
-//! Lambda `authorizer`: API Gateway HTTP API authorizer (simple responses)
-//! for every `/v1` route. It may read API keys and nothing else.
+//! Lambda `authorizer`: [`feedback_authorizer::authorize`] on the table's
+//! API keys, over the Lambda runtime.
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let store = &store;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| async move {
-            feedback_http::lambda::authorize(store, &event.payload).await
+            feedback_authorizer::authorize(store, &event.payload).await
         },
     ))
     .await

@@ -38,30 +38,3 @@ pub async fn serve(function: Function) -> Result<(), lambda_http::Error> {
     tracing::info!(function = function.name(), tenant = %state.tenant.id, "starting");
     lambda_http::run(router(&[function], state)).await
 }
-
-/// The authorizer's answer: authorized for any live key, with the key id and
-/// its scopes in the context. Scopes are checked by the function serving the
-/// route, because API Gateway caches this answer per key, not per route.
-pub async fn authorize(
-    store: &dyn feedback_store::KeyStore,
-    event: &aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request,
-) -> Result<
-    aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerSimpleResponse,
-    lambda_runtime::Error,
-> {
-    use crate::auth::{CONTEXT_KEY_ID, CONTEXT_SCOPES, authenticate};
-    use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerSimpleResponse;
-    let header = event
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok());
-    let principal = authenticate(store, header).await?;
-    let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
-    if let Some(p) = principal {
-        let scopes: Vec<&str> = p.scopes.iter().map(|s| s.as_str()).collect();
-        response.is_authorized = true;
-        response.context =
-            serde_json::json!({ CONTEXT_KEY_ID: p.key_id, CONTEXT_SCOPES: scopes.join(",") });
-    }
-    Ok(response)
-}

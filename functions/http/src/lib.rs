@@ -3,7 +3,6 @@
 //! parsing. The Lambda binaries serve one router each; the local server
 //! serves them all on one port.
 
-mod auth;
 mod body;
 mod client;
 mod error;
@@ -17,9 +16,9 @@ mod router;
 pub mod routes;
 mod state;
 
-pub use auth::{CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal};
 pub use client::VIEWER_HEADER;
 pub use error::ApiError;
+pub use feedback_app::keys::{CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal};
 pub use router::router;
 pub use routes::{Function, ROUTES, Route};
 pub use state::{AppState, AuthMode, LAMBDA_DEADLINE, Tenant};

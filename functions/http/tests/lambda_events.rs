@@ -219,12 +219,10 @@ async fn the_authorizer_admits_live_keys_with_their_scopes() {
     h.store.create_key(&key).await.unwrap();
     let store: &dyn Store = h.store.as_ref();
 
-    let yes = feedback_http::lambda::authorize(
-        store,
-        &authorizer_event(Some(&format!("Bearer {secret}"))),
-    )
-    .await
-    .unwrap();
+    let yes =
+        feedback_authorizer::authorize(store, &authorizer_event(Some(&format!("Bearer {secret}"))))
+            .await
+            .unwrap();
     assert!(yes.is_authorized);
     assert_eq!(
         yes.context,
@@ -246,19 +244,17 @@ async fn the_authorizer_admits_live_keys_with_their_scopes() {
         Some("Basic abc"),
         Some(secret.as_str()),
     ] {
-        let no = feedback_http::lambda::authorize(store, &authorizer_event(bad))
+        let no = feedback_authorizer::authorize(store, &authorizer_event(bad))
             .await
             .unwrap();
         assert!(!no.is_authorized, "{bad:?}");
         assert_eq!(no.context, Value::Null);
     }
     h.store.revoke_key(&key.id, Utc::now()).await.unwrap();
-    let revoked = feedback_http::lambda::authorize(
-        store,
-        &authorizer_event(Some(&format!("Bearer {secret}"))),
-    )
-    .await
-    .unwrap();
+    let revoked =
+        feedback_authorizer::authorize(store, &authorizer_event(Some(&format!("Bearer {secret}"))))
+            .await
+            .unwrap();
     assert!(!revoked.is_authorized);
 }
 

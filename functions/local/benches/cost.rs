@@ -152,7 +152,7 @@ impl Bench {
         );
         let before = used(&self.store);
         let started = Instant::now();
-        let answer = feedback_http::lambda::authorize(self.store.as_ref(), &event)
+        let answer = feedback_authorizer::authorize(self.store.as_ref(), &event)
             .await
             .expect("the authorizer answers");
         sample.record(&self.store, before, started);
@@ -234,9 +234,10 @@ async fn main() {
         };
         store.put_rep(&rep).await.expect("store a rep");
     }
-    let (_, secret) = feedback_local::create_key(store.as_ref(), vec![Scope::Admin], None)
-        .await
-        .expect("create a key");
+    let (_, secret) =
+        feedback_app::keys::create(store.as_ref(), vec![Scope::Admin], None, chrono::Utc::now())
+            .await
+            .expect("create a key");
 
     let rounds = if full { 200 } else { 3 };
     let size_before = table_size(&table).await;

@@ -7,7 +7,8 @@ pub mod notifier;
 pub mod retention;
 
 use axum::extract::ConnectInfo;
-use feedback_core::{ApiKey, Scope};
+use feedback_app::keys;
+use feedback_core::Scope;
 use feedback_http::ratelimit::RateLimiter;
 use feedback_http::{AppState, AuthMode, Function, Tenant, router};
 use feedback_store::{DynamoStore, SqliteStore, Store, StoreError};
@@ -58,25 +59,14 @@ pub async fn open_store(data_dir: &Path) -> Result<Backend, StoreError> {
     })
 }
 
-/// Creates a key with `scopes`; returns it and its secret (shown once).
-pub async fn create_key(
-    store: &dyn Store,
-    scopes: Vec<Scope>,
-    name: Option<String>,
-) -> Result<(ApiKey, String), StoreError> {
-    let (key, secret) = ApiKey::generate(scopes, name, chrono::Utc::now())
-        .map_err(|e| StoreError::Internal(e.to_string()))?;
-    store.create_key(&key).await?;
-    Ok((key, secret))
-}
-
 /// On a store without keys, creates the first admin key and returns its
 /// secret, so a new installation can be used at once.
 pub async fn first_admin_key(store: &dyn Store) -> Result<Option<String>, StoreError> {
     if !store.list_keys().await?.is_empty() {
         return Ok(None);
     }
-    let (_, secret) = create_key(store, vec![Scope::Admin], Some("first admin key".into())).await?;
+    let name = Some("first admin key".into());
+    let (_, secret) = keys::create(store, vec![Scope::Admin], name, chrono::Utc::now()).await?;
     Ok(Some(secret))
 }
 

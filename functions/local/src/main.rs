@@ -94,7 +94,7 @@ async fn keys(store: &dyn feedback_store::Store, action: KeyAction) -> ExitCode 
                     Err(e) => return fail(e),
                 }
             }
-            match feedback_local::create_key(store, parsed, name).await {
+            match feedback_app::keys::create(store, parsed, name, chrono::Utc::now()).await {
                 Ok((key, secret)) => {
                     println!("{secret}");
                     eprintln!("key {} created; the secret above is shown only now", key.id);
@@ -123,17 +123,19 @@ async fn keys(store: &dyn feedback_store::Store, action: KeyAction) -> ExitCode 
             }
             Err(e) => fail(e),
         },
-        KeyAction::Revoke { id } => match store.revoke_key(&id, chrono::Utc::now()).await {
-            Ok(Revocation::Revoked(_)) => {
-                println!("revoked {id}");
-                ExitCode::SUCCESS
+        KeyAction::Revoke { id } => {
+            match feedback_app::keys::revoke(store, &id, chrono::Utc::now()).await {
+                Ok(Revocation::Revoked(_)) => {
+                    println!("revoked {id}");
+                    ExitCode::SUCCESS
+                }
+                Ok(Revocation::NoSuchKey) => fail(format!("no key with id {id}")),
+                Ok(Revocation::LastAdmin) => fail(format!(
+                    "{id} is the last active admin key; create another before revoking it"
+                )),
+                Err(e) => fail(e),
             }
-            Ok(Revocation::NoSuchKey) => fail(format!("no key with id {id}")),
-            Ok(Revocation::LastAdmin) => fail(format!(
-                "{id} is the last active admin key; create another before revoking it"
-            )),
-            Err(e) => fail(e),
-        },
+        }
     }
 }
 

@@ -10,7 +10,6 @@
 use super::now;
 use super::rating_pages::cross_site;
 use super::rating_pages::lang_without_invitation;
-use crate::auth::{Principal, authenticate, authenticate_hash};
 use crate::body::{self, Fields, Query};
 use crate::error::ApiError;
 use crate::pages::dashboard::{self as page, Filters, View};
@@ -22,6 +21,7 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use feedback_app::keys::{Principal, authenticate, authenticate_hash};
 use feedback_core::drivers::MIN_COUNT;
 use feedback_core::time::{DateRange, Granularity, parse_day};
 use feedback_core::{Scope, Settings, Slice};

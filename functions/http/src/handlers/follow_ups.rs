@@ -1,7 +1,6 @@
 //! `/v1/follow-ups`: the queue of unhappy customers and its workflow.
 
 use super::{json, now};
-use crate::auth::Principal;
 use crate::body::{self, Object, Query, Segment, take};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -10,6 +9,7 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use feedback_app::keys::Principal;
 use feedback_core::followup::{FollowUpPatch, PatchError, Status};
 use feedback_core::{Channel, FieldError, FollowUp, LocationId, RepId};
 use feedback_store::{Cursor, FollowUpFilter, StoreError};

@@ -2,7 +2,6 @@
 //! `GET /v1/invitations/{code}`.
 
 use super::{json, now};
-use crate::auth::Principal;
 use crate::body::{self, Object, Segment, take};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -10,6 +9,7 @@ use axum::body::Body;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use feedback_app::keys::Principal;
 use feedback_core::model::{InvitationSpec, NewInvitation};
 use feedback_core::{Code, CustomerRef, FieldError, Invitation, RepId, Rule, Scope, Settings, sms};
 use feedback_store::{ContactRule, InvitationOutcome};

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use feedback_app::keys;
 use feedback_core::model::validate_label;
 use feedback_core::{ApiKey, FieldError, Rule, Scope};
 use feedback_store::Revocation;
@@ -64,9 +65,7 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let (key, secret) =
-        ApiKey::generate(scopes, name, now()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    state.store.create_key(&key).await?;
+    let (key, secret) = keys::create(state.store.as_ref(), scopes, name, now()).await?;
     let mut body = view(&key);
     body["key"] = json!(secret);
     Ok(json(StatusCode::CREATED, &body))
@@ -84,7 +83,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     Segment(id): Segment,
 ) -> Result<Response, ApiError> {
-    match state.store.revoke_key(&id, now()).await? {
+    match keys::revoke(state.store.as_ref(), &id, now()).await? {
         Revocation::Revoked(_) => Ok(StatusCode::NO_CONTENT.into_response()),
         Revocation::NoSuchKey => Err(ApiError::NotFound("no such key")),
         Revocation::LastAdmin => Err(ApiError::Conflict(

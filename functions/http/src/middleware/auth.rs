@@ -2,7 +2,6 @@
 //! authorizer's answer is cached per key, not per route, so it must not
 //! decide scopes.
 
-use crate::auth::{CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal, authenticate};
 use crate::error::ApiError;
 use crate::routes;
 use crate::state::{AppState, AuthMode};
@@ -10,6 +9,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use feedback_app::keys::{CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal, authenticate};
 use feedback_core::Scope;
 
 fn from_gateway(request: &Request) -> Option<Principal> {
