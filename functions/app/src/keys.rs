@@ -28,6 +28,7 @@ const TOUCH_EVERY_SECS: i64 = 60;
 
 /// The principal behind an `Authorization` header, if it names a live key.
 /// Shared by the local server and the authorizer Lambda.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate(
     store: &dyn KeyStore,
     authorization: Option<&str>,
@@ -40,6 +41,7 @@ pub async fn authenticate(
 
 /// The principal behind a key's hash, if it names a live key (a dashboard
 /// session holds the hash, never the key).
+#[tracing::instrument(skip_all)]
 pub async fn authenticate_hash(
     store: &dyn KeyStore,
     hash: &str,
@@ -68,6 +70,7 @@ pub async fn authenticate_hash(
 
 /// Creates a key with `scopes` and `name` at `at`; returns it and its
 /// secret, which is shown once and never stored.
+#[tracing::instrument(skip_all, fields(scopes = scopes.len()))]
 pub async fn create(
     store: &dyn KeyStore,
     scopes: Vec<Scope>,
@@ -82,6 +85,7 @@ pub async fn create(
 
 /// Revokes key `id` at `at`, unless it is the last active admin key
 /// (decided atomically by the store).
+#[tracing::instrument(skip(store, at))]
 pub async fn revoke(
     store: &dyn KeyStore,
     id: &str,

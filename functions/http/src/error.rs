@@ -80,6 +80,7 @@ impl From<StoreError> for ApiError {
                 reason,
             } => {
                 tracing::warn!(%reason, "store unavailable");
+                feedback_telemetry::count(feedback_telemetry::Metric::StoreUnavailable);
                 ApiError::Unavailable(retry_after_secs)
             }
             StoreError::Internal(reason) => ApiError::Internal(reason),
@@ -107,7 +108,7 @@ impl ApiError {
     }
 
     /// The stable problem type, `urn:feedback:problem:<name>`.
-    fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             ApiError::Invalid(_) => "validation",
             ApiError::Malformed(_) => "malformed-body",

@@ -88,5 +88,12 @@ pub fn router(functions: &[Function], state: AppState) -> Router {
             state.clone(),
             middleware::origin::require,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            match functions {
+                [one] => one.name(),
+                _ => "local",
+            },
+            middleware::trace::span,
+        ))
         .with_state(state)
 }

@@ -3,73 +3,19 @@
 //! authorizer events. The store is SQLite here: what these tests check is the
 //! event handling; the stores have their own contract suite.
 
+mod support;
+
 use axum::body::to_bytes;
 use chrono::Utc;
 use feedback_core::{ApiKey, Scope};
-use feedback_http::{AppState, AuthMode, Function, Tenant, router};
+use feedback_http::{AppState, AuthMode, Function, router};
 use feedback_store::{KeyStore, LinkStore, ResponseStore, SqliteStore, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use support::{event, harness, tenant};
 use tower::ServiceExt;
 
-const REQUEST: &str = include_str!("fixtures/apigw-v2-request.json");
 const AUTHORIZER_REQUEST: &str = include_str!("fixtures/apigw-v2-authorizer-request.json");
-
-struct Harness {
-    store: Arc<SqliteStore>,
-    _dir: tempfile::TempDir,
-}
-
-fn harness() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path().join("db")).unwrap());
-    Harness { store, _dir: dir }
-}
-
-fn tenant() -> Tenant {
-    Tenant {
-        id: "acme".into(),
-        name: "Acme".into(),
-        zone: feedback_core::time::TenantZone::parse("tz", "Asia/Karachi").unwrap(),
-        base_url: "https://feedback.acme.example".into(),
-        default_locale: None,
-        trust_forwarded_for: false,
-    }
-}
-
-/// An API Gateway v2 event for `method path`, with an optional JSON body and
-/// the context a Lambda authorizer would have attached.
-fn event(
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-    authorizer: Option<(&str, &str)>,
-) -> String {
-    let mut e: Value = serde_json::from_str(REQUEST).unwrap();
-    let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
-    e["routeKey"] = json!(format!("{method} {raw_path}"));
-    e["rawPath"] = json!(raw_path);
-    e["rawQueryString"] = json!(query);
-    e["queryStringParameters"] = json!(
-        query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| p.split_once('=').unwrap())
-            .collect::<std::collections::HashMap<_, _>>()
-    );
-    e["pathParameters"] = json!({});
-    e["cookies"] = json!([]);
-    e["requestContext"]["http"]["method"] = json!(method);
-    e["requestContext"]["http"]["path"] = json!(raw_path);
-    e["requestContext"]["routeKey"] = json!(format!("{method} {raw_path}"));
-    e["headers"] = json!({ "content-type": "application/json" });
-    e["body"] = body.map(|b| json!(b.to_string())).unwrap_or(Value::Null);
-    e["requestContext"]["authorizer"] = match authorizer {
-        Some((key_id, scopes)) => json!({ "lambda": { "key_id": key_id, "scopes": scopes } }),
-        None => Value::Null,
-    };
-    e.to_string()
-}
 
 async fn call(store: Arc<SqliteStore>, function: Function, event: String) -> (u16, Value) {
     let request = lambda_http::request::from_str(&event).expect("a valid API Gateway v2 event");

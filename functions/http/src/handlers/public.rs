@@ -21,6 +21,7 @@ use feedback_core::submission::editable_until;
 use feedback_core::time::TenantZone;
 use feedback_core::{Code, FieldError, Rule, Settings};
 use feedback_store::Recorded;
+use feedback_telemetry::Metric;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -438,8 +439,25 @@ fn quotas(
 }
 
 /// Parses, checks and records a submit: the one path both the JSON API and
-/// the HTML form take.
+/// the HTML form take. Counted as a metric: recorded, or refused and why.
 pub async fn record(
+    state: &AppState,
+    code: &Code,
+    fields: &Fields,
+    caller: &Caller,
+) -> Result<Submitted, NotRecorded> {
+    let result = try_record(state, code, fields, caller).await;
+    match &result {
+        Ok(done) if matches!(done.recorded, Recorded::Created(_)) => {
+            feedback_telemetry::count(Metric::RatingRecorded)
+        }
+        Ok(_) => {}
+        Err(refused) => feedback_telemetry::count(Metric::RatingRefused(refused.error.kind())),
+    }
+    result
+}
+
+async fn try_record(
     state: &AppState,
     code: &Code,
     fields: &Fields,
@@ -537,6 +555,7 @@ pub async fn submit(
     // Whatever it asks for or sends: a no-cors fetch from another site
     // carries a form body without `Accept: text/html`.
     if super::rating_pages::cross_site(&headers, &state.tenant.base_url(&headers)) {
+        feedback_telemetry::count(Metric::RatingRefused("cross-site"));
         return super::rating_pages::cross_site_refusal(&state, &headers).await;
     }
     if super::rating_pages::wants_page(&headers) {

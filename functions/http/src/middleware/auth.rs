@@ -43,6 +43,7 @@ pub async fn authorize(
         m if m == Method::HEAD => &Method::GET,
         m => m,
     };
+    tracing::Span::current().record("route", matched.as_str());
     let Some(route) = routes::find(method, matched.as_str()) else {
         return ApiError::MethodNotAllowed.into_response();
     };

@@ -1,5 +1,6 @@
 //! What runs around every handler, in order from the outside: the
-//! distribution's origin check ([`origin`]), the request deadline
+//! request's span and id ([`trace`]), the distribution's origin check
+//! ([`origin`]), the request deadline
 //! ([`deadline`]), authorization from the route table ([`auth`]) and, on
 //! the public routes of the local server, rate limits ([`limits`]).
 //!
@@ -12,6 +13,7 @@ pub mod auth;
 pub mod deadline;
 pub mod limits;
 pub mod origin;
+pub mod trace;
 
 use crate::error::ApiError;
 use crate::pages;

@@ -3,6 +3,7 @@
 use super::*;
 use crate::KeyStore;
 use async_trait::async_trait;
+use feedback_telemetry::Metric;
 
 #[async_trait]
 impl KeyStore for DynamoStore {
@@ -69,7 +70,7 @@ impl KeyStore for DynamoStore {
                     return Ok(Revocation::Revoked(key));
                 }
                 // Revoked meanwhile, or the other admin key was: read again.
-                Err(Cancelled(_)) => continue,
+                Err(Cancelled(_)) => feedback_telemetry::count(Metric::ConflictRetried),
             }
         }
         Err(StoreError::Conflict(

@@ -3,6 +3,7 @@
 use super::*;
 use crate::ResponseStore;
 use async_trait::async_trait;
+use feedback_telemetry::Metric;
 
 #[async_trait]
 impl ResponseStore for DynamoStore {
@@ -109,6 +110,7 @@ impl ResponseStore for DynamoStore {
                         });
                     }
                     // Another edit won the race: start over from what is stored now.
+                    feedback_telemetry::count(Metric::ConflictRetried);
                 }
             }
         }
@@ -143,6 +145,7 @@ impl ResponseStore for DynamoStore {
                 return Ok(Some(released));
             }
             // Released or edited meanwhile: look again.
+            feedback_telemetry::count(Metric::ConflictRetried);
         }
         Err(StoreError::Conflict(
             "the response kept changing while being released".into(),
