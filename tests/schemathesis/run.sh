@@ -9,7 +9,7 @@
 # invitations on DynamoDB Local). use_after_free is off: DELETE of a rep
 # archives it and DELETE of a customer erases their personal data, both
 # staying readable by design; the one real delete (a webhook) is tested in
-# tests/api.rs.
+# tests/api/.
 #
 #   tests/schemathesis/run.sh target/debug/feedback sqlite
 set -euo pipefail

@@ -2,7 +2,7 @@
 //!
 //! [`Store`] is a small async trait with two implementations, each behind
 //! a cargo feature of the same name, that pass one contract suite
-//! (`tests/contract.rs`):
+//! (`tests/contract/`):
 //! - `DynamoStore` (`dynamo`): one DynamoDB table, on-demand. Production.
 //! - `SqliteStore` (`sqlite`): embedded SQLite (WAL). The local server and
 //!   single-shop self-hosting.
