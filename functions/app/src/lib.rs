@@ -4,7 +4,9 @@
 //! local tools) parses its input, calls one use case, and renders the
 //! result.
 //!
-//! API keys are here so far; the others still live in the HTTP handlers
-//! (`feedback_http::handlers`) and move here one by one.
+//! API keys and invitations are here so far; the other use cases still
+//! live in the HTTP handlers (`feedback_http::handlers`) and move here one
+//! by one.
 
+pub mod invitations;
 pub mod keys;

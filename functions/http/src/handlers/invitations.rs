@@ -9,18 +9,15 @@ use axum::body::Body;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use feedback_app::invitations::{self, Invite, InviteError};
 use feedback_app::keys::Principal;
-use feedback_core::model::{InvitationSpec, NewInvitation};
-use feedback_core::{Code, CustomerRef, FieldError, Invitation, RepId, Rule, Scope, Settings, sms};
-use feedback_store::{ContactRule, InvitationOutcome};
-use futures::StreamExt;
+use feedback_core::model::NewInvitation;
+use feedback_core::{CustomerRef, FieldError, Invitation, Rule, Scope, Settings, sms};
+use feedback_store::InvitationOutcome;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 
 /// Largest batch one request may create.
 pub const MAX_BATCH: usize = 500;
-/// Invitations written at once within a batch.
-const WRITE_CONCURRENCY: usize = 16;
 
 const FIELDS: [&str; 8] = [
     "order_id",
@@ -80,43 +77,6 @@ pub fn view(
     })
 }
 
-/// Why new ratings cannot name rep `id` (missing or inactive), if so.
-pub async fn rep_problem(state: &AppState, id: &RepId) -> Result<Option<String>, ApiError> {
-    Ok(match state.store.get_rep(id).await? {
-        None => Some(format!(
-            "no rep '{id}'; create it first with PUT /v1/reps/{id}"
-        )),
-        Some(rep) if !rep.active => Some(format!("rep '{id}' is inactive")),
-        Some(_) => None,
-    })
-}
-
-/// Refuses invitations for reps that do not exist or are inactive.
-async fn check_reps(
-    state: &AppState,
-    specs: &[(String, InvitationSpec, bool)],
-) -> Result<(), ApiError> {
-    let mut wanted: BTreeMap<&RepId, Vec<&str>> = BTreeMap::new();
-    for (path, spec, _) in specs {
-        if let Some(rep) = &spec.attribution.rep_id {
-            wanted.entry(rep).or_default().push(path);
-        }
-    }
-    let mut errors = Vec::new();
-    for (id, paths) in wanted {
-        if let Some(message) = rep_problem(state, id).await? {
-            errors.extend(paths.iter().map(|p| {
-                FieldError::new(format!("{p}rep_id"), Rule::UnknownValue, message.clone())
-            }));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Unprocessable(errors))
-    }
-}
-
 pub async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -161,11 +121,15 @@ pub async fn create(
         items.push((String::new(), root));
     }
     let mut errors = Vec::new();
-    let mut specs = Vec::new();
+    let mut invites = Vec::new();
     for (prefix, object) in &items {
         let (input, force, shape) = new_invitation(object);
         match body::combine(shape, input.validate(settings.default_survey)) {
-            Ok(spec) => specs.push((prefix.clone(), spec, force)),
+            Ok(spec) => invites.push(Invite {
+                path: prefix.clone(),
+                spec,
+                force,
+            }),
             Err(ApiError::Invalid(e)) => {
                 errors.extend(e.into_iter().map(|e| match prefix.is_empty() {
                     true => e,
@@ -178,49 +142,23 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    check_reps(&state, &specs).await?;
     let at = now();
     let secret = state.secret().await?;
-    let sent: Vec<Option<CustomerRef>> = specs
+    let sent: Vec<Option<CustomerRef>> = invites
         .iter()
-        .map(|(_, spec, _)| spec.customer_ref.clone())
+        .map(|i| i.spec.customer_ref.clone())
         .collect();
-    let outcomes: Vec<Result<InvitationOutcome, ApiError>> = futures::stream::iter(specs)
-        .map(|(_, spec, force)| {
-            let (store, zone) = (state.store.clone(), state.tenant.zone);
-            let lifetime = settings.invitation_lifetime();
-            let personal_until = settings.personal_until(at);
-            let contact = settings
-                .contact_throttle()
-                .zip(spec.customer_ref.as_ref())
-                .map(|(period, customer)| ContactRule {
-                    key: secret.contact(customer.as_str()),
-                    until: at + period,
-                    force,
-                });
-            async move {
-                let code = Code::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
-                let issued = spec.issue(code, at, lifetime, &zone);
-                // No answer after the personal data's retention ends: its
-                // comment would outlive the erasure that already ran.
-                let invitation = feedback_core::Invitation {
-                    personal_until,
-                    expires_at: personal_until
-                        .map_or(issued.expires_at, |p| p.min(issued.expires_at)),
-                    ..issued
-                };
-                Ok(store
-                    .create_invitation(&invitation, contact.as_ref())
-                    .await?)
-            }
-        })
-        .buffered(WRITE_CONCURRENCY)
-        .collect()
-        .await;
+    let store = state.store.as_ref();
+    let outcomes = invitations::invite(store, &settings, secret, &state.tenant.zone, invites, at)
+        .await
+        .map_err(|e| match e {
+            InviteError::UnknownReps(errors) => ApiError::Unprocessable(errors),
+            InviteError::Store(e) => e.into(),
+        })?;
     let mut views = Vec::new();
     let mut all_new = true;
     for (outcome, sent_ref) in outcomes.into_iter().zip(&sent) {
-        let outcome = outcome?;
+        let outcome = outcome.map_err(ApiError::from)?;
         all_new &= matches!(outcome, InvitationOutcome::Created(_));
         let view = outcome_view(
             &outcome,

@@ -64,7 +64,8 @@ pub async fn create(
     let code = Code::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
     let link = body::combine(errors, input.validate(code, settings.default_survey, now()))?;
     if let Some(rep) = &link.attribution.rep_id
-        && let Some(message) = super::invitations::rep_problem(&state, rep).await?
+        && let Some(message) =
+            feedback_app::invitations::rep_problem(state.store.as_ref(), rep).await?
     {
         return Err(ApiError::Unprocessable(vec![FieldError::new(
             "rep_id",

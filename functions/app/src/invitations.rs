@@ -1,0 +1,121 @@
+//! Inviting customers: a batch of validated invitations, each idempotent
+//! by its order, under the tenant's contact throttle and retention.
+
+use chrono::{DateTime, Utc};
+use feedback_core::abuse::Secret;
+use feedback_core::model::InvitationSpec;
+use feedback_core::time::TenantZone;
+use feedback_core::{Code, FieldError, Invitation, RepId, Rule, Settings};
+use feedback_store::{ContactRule, InvitationOutcome, InvitationStore, RepStore, StoreError};
+use futures::StreamExt;
+use std::collections::BTreeMap;
+
+/// Invitations written at once within a batch.
+const WRITE_CONCURRENCY: usize = 16;
+
+/// One invitation to make.
+pub struct Invite {
+    /// Where its fields were in the request (`invitations[3].`, or empty),
+    /// for naming a field in an error.
+    pub path: String,
+    pub spec: InvitationSpec,
+    /// Invite even if the contact was invited within the throttle period.
+    pub force: bool,
+}
+
+#[derive(Debug)]
+pub enum InviteError {
+    /// Invitations name reps that do not exist or are inactive.
+    UnknownReps(Vec<FieldError>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for InviteError {
+    fn from(e: StoreError) -> Self {
+        InviteError::Store(e)
+    }
+}
+
+/// Why new ratings cannot name rep `id` (missing or inactive), if so.
+pub async fn rep_problem(
+    store: &(impl RepStore + ?Sized),
+    id: &RepId,
+) -> Result<Option<String>, StoreError> {
+    Ok(match store.get_rep(id).await? {
+        None => Some(format!(
+            "no rep '{id}'; create it first with PUT /v1/reps/{id}"
+        )),
+        Some(rep) if !rep.active => Some(format!("rep '{id}' is inactive")),
+        Some(_) => None,
+    })
+}
+
+/// Makes `invites` at `at`: every rep they name must be active; then each
+/// is created, or found by its order, or refused by its contact's throttle.
+/// The outcomes come back in order.
+#[tracing::instrument(skip_all, fields(invitations = invites.len()))]
+pub async fn invite(
+    store: &(impl InvitationStore + RepStore + ?Sized),
+    settings: &Settings,
+    secret: &Secret,
+    zone: &TenantZone,
+    invites: Vec<Invite>,
+    at: DateTime<Utc>,
+) -> Result<Vec<Result<InvitationOutcome, StoreError>>, InviteError> {
+    check_reps(store, &invites).await?;
+    let lifetime = settings.invitation_lifetime();
+    let personal_until = settings.personal_until(at);
+    let outcomes = futures::stream::iter(invites)
+        .map(|Invite { spec, force, .. }| {
+            let contact = settings
+                .contact_throttle()
+                .zip(spec.customer_ref.as_ref())
+                .map(|(period, customer)| ContactRule {
+                    key: secret.contact(customer.as_str()),
+                    until: at + period,
+                    force,
+                });
+            async move {
+                let code = Code::generate().map_err(|e| StoreError::Internal(e.to_string()))?;
+                let issued = spec.issue(code, at, lifetime, zone);
+                // No answer after the personal data's retention ends: its
+                // comment would outlive the erasure that already ran.
+                let invitation = Invitation {
+                    personal_until,
+                    expires_at: personal_until
+                        .map_or(issued.expires_at, |p| p.min(issued.expires_at)),
+                    ..issued
+                };
+                store.create_invitation(&invitation, contact.as_ref()).await
+            }
+        })
+        .buffered(WRITE_CONCURRENCY)
+        .collect()
+        .await;
+    Ok(outcomes)
+}
+
+/// Refuses invitations for reps that do not exist or are inactive.
+async fn check_reps(
+    store: &(impl RepStore + ?Sized),
+    invites: &[Invite],
+) -> Result<(), InviteError> {
+    let mut wanted: BTreeMap<&RepId, Vec<&str>> = BTreeMap::new();
+    for invite in invites {
+        if let Some(rep) = &invite.spec.attribution.rep_id {
+            wanted.entry(rep).or_default().push(&invite.path);
+        }
+    }
+    let mut errors = Vec::new();
+    for (id, paths) in wanted {
+        if let Some(message) = rep_problem(store, id).await? {
+            errors.extend(paths.iter().map(|p| {
+                FieldError::new(format!("{p}rep_id"), Rule::UnknownValue, message.clone())
+            }));
+        }
+    }
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(InviteError::UnknownReps(errors)),
+    }
+}
