@@ -4,9 +4,12 @@
 //! local tools) parses its input, calls one use case, and renders the
 //! result.
 //!
-//! API keys and invitations are here so far; the other use cases still
-//! live in the HTTP handlers (`feedback_http::handlers`) and move here one
+//! Here so far: API keys, invitations, erasure and follow-ups. The customer's
+//! submit, releases and the reports still live in the HTTP handlers
+//! (`feedback_http::handlers`, `feedback_http::reports`) and move here one
 //! by one.
 
+pub mod erasure;
+pub mod follow_ups;
 pub mod invitations;
 pub mod keys;

@@ -7,6 +7,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use feedback_app::erasure;
 use feedback_core::CustomerRef;
 use serde_json::json;
 
@@ -17,12 +18,7 @@ pub async fn erase(
     Segment(raw): Segment,
 ) -> Result<Response, ApiError> {
     let customer = CustomerRef::parse("customer_ref", &raw)?;
-    let contact = state.secret().await?.contact(customer.as_str());
-    let erased = state.store.erase_customer(&customer, &contact).await?;
-    tracing::info!(
-        invitations = erased.invitations,
-        comments = erased.comments,
-        "erased a customer's personal data"
-    );
+    let secret = state.secret().await?;
+    let erased = erasure::erase_customer(state.store.as_ref(), secret, &customer).await?;
     Ok(json(StatusCode::OK, &json!({ "erased": erased })))
 }

@@ -9,15 +9,12 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use feedback_app::follow_ups::{self, UpdateError};
 use feedback_app::keys::Principal;
 use feedback_core::followup::{FollowUpPatch, PatchError, Status};
 use feedback_core::{Channel, FieldError, FollowUp, LocationId, RepId};
-use feedback_store::{Cursor, FollowUpFilter, StoreError};
+use feedback_store::{Cursor, FollowUpFilter};
 use serde_json::json;
-
-/// Attempts at a change that keeps racing another writer (a customer's
-/// edit or a colleague's update) before answering 409.
-const ATTEMPTS: usize = 3;
 
 const PARAMS: [&str; 7] = [
     "status", "rep_id", "channel", "location", "overdue", "limit", "cursor",
@@ -114,39 +111,32 @@ pub async fn patch(
         assignee: take(&mut errors, o.nullable_string("assignee")),
         note: take(&mut errors, o.string("note")),
     };
-    let by = principal.map(|Extension(p)| p.key_id);
-    for _ in 0..ATTEMPTS {
+    if !errors.is_empty() {
+        // Every bad field in one answer: the body's and the domain's.
         let current = find(&state, &id).await?;
-        let at = now();
-        let patched = current.patched(&patch, at, by.as_deref());
-        if !errors.is_empty() {
-            // Every bad field in one answer: the body's and the domain's.
-            if let Err(PatchError::Invalid(more)) = patched {
-                errors.extend(more);
-            }
-            return Err(ApiError::Invalid(errors));
+        if let Err(PatchError::Invalid(more)) = current.patched(&patch, now(), None) {
+            errors.extend(more);
         }
-        let next = match patched {
-            Ok(next) => next,
-            Err(PatchError::Invalid(errors)) => return Err(ApiError::Invalid(errors)),
-            Err(PatchError::Transition { from, to }) => {
-                return Err(ApiError::Conflict(format!(
-                    "a follow-up cannot move from {} to {}; allowed: open → contacted → resolved, open → resolved, resolved → open",
-                    from.as_str(),
-                    to.as_str()
-                )));
-            }
-        };
-        if next == current {
-            return Ok(json(StatusCode::OK, &current.to_json(at)));
-        }
-        match state.store.update_follow_up(&current, &next).await {
-            Ok(()) => return Ok(json(StatusCode::OK, &next.to_json(at))),
-            Err(StoreError::Conflict(_)) => continue,
-            Err(e) => return Err(e.into()),
-        }
+        return Err(ApiError::Invalid(errors));
     }
-    Err(ApiError::Conflict(
-        "the follow-up kept changing under concurrent updates; read it and try again".into(),
-    ))
+    let by = principal.map(|Extension(p)| p.key_id);
+    if feedback_core::links::code_of_response(&id).is_none() {
+        return Err(ApiError::NotFound("no such follow-up"));
+    }
+    match follow_ups::update(state.store.as_ref(), &id, &patch, by.as_deref(), now).await {
+        Ok(follow_up) => Ok(json(StatusCode::OK, &follow_up.to_json(now()))),
+        Err(UpdateError::NotFound) => Err(ApiError::NotFound("no such follow-up")),
+        Err(UpdateError::Refused(PatchError::Invalid(errors))) => Err(ApiError::Invalid(errors)),
+        Err(UpdateError::Refused(PatchError::Transition { from, to })) => {
+            Err(ApiError::Conflict(format!(
+                "a follow-up cannot move from {} to {}; allowed: open → contacted → resolved, open → resolved, resolved → open",
+                from.as_str(),
+                to.as_str()
+            )))
+        }
+        Err(UpdateError::KeptChanging) => Err(ApiError::Conflict(
+            "the follow-up kept changing under concurrent updates; read it and try again".into(),
+        )),
+        Err(UpdateError::Store(e)) => Err(e.into()),
+    }
 }
