@@ -4,8 +4,8 @@
 //! local tools) parses its input, calls one use case, and renders the
 //! result.
 //!
-//! Here so far: API keys, invitations, erasure and follow-ups. The customer's
-//! submit, releases and the reports still live in the HTTP handlers
+//! Here so far: API keys, invitations, a customer's submit, erasure and
+//! follow-ups. Releases and the reports still live in the HTTP handlers
 //! (`feedback_http::handlers`, `feedback_http::reports`) and move here one
 //! by one.
 
@@ -13,3 +13,4 @@ pub mod erasure;
 pub mod follow_ups;
 pub mod invitations;
 pub mod keys;
+pub mod submit;

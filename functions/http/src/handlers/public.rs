@@ -11,19 +11,17 @@ use axum::http::Extensions;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use feedback_app::submit::{self, Submit};
 use feedback_core::Answerable;
-use feedback_core::abuse::{AbuseRules, Flag, Quota, Secret};
-use feedback_core::code::random_base62;
+use feedback_core::abuse::{AbuseRules, Secret};
 use feedback_core::links::{Closed, Target};
 use feedback_core::model;
-use feedback_core::model::{Answer, Submission};
+use feedback_core::model::Submission;
 use feedback_core::submission::editable_until;
-use feedback_core::time::TenantZone;
 use feedback_core::{Code, FieldError, Rule, Settings};
 use feedback_store::Recorded;
 use feedback_telemetry::Metric;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 
 /// The page language: the link's, else the tenant's default, else the
@@ -363,81 +361,6 @@ fn check_form(
     }
 }
 
-/// The response a valid answer becomes: its id, the client's keyed hash,
-/// and a flag when it is part of a burst.
-async fn answering(
-    state: &AppState,
-    target: &Target,
-    settings: &Settings,
-    answer: Answer,
-    address: Option<IpAddr>,
-    answer_key: Option<&str>,
-    at: DateTime<Utc>,
-) -> Result<model::Response, ApiError> {
-    let secret = state.secret().await?;
-    let id = match target {
-        Target::Invitation(i) => i.code.to_string(),
-        Target::Link(link) => {
-            let key = match answer_key {
-                Some(key) => key.to_owned(),
-                None => random_base62(16).map_err(|e| ApiError::Internal(e.to_string()))?,
-            };
-            link.response_id(&hex::encode(&Sha256::digest(key.as_bytes())[..8]))
-        }
-    };
-    let mut rating = model::Response::answering(target, id, answer, at, &state.tenant.zone);
-    rating.client = address.map(|ip| secret.client(ip));
-    let rules = &settings.abuse;
-    let (window, until) = rules.burst_window(at);
-    let mut keys = Vec::new();
-    if let Some(client) = &rating.client {
-        keys.push(format!("A#{client}#{window}"));
-    }
-    if let Target::Link(link) = target {
-        keys.push(format!("L#{}#{window}", link.code));
-    }
-    let counts = match keys.is_empty() {
-        true => Vec::new(),
-        false => state.store.tally(&keys, until).await?,
-    };
-    let from_address = rating.client.as_ref().and(counts.first().copied());
-    let through_link = matches!(target, Target::Link(_))
-        .then(|| counts.last().copied())
-        .flatten();
-    rating.flagged = rules
-        .flag(from_address.unwrap_or(0), through_link)
-        .map(|reason| Flag { reason, at });
-    Ok(rating)
-}
-
-/// The caps a first answer through a reusable link counts against.
-fn quotas(
-    target: &Target,
-    settings: &Settings,
-    rating: &model::Response,
-    zone: &TenantZone,
-) -> Vec<Quota> {
-    let Target::Link(link) = target else {
-        return Vec::new();
-    };
-    let code = link.code.as_str();
-    let per_address = settings.abuse.per_address_daily;
-    let mut quotas = Vec::new();
-    if let Some(client) = rating.client.as_deref().filter(|_| per_address > 0) {
-        quotas.push(Quota::per_address(
-            code,
-            client,
-            rating.day,
-            per_address,
-            zone,
-        ));
-    }
-    if let Some(cap) = link.daily_cap {
-        quotas.push(Quota::per_link(code, rating.day, cap, zone));
-    }
-    quotas
-}
-
 /// Parses, checks and records a submit: the one path both the JSON API and
 /// the HTML form take. Counted as a metric: recorded, or refused and why.
 pub async fn record(
@@ -494,49 +417,32 @@ async fn try_record(
         Fields::Form(form) => form.get("rid"),
         Fields::Json(_) => caller.answer_key.as_ref(),
     };
-    let rating = match answering(
-        state,
-        &target,
-        &settings,
-        answer,
-        caller.address,
-        answer_key.map(String::as_str),
-        at,
-    )
-    .await
-    {
-        Ok(rating) => rating,
-        Err(error) => return Err(not_recorded(error, target, settings)),
-    };
-    let quotas = quotas(&target, &settings, &rating, &state.tenant.zone);
-    // The code opens the form once; changing a stored answer needs the edit
-    // token that came with it. Without one the edit window is closed, so a
-    // code holder (a till, a key that lists responses) cannot rewrite it.
     let secret = match state.secret().await {
         Ok(secret) => secret,
         Err(error) => return Err(not_recorded(error, target, settings)),
     };
-    let holds_token =
-        posted_edit_token(fields).is_some_and(|t| secret.edit_token_ok(&rating.id, t));
-    let mut rules = settings.submit_rules();
-    if !holds_token {
-        rules.edit_window = chrono::Duration::zero();
-    }
-    match state
-        .store
-        .record_response(&rating, at, &rules, &quotas)
-        .await
-    {
-        Ok(recorded) => {
-            let sent = !matches!(recorded, Recorded::Unchanged(_));
-            let edit_token = (sent || holds_token).then(|| secret.edit_token(&rating.id));
-            Ok(Submitted {
-                target,
-                settings,
-                recorded,
-                edit_token,
-            })
-        }
+    let submitted = submit::submit(
+        state.store.as_ref(),
+        Submit {
+            target: &target,
+            settings: &settings,
+            secret,
+            zone: &state.tenant.zone,
+            answer,
+            address: caller.address,
+            answer_key: answer_key.map(String::as_str),
+            edit_token: posted_edit_token(fields),
+            at,
+        },
+    )
+    .await;
+    match submitted {
+        Ok(done) => Ok(Submitted {
+            target,
+            settings,
+            recorded: done.recorded,
+            edit_token: done.edit_token,
+        }),
         Err(e) => Err(not_recorded(e.into(), target, settings)),
     }
 }
@@ -594,6 +500,7 @@ mod tests {
     use super::*;
     use feedback_core::SurveyKind;
     use feedback_core::model::NewInvitation;
+    use feedback_core::time::TenantZone;
 
     fn invitation(locale: Option<&str>) -> Target {
         Target::Invitation(
