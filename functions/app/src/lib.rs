@@ -4,13 +4,14 @@
 //! local tools) parses its input, calls one use case, and renders the
 //! result.
 //!
-//! Here so far: API keys, invitations, a customer's submit, erasure and
-//! follow-ups. Releases and the reports still live in the HTTP handlers
-//! (`feedback_http::handlers`, `feedback_http::reports`) and move here one
-//! by one.
+//! Here so far: API keys, invitations, a customer's submit, releasing
+//! held-back answers, erasure and follow-ups. The reports still live in
+//! `feedback_http::reports`, which parses, computes and renders them in
+//! one; they move here once their results have types of their own.
 
 pub mod erasure;
 pub mod follow_ups;
 pub mod invitations;
 pub mod keys;
+pub mod responses;
 pub mod submit;

@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use feedback_app::responses;
 use feedback_core::csv;
 use feedback_core::links::code_of_response;
 use feedback_core::model;
@@ -244,9 +245,7 @@ pub async fn release(
         return Err(ApiError::Invalid(errors));
     }
     let settings = state.settings().await?;
-    let released = state
-        .store
-        .release_response(&code, &id, &settings.submit_rules())
+    let released = responses::release(state.store.as_ref(), &settings, &code, &id)
         .await?
         .ok_or_else(not_found)?;
     Ok(json(StatusCode::OK, &released.to_json()))
