@@ -4,14 +4,14 @@
 //! local tools) parses its input, calls one use case, and renders the
 //! result.
 //!
-//! Here so far: API keys, invitations, a customer's submit, releasing
-//! held-back answers, erasure and follow-ups. The reports still live in
-//! `feedback_http::reports`, which parses, computes and renders them in
-//! one; they move here once their results have types of their own.
+//! Each module is one resource's use cases: API keys, invitations, a
+//! customer's submit, releasing held-back answers, erasure, follow-ups and
+//! the reports.
 
 pub mod erasure;
 pub mod follow_ups;
 pub mod invitations;
 pub mod keys;
+pub mod reports;
 pub mod responses;
 pub mod submit;

@@ -15,13 +15,14 @@ use crate::error::ApiError;
 use crate::pages::dashboard::{self as page, Filters, View};
 use crate::pages::i18n::supported;
 use crate::pages::message;
-use crate::reports::{self, Drivers, slice, with_slice};
+use crate::reports::{slice, with_slice};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_app::keys::{Principal, authenticate, authenticate_hash};
+use feedback_app::reports::{self as figures, Drivers};
 use feedback_core::drivers::MIN_COUNT;
 use feedback_core::time::{DateRange, Granularity, parse_day};
 use feedback_core::{Scope, Settings, Slice};
@@ -150,8 +151,9 @@ pub async fn show(
     };
     let range = filters.range;
     let kind = settings.default_survey;
-    let scores = reports::scores(
-        &state,
+    let store = state.store.as_ref();
+    let scores = figures::scores(
+        store,
         range,
         filters.granularity,
         filters.slice.clone(),
@@ -159,7 +161,7 @@ pub async fn show(
         at,
     )
     .await?;
-    let board = reports::leaderboard(&state, range, kind, BOARD_MIN_COUNT).await?;
+    let board = figures::leaderboard(store, range, kind, BOARD_MIN_COUNT).await?;
     let drivers = Drivers::of(range, filters.slice.clone(), kind, MIN_COUNT, &scores.total);
     let comments = if Scope::ResponsesRead.granted_by(&principal.scopes) {
         let (from, before) = zone.instants(range);
@@ -175,7 +177,7 @@ pub async fn show(
             Slice::Location(l) => filter.location = Some(l.clone()),
         }
         Some(
-            reports::comments(&state, filter, COMMENTS, None)
+            figures::comments(store, filter, COMMENTS, None)
                 .await?
                 .items,
         )

@@ -144,7 +144,9 @@ pub async fn comments(
         let (low, high) = kind.band_scores(band);
         (filter.survey, filter.min_score, filter.max_score) = (Some(kind), Some(low), Some(high));
     }
-    let page = crate::reports::comments(&state, filter, limit as usize, cursor.as_ref()).await?;
+    let store = state.store.as_ref();
+    let page =
+        feedback_app::reports::comments(store, filter, limit as usize, cursor.as_ref()).await?;
     let body = json!({
         "comments": page.items.iter().map(crate::reports::comment_json).collect::<Vec<_>>(),
         "next_cursor": page.next.map(|c| c.encode()),

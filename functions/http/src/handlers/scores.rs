@@ -1,5 +1,6 @@
 //! `GET /v1/scores`, `/v1/leaderboard` and `/v1/drivers`: each parses its
-//! query and renders a [`crate::reports`] figure as JSON.
+//! query, computes its figures (`feedback_app::reports`) and renders them as
+//! JSON ([`crate::reports`]).
 
 use super::{json, now};
 use crate::body::Query;
@@ -9,6 +10,7 @@ use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use feedback_app::reports as figures;
 use feedback_core::drivers::{LEAST_MIN_COUNT, MIN_COUNT};
 use feedback_core::time::Granularity;
 use feedback_core::{FieldError, Rule, SurveyKind};
@@ -43,10 +45,11 @@ pub async fn scores(
             "must be previous_period or previous_year",
         )),
     })?;
-    let report = reports::scores(&state, range, granularity, slice, compare, now()).await?;
+    let store = state.store.as_ref();
+    let report = figures::scores(store, range, granularity, slice, compare, now()).await?;
     Ok(json(
         StatusCode::OK,
-        &report.to_json(state.tenant.zone.name()),
+        &reports::scores_json(&report, state.tenant.zone.name()),
     ))
 }
 
@@ -58,8 +61,8 @@ pub async fn leaderboard(
     let range = required_range(&q)?;
     let kind = survey(&state, &q).await?;
     let min_count = q.int("min_count", 1, 1_000_000)?.unwrap_or(5);
-    let board = reports::leaderboard(&state, range, kind, min_count).await?;
-    Ok(json(StatusCode::OK, &board.to_json()))
+    let board = figures::leaderboard(state.store.as_ref(), range, kind, min_count).await?;
+    Ok(json(StatusCode::OK, &reports::leaderboard_json(&board)))
 }
 
 pub async fn drivers(
@@ -76,6 +79,6 @@ pub async fn drivers(
     let min_count = q
         .int("min_count", LEAST_MIN_COUNT, 1_000_000)?
         .unwrap_or(MIN_COUNT);
-    let report = reports::drivers(&state, range, slice, kind, min_count).await?;
-    Ok(json(StatusCode::OK, &report.to_json()))
+    let report = figures::drivers(state.store.as_ref(), range, slice, kind, min_count).await?;
+    Ok(json(StatusCode::OK, &reports::drivers_json(&report)))
 }

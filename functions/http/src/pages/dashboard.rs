@@ -7,10 +7,10 @@
 use super::chart::{self, Point};
 use super::i18n::{DashboardStrings, fill_html, languages, strings};
 use super::{dashboard_page, esc};
-use crate::reports::{Drivers, Leaderboard, Scores};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use feedback_app::reports::{Drivers, Leaderboard, Scores};
 use feedback_core::drivers::Verdict;
 use feedback_core::metrics::{Change, Summary};
 use feedback_core::model;

@@ -1,0 +1,339 @@
+//! The figures behind `/v1/scores`, `/v1/leaderboard`, `/v1/drivers` and
+//! `/v1/comments`, computed once for the API and the dashboard alike, so
+//! the page can never show a figure the API would not. Every figure comes
+//! from per-day rollups (reads are O(days), never O(responses)); comments
+//! and the follow-up queue are lists, read a page at a time. How they are
+//! rendered is the caller's (`feedback_http::reports`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use feedback_core::drivers::Driver;
+use feedback_core::followup::Status;
+use feedback_core::metrics::{self, Change, Changes, Estimate, Summary, Waiting};
+use feedback_core::time::{DateRange, Granularity};
+use feedback_core::{Channel, FollowUp, Rep, Response, Rollup, Slice, SurveyKind};
+use feedback_store::{
+    Cursor, FollowUpFilter, FollowUpStore, Page, RepStore, ResponseFilter, ResponseStore,
+    RollupStore, StoreError,
+};
+use futures::StreamExt;
+
+/// Rollup reads one report runs at once (one per rep or channel).
+const READ_CONCURRENCY: usize = 8;
+
+/// Sums the days of `days` that fall in `range`.
+fn sum(days: &[(NaiveDate, Rollup)], range: DateRange) -> Rollup {
+    let mut total = Rollup::default();
+    for (_, r) in days.iter().filter(|(d, _)| range.contains(*d)) {
+        total.merge(r);
+    }
+    total
+}
+
+/// The rollups of each of `slices` over `range`, read concurrently, each
+/// summed per range of `ranges` (all inside `range`).
+async fn sums<S: RollupStore + ?Sized, const N: usize>(
+    store: &S,
+    slices: Vec<Slice>,
+    range: DateRange,
+    ranges: [DateRange; N],
+) -> Result<Vec<[Rollup; N]>, StoreError> {
+    futures::stream::iter(slices)
+        .map(|slice| async move {
+            let days = store.read_rollups(&slice, range.from, range.to).await?;
+            Ok(ranges.map(|r| sum(&days, r)))
+        })
+        .buffered(READ_CONCURRENCY)
+        .collect::<Vec<Result<_, StoreError>>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// Every follow-up of `slice` awaiting first contact: the queue, which
+/// the rollups cannot split into due and overdue.
+async fn waiting_queue<S: FollowUpStore + ?Sized>(
+    store: &S,
+    slice: &Slice,
+) -> Result<Vec<FollowUp>, StoreError> {
+    let mut filter = FollowUpFilter {
+        status: Some(Status::Open),
+        ..Default::default()
+    };
+    match slice {
+        Slice::All => {}
+        Slice::Rep(id) => filter.rep_id = Some(id.clone()),
+        Slice::Channel(c) => filter.channel = Some(*c),
+        Slice::Location(l) => filter.location = Some(l.clone()),
+    }
+    let mut queue = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .list_follow_ups(&filter, feedback_store::MAX_PAGE, cursor.as_ref())
+            .await?;
+        queue.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(queue),
+        }
+    }
+}
+
+/// The queue's follow-ups opened in `range`, due or overdue at `at`.
+fn waiting(queue: &[FollowUp], range: DateRange, at: DateTime<Utc>) -> Waiting {
+    let mut w = Waiting::default();
+    for f in queue.iter().filter(|f| range.contains(f.day)) {
+        if f.is_overdue(at) {
+            w.overdue += 1;
+        } else {
+            w.not_due += 1;
+        }
+    }
+    w
+}
+
+/// One channel's invitations and how many were answered.
+#[derive(Debug, Clone)]
+pub struct ChannelRate {
+    pub channel: Channel,
+    pub invitations: i64,
+    pub answered: i64,
+    pub responses: i64,
+    /// Percent answered, with its interval; `None` without invitations.
+    pub rate: Option<Estimate>,
+}
+
+/// What `/v1/scores` answers.
+pub struct Scores {
+    pub range: DateRange,
+    pub granularity: Granularity,
+    pub slice: Slice,
+    /// The sums of the whole range.
+    pub total: Rollup,
+    pub summary: Summary,
+    pub series: Vec<(DateRange, Summary)>,
+    /// The earlier period, its figures and how each headline moved.
+    pub compare: Option<(DateRange, Summary, Changes)>,
+    /// Per channel, for the whole business (slice `All`) only: a channel
+    /// within a rep's or location's slice is not kept.
+    pub channels: Option<Vec<ChannelRate>>,
+    /// The slice's follow-ups awaiting first contact, oldest first.
+    pub queue: Vec<FollowUp>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn scores<S: RollupStore + FollowUpStore + ?Sized>(
+    store: &S,
+    range: DateRange,
+    granularity: Granularity,
+    slice: Slice,
+    compare: Option<DateRange>,
+    at: DateTime<Utc>,
+) -> Result<Scores, StoreError> {
+    let days = store.read_rollups(&slice, range.from, range.to).await?;
+    let mut queue = waiting_queue(store, &slice).await?;
+    queue.sort_by_key(|f| f.opened_at);
+    let summary = |days: &[(NaiveDate, Rollup)], range: DateRange| {
+        Summary::of(&sum(days, range), waiting(&queue, range, at))
+    };
+    let series = range
+        .buckets(granularity)
+        .into_iter()
+        .map(|bucket| (bucket, summary(&days, bucket)))
+        .collect();
+    let total = sum(&days, range);
+    let compare = match compare {
+        Some(before) => {
+            let earlier = store.read_rollups(&slice, before.from, before.to).await?;
+            let changes = Changes::between(&total, &sum(&earlier, before));
+            Some((before, summary(&earlier, before), changes))
+        }
+        None => None,
+    };
+    let channels = match slice {
+        Slice::All => {
+            let slices = Channel::ALL.into_iter().map(Slice::Channel).collect();
+            let rollups = sums(store, slices, range, [range]).await?;
+            Some(
+                Channel::ALL
+                    .into_iter()
+                    .zip(rollups)
+                    .filter(|(_, [r])| r.invitations > 0 || r.responses() > 0)
+                    .map(|(channel, [r])| ChannelRate {
+                        channel,
+                        invitations: r.invitations,
+                        answered: r.answered,
+                        responses: r.responses(),
+                        rate: metrics::response_rate(&r),
+                    })
+                    .collect(),
+            )
+        }
+        _ => None,
+    };
+    Ok(Scores {
+        summary: Summary::of(&total, waiting(&queue, range, at)),
+        total,
+        range,
+        granularity,
+        slice,
+        series,
+        compare,
+        channels,
+        queue,
+        at,
+    })
+}
+
+/// One rep's place on the leaderboard.
+pub struct Standing {
+    pub rep: Rep,
+    pub rollup: Rollup,
+    /// The Bayesian average the board ranks by.
+    pub fair: Option<f64>,
+    /// The headline figure with its interval.
+    pub estimate: Option<Estimate>,
+    pub too_wide: bool,
+    /// The previous period's headline and the change from it.
+    pub trend: Option<Change>,
+    pub previous_count: i64,
+    /// 1-based; `None` when unranked (too few ratings or too wide).
+    pub rank: Option<usize>,
+}
+
+/// What `/v1/leaderboard` answers.
+pub struct Leaderboard {
+    pub range: DateRange,
+    pub previous: DateRange,
+    pub kind: SurveyKind,
+    pub min_count: i64,
+    pub tenant: Rollup,
+    /// Every rep with ratings in the range, best fair score first.
+    pub standings: Vec<Standing>,
+    /// Every rep, by id (the dashboard's filter and names).
+    pub reps: Vec<Rep>,
+}
+
+pub async fn leaderboard<S: RollupStore + RepStore + ?Sized>(
+    store: &S,
+    range: DateRange,
+    kind: SurveyKind,
+    min_count: i64,
+) -> Result<Leaderboard, StoreError> {
+    let previous = range.previous_period();
+    // One read per rep covers both periods (may exceed the longest range
+    // a request may ask for, which is fine for a read).
+    let both = DateRange {
+        from: previous.from,
+        to: range.to,
+    };
+    let [tenant] = sums(store, vec![Slice::All], range, [range])
+        .await?
+        .pop()
+        .unwrap_or_default();
+    let reps = store.list_reps().await?;
+    let slices = reps.iter().map(|r| Slice::Rep(r.id.clone())).collect();
+    let rollups = sums(store, slices, both, [range, previous]).await?;
+    let mut standings: Vec<Standing> = reps
+        .iter()
+        .cloned()
+        .zip(rollups)
+        .filter(|(_, [now, _])| now.stats(kind).count > 0)
+        .map(|(rep, [now, before])| {
+            let stats = now.stats(kind);
+            let estimate = metrics::headline_estimate(kind, stats);
+            let earlier = metrics::headline_estimate(kind, before.stats(kind));
+            Standing {
+                rep,
+                fair: metrics::fair_score(kind, stats, tenant.stats(kind)),
+                too_wide: metrics::too_wide_to_rank(kind, estimate.as_ref()),
+                trend: estimate.zip(earlier).map(|(e, b)| Change::between(e, b)),
+                previous_count: before.stats(kind).count,
+                estimate,
+                rollup: now,
+                rank: None,
+            }
+        })
+        .collect();
+    standings.sort_by(|a, b| {
+        b.fair
+            .unwrap_or(f64::MIN)
+            .total_cmp(&a.fair.unwrap_or(f64::MIN))
+            .then(b.rollup.stats(kind).count.cmp(&a.rollup.stats(kind).count))
+    });
+    let mut rank = 0;
+    for s in standings.iter_mut() {
+        if s.rollup.stats(kind).count >= min_count && !s.too_wide {
+            rank += 1;
+            s.rank = Some(rank);
+        }
+    }
+    Ok(Leaderboard {
+        range,
+        previous,
+        kind,
+        min_count,
+        tenant,
+        standings,
+        reps,
+    })
+}
+
+/// What `/v1/drivers` answers.
+pub struct Drivers {
+    pub range: DateRange,
+    pub slice: Slice,
+    pub kind: SurveyKind,
+    pub min_count: i64,
+    /// Responses of the kind in the range and slice.
+    pub responses: i64,
+    pub drivers: Vec<Driver>,
+}
+
+pub async fn drivers<S: RollupStore + ?Sized>(
+    store: &S,
+    range: DateRange,
+    slice: Slice,
+    kind: SurveyKind,
+    min_count: i64,
+) -> Result<Drivers, StoreError> {
+    let [total] = sums(store, vec![slice.clone()], range, [range])
+        .await?
+        .pop()
+        .unwrap_or_default();
+    Ok(Drivers::of(range, slice, kind, min_count, &total))
+}
+
+impl Drivers {
+    /// The drivers of `total`, the rollup of `slice` over `range`.
+    pub fn of(
+        range: DateRange,
+        slice: Slice,
+        kind: SurveyKind,
+        min_count: i64,
+        total: &Rollup,
+    ) -> Drivers {
+        let stats = total.stats(kind);
+        Drivers {
+            range,
+            slice,
+            kind,
+            min_count,
+            responses: stats.count,
+            drivers: feedback_core::drivers::drivers(stats, min_count),
+        }
+    }
+}
+
+/// Responses with a comment matching `filter`, newest first.
+pub async fn comments<S: ResponseStore + ?Sized>(
+    store: &S,
+    mut filter: ResponseFilter,
+    limit: usize,
+    cursor: Option<&Cursor>,
+) -> Result<Page<Response>, StoreError> {
+    filter.has_comment = Some(true);
+    // Held-back answers stay out of every view until released.
+    filter.flagged = Some(false);
+    store.list_responses(&filter, limit, cursor).await
+}
