@@ -263,6 +263,30 @@ pub(crate) mod tests {
         answered().1
     }
 
+    /// A new invitation and its answer, both stored, and the change the
+    /// answer's recording makes.
+    async fn stored_answer(
+        store: &SqliteStore,
+        at: chrono::DateTime<Utc>,
+    ) -> (feedback_core::Invitation, Response, StreamChange) {
+        let (invitation, response) = answered();
+        let created = store.create_invitation(&invitation, None).await.unwrap();
+        assert!(matches!(created, InvitationOutcome::Created(_)));
+        let rules = SubmitRules {
+            edit_window: chrono::Duration::minutes(15),
+            follow_up: FollowUpRules::default(),
+        };
+        store
+            .record_response(&response, at, &rules, &[])
+            .await
+            .unwrap();
+        let change = StreamChange::Changed(Change::Response {
+            before: None,
+            after: Box::new(response.clone()),
+        });
+        (invitation, response, change)
+    }
+
     #[tokio::test]
     async fn an_answer_erased_before_its_change_is_handled_is_delivered_without_its_comment() {
         let dir = tempfile::tempdir().unwrap();
@@ -276,23 +300,9 @@ pub(crate) mod tests {
         )
         .unwrap();
         store.create_webhook(&webhook).await.unwrap();
-        let (invitation, response) = answered();
-        let created = store.create_invitation(&invitation, None).await.unwrap();
-        assert!(matches!(created, InvitationOutcome::Created(_)));
-        let rules = SubmitRules {
-            edit_window: chrono::Duration::minutes(15),
-            follow_up: FollowUpRules::default(),
-        };
-        store
-            .record_response(&response, at, &rules, &[])
-            .await
-            .unwrap();
+        let (invitation, response, change) = stored_answer(&store, at).await;
         // The change carries the comment; the erasure runs before the
         // notifier gets to it, with no delivery yet to scrub.
-        let change = StreamChange::Changed(Change::Response {
-            before: None,
-            after: Box::new(response.clone()),
-        });
         let erased = store.erase_invitation(&invitation.code).await.unwrap();
         assert_eq!(erased.comments, 1);
         let notifier = Notifier::new(store.clone(), UrlPolicy::Local, Backoff::DEFAULT);
@@ -311,16 +321,7 @@ pub(crate) mod tests {
         );
 
         // An answer still holding its comment is delivered with it.
-        let (invitation, response) = answered();
-        store.create_invitation(&invitation, None).await.unwrap();
-        store
-            .record_response(&response, at, &rules, &[])
-            .await
-            .unwrap();
-        let change = StreamChange::Changed(Change::Response {
-            before: None,
-            after: Box::new(response.clone()),
-        });
+        let (_, response, change) = stored_answer(&store, at).await;
         notifier.dispatch(&[change]).await.unwrap();
         let stored = store.list_deliveries(&webhook.id, 10).await.unwrap();
         let kept = stored

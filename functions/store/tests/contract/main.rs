@@ -189,40 +189,23 @@ impl Fixture {
     }
 
     async fn all_follow_ups(&self, filter: &FollowUpFilter, page_size: usize) -> Vec<FollowUp> {
-        let mut out = Vec::new();
-        let mut cursor: Option<Cursor> = None;
-        loop {
+        all_pages(page_size, |cursor| async move {
             let page = self
                 .store
-                .list_follow_ups(filter, page_size, cursor.as_ref())
-                .await
-                .unwrap();
-            assert!(page.items.len() <= page_size);
-            out.extend(page.items);
-            match page.next {
-                Some(next) => cursor = Some(Cursor::parse("cursor", &next.encode()).unwrap()),
-                None => return out,
-            }
-        }
+                .list_follow_ups(filter, page_size, cursor.as_ref());
+            page.await.unwrap()
+        })
+        .await
     }
 
     async fn all_responses(&self, filter: &ResponseFilter, page_size: usize) -> Vec<Response> {
-        let mut out = Vec::new();
-        let mut cursor: Option<Cursor> = None;
-        loop {
+        all_pages(page_size, |cursor| async move {
             let page = self
                 .store
-                .list_responses(filter, page_size, cursor.as_ref())
-                .await
-                .unwrap();
-            assert!(page.items.len() <= page_size);
-            out.extend(page.items);
-            match page.next {
-                // Cursors go to clients and come back as text.
-                Some(next) => cursor = Some(Cursor::parse("cursor", &next.encode()).unwrap()),
-                None => return out,
-            }
-        }
+                .list_responses(filter, page_size, cursor.as_ref());
+            page.await.unwrap()
+        })
+        .await
     }
 }
 
@@ -266,6 +249,26 @@ fn through(f: &Fixture, link: &Link, key: &str, score: u8, at: DateTime<Utc>) ->
             at,
             &f.zone,
         )
+    }
+}
+
+/// Every item of a list read `page_size` at a time; each page's cursor
+/// goes out and comes back as text, as a client's would.
+async fn all_pages<T, F, Fut>(page_size: usize, mut page: F) -> Vec<T>
+where
+    F: FnMut(Option<Cursor>) -> Fut,
+    Fut: std::future::Future<Output = feedback_store::Page<T>>,
+{
+    let mut out = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let next = page(cursor.take()).await;
+        assert!(next.items.len() <= page_size);
+        out.extend(next.items);
+        match next.next {
+            Some(next) => cursor = Some(Cursor::parse("cursor", &next.encode()).unwrap()),
+            None => return out,
+        }
     }
 }
 
