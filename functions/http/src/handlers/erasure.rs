@@ -9,7 +9,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use feedback_app::erasure;
 use feedback_core::CustomerRef;
-use serde_json::json;
+use feedback_store::Erased;
+use serde::Serialize;
+
+/// What an erasure removed.
+#[derive(Serialize)]
+struct Erasure {
+    erased: Erased,
+}
 
 /// Erases the customer's ref, comments and invitation throttle everywhere;
 /// scores and counts stay. Idempotent: again, it answers that nothing more was erased.
@@ -20,5 +27,5 @@ pub async fn erase(
     let customer = CustomerRef::parse("customer_ref", &raw)?;
     let secret = state.secret().await?;
     let erased = erasure::erase_customer(state.store.as_ref(), secret, &customer).await?;
-    Ok(json(StatusCode::OK, &json!({ "erased": erased })))
+    Ok(json(StatusCode::OK, &Erasure { erased }))
 }

@@ -8,21 +8,48 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use feedback_app::keys;
 use feedback_core::model::validate_label;
 use feedback_core::{ApiKey, FieldError, Rule, Scope};
 use feedback_store::Revocation;
-use serde_json::{Value, json};
+use serde::Serialize;
 
-fn view(key: &ApiKey) -> Value {
-    json!({
-        "id": key.id,
-        "name": key.name,
-        "scopes": key.scopes,
-        "created_at": key.created_at,
-        "last_used_at": key.last_used_at,
-        "revoked_at": key.revoked_at,
-    })
+/// A key as the API shows it: never its hash.
+#[derive(Serialize)]
+struct KeyView<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+    scopes: &'a [Scope],
+    created_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl<'a> From<&'a ApiKey> for KeyView<'a> {
+    fn from(key: &'a ApiKey) -> Self {
+        KeyView {
+            id: &key.id,
+            name: key.name.as_deref(),
+            scopes: &key.scopes,
+            created_at: key.created_at,
+            last_used_at: key.last_used_at,
+            revoked_at: key.revoked_at,
+        }
+    }
+}
+
+/// A new key, with its secret: shown this once.
+#[derive(Serialize)]
+struct CreatedKey<'a> {
+    #[serde(flatten)]
+    view: KeyView<'a>,
+    key: &'a str,
+}
+
+#[derive(Serialize)]
+struct KeyList<'a> {
+    keys: Vec<KeyView<'a>>,
 }
 
 pub async fn create(
@@ -66,17 +93,17 @@ pub async fn create(
         return Err(ApiError::Invalid(errors));
     }
     let (key, secret) = keys::create(state.store.as_ref(), scopes, name, now()).await?;
-    let mut body = view(&key);
-    body["key"] = json!(secret);
+    let body = CreatedKey {
+        view: KeyView::from(&key),
+        key: &secret,
+    };
     Ok(json(StatusCode::CREATED, &body))
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
     let keys = state.store.list_keys().await?;
-    Ok(json(
-        StatusCode::OK,
-        &json!({ "keys": keys.iter().map(view).collect::<Vec<_>>() }),
-    ))
+    let keys = keys.iter().map(KeyView::from).collect();
+    Ok(json(StatusCode::OK, &KeyList { keys }))
 }
 
 pub async fn revoke(

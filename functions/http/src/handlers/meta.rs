@@ -5,8 +5,13 @@ use crate::error::ApiError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+#[derive(serde::Serialize)]
+struct Health {
+    status: &'static str,
+}
+
 pub async fn health() -> Response {
-    super::json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))
+    super::json(StatusCode::OK, &Health { status: "ok" })
 }
 
 pub async fn openapi() -> Response {

@@ -12,9 +12,9 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use feedback_core::RepId;
 use feedback_core::model::NewRep;
-use serde_json::json;
+use feedback_core::{Rep, RepId};
+use serde::Serialize;
 
 fn rep_id(raw: &str) -> Result<RepId, ApiError> {
     Ok(RepId::parse("rep_id", raw)?)
@@ -68,11 +68,14 @@ pub async fn get(
     Ok(json(StatusCode::OK, &rep))
 }
 
+#[derive(Serialize)]
+struct RepList<'a> {
+    reps: &'a [Rep],
+}
+
 pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
-    Ok(json(
-        StatusCode::OK,
-        &json!({ "reps": state.store.list_reps().await? }),
-    ))
+    let reps = state.store.list_reps().await?;
+    Ok(json(StatusCode::OK, &RepList { reps: &reps }))
 }
 
 pub async fn delete(
