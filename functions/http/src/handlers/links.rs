@@ -9,25 +9,49 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use feedback_core::links::{LinkPatch, NewLink};
-use feedback_core::{Code, FieldError, Link, Rule};
-use serde_json::{Value, json};
+use feedback_core::{Channel, Code, FieldError, Link, Locale, LocationId, RepId, Rule, SurveyKind};
+use serde::Serialize;
 
-fn view(link: &Link, state: &AppState, headers: &HeaderMap) -> Value {
-    json!({
-        "code": link.code,
-        "url": state.tenant.link(&link.code, headers),
-        "label": link.label,
-        "rep_id": link.attribution.rep_id,
-        "channel": link.attribution.channel,
-        "location": link.attribution.location,
-        "survey": link.attribution.survey,
-        "locale": link.locale,
-        "created_at": link.created_at,
-        "expires_at": link.expires_at,
-        "daily_cap": link.daily_cap,
-        "active": link.active,
-    })
+/// A link as the API shows it, with the URL to print on a card or a QR
+/// code.
+#[derive(Serialize)]
+struct LinkView<'a> {
+    code: &'a Code,
+    url: String,
+    label: Option<&'a str>,
+    rep_id: Option<&'a RepId>,
+    channel: Channel,
+    location: Option<&'a LocationId>,
+    survey: SurveyKind,
+    locale: Option<&'a Locale>,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    daily_cap: Option<u32>,
+    active: bool,
+}
+
+#[derive(Serialize)]
+struct LinkList<'a> {
+    links: Vec<LinkView<'a>>,
+}
+
+fn view<'a>(link: &'a Link, state: &AppState, headers: &HeaderMap) -> LinkView<'a> {
+    LinkView {
+        code: &link.code,
+        url: state.tenant.link(&link.code, headers),
+        label: link.label.as_deref(),
+        rep_id: link.attribution.rep_id.as_ref(),
+        channel: link.attribution.channel,
+        location: link.attribution.location.as_ref(),
+        survey: link.attribution.survey,
+        locale: link.locale.as_ref(),
+        created_at: link.created_at,
+        expires_at: link.expires_at,
+        daily_cap: link.daily_cap,
+        active: link.active,
+    }
 }
 
 const FIELDS: [&str; 8] = [
@@ -79,8 +103,8 @@ pub async fn create(
 
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let links = state.store.list_links().await?;
-    let views: Vec<Value> = links.iter().map(|l| view(l, &state, &headers)).collect();
-    Ok(json(StatusCode::OK, &json!({ "links": views })))
+    let links = links.iter().map(|l| view(l, &state, &headers)).collect();
+    Ok(json(StatusCode::OK, &LinkList { links }))
 }
 
 async fn find(state: &AppState, raw: &str) -> Result<Link, ApiError> {
