@@ -91,23 +91,6 @@ impl Deployment {
         api.fallback(|| async { feedback_http::ApiError::NotFound("no such route") })
     }
 
-    /// Every recorded call that the function's policy does not allow.
-    pub fn denied(&self) -> Vec<String> {
-        let policies = policies();
-        let mut denied = Vec::new();
-        for (function, log) in &self.logs {
-            let statements = &policies[*function];
-            for call in log.calls() {
-                if !statements.iter().any(|s| s.allows(&call)) {
-                    denied.push(format!("{function}: {call:?}"));
-                }
-            }
-        }
-        denied
-    }
-}
-
-impl Deployment {
     /// Adds each function's calls to the record kept in `dir`, one file per
     /// server, for [`unused_grants`] to read once every suite has run.
     pub fn save_calls(&self, dir: &Path) {
@@ -122,6 +105,21 @@ impl Deployment {
         std::fs::create_dir_all(dir).expect("the calls directory");
         let file = dir.join(format!("{}.tsv", uuid::Uuid::new_v4()));
         std::fs::write(file, lines).expect("the calls file");
+    }
+
+    /// Every recorded call that the function's policy does not allow.
+    pub fn denied(&self) -> Vec<String> {
+        let policies = policies();
+        let mut denied = Vec::new();
+        for (function, log) in &self.logs {
+            let statements = &policies[*function];
+            for call in log.calls() {
+                if !statements.iter().any(|s| s.allows(&call)) {
+                    denied.push(format!("{function}: {call:?}"));
+                }
+            }
+        }
+        denied
     }
 }
 
@@ -166,7 +164,7 @@ pub fn unused_grants(dir: &Path) -> Vec<String> {
                     .filter(|c| c.action == action)
                     .collect::<Vec<_>>();
                 for resource in &statement.resources {
-                    if !by.iter().any(|c| c.resource() == *resource) {
+                    if !by.iter().any(|c| resource_of(c) == *resource) {
                         unused.push(format!("{function}: {action} on {resource:?}"));
                     }
                 }
@@ -253,17 +251,11 @@ struct Statement {
     leading_keys: Option<Vec<String>>,
 }
 
-/// The table or index a call reads or writes.
-trait Target {
-    fn resource(&self) -> Resource;
-}
-
-impl Target for Call {
-    fn resource(&self) -> Resource {
-        match &self.index {
-            None => Resource::Table,
-            Some(index) => Resource::Index(index.clone()),
-        }
+/// The table or index `call` reads or writes.
+fn resource_of(call: &Call) -> Resource {
+    match &call.index {
+        None => Resource::Table,
+        Some(index) => Resource::Index(index.clone()),
     }
 }
 
@@ -279,7 +271,7 @@ impl Statement {
     }
 
     fn allows(&self, call: &Call) -> bool {
-        let resource = call.resource();
+        let resource = resource_of(call);
         // ForAllValues holds for a request with no leading key at all, as
         // in IAM.
         let key_ok = match (&self.leading_keys, &call.leading_key) {

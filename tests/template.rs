@@ -195,8 +195,8 @@ fn access_logs_keep_no_client_address_or_customer_code() {
 /// each HTTP function (and only those) gets the secret, the viewer function
 /// sets the header the functions take the client's address from, and the
 /// WAF's 429 names the problem type the API uses for it.
-#[test]
-fn the_edge_adds_the_headers_the_functions_read() {
+#[tokio::test]
+async fn the_edge_adds_the_headers_the_functions_read() {
     const SECRET: &str = "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString}}";
     let t = template();
     let r = &t["Resources"];
@@ -257,12 +257,10 @@ fn the_edge_adds_the_headers_the_functions_read() {
     use axum::response::IntoResponse;
     let response = limited.into_response();
     assert_eq!(body["status"], response.status().as_u16());
-    let problem = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
-            .await
-            .unwrap();
-        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
-    });
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    let problem: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(body["type"], problem["type"]);
 }
 

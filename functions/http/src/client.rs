@@ -22,7 +22,7 @@ pub enum Via {
     /// operator vouches for).
     ForwardedFor,
     /// [`VIEWER_HEADER`]: only requests that came through the tenant's
-    /// distribution get this far ([`crate::origin`]).
+    /// distribution get this far ([`crate::middleware::origin`]).
     Edge,
 }
 

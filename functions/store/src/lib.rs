@@ -177,6 +177,7 @@ pub trait InvitationStore: Send + Sync {
         invitation: &Invitation,
         contact: Option<&ContactRule>,
     ) -> Result<InvitationOutcome, StoreError>;
+
     async fn get_invitation(&self, code: &Code) -> Result<Option<Invitation>, StoreError>;
 }
 
@@ -206,6 +207,7 @@ pub trait ResponseStore: Send + Sync {
         rules: &SubmitRules,
         quotas: &[Quota],
     ) -> Result<Recorded, StoreError>;
+
     /// Lets flagged response `id` (to `code`) into the scores: its counts
     /// move out of `flagged` and it opens its follow-up, in one atomic step,
     /// once however often it is asked. The response as now stored; `None`
@@ -216,8 +218,10 @@ pub trait ResponseStore: Send + Sync {
         id: &str,
         rules: &SubmitRules,
     ) -> Result<Option<Response>, StoreError>;
+
     /// The response to the one-use invitation `code`, if answered.
     async fn get_response(&self, code: &Code) -> Result<Option<Response>, StoreError>;
+
     /// Responses matching `filter`, newest first, `limit` (1..=[`MAX_PAGE`])
     /// at most, starting after `cursor`.
     async fn list_responses(
@@ -244,6 +248,7 @@ pub trait RollupStore: Send + Sync {
 #[async_trait]
 pub trait FollowUpStore: Send + Sync {
     async fn get_follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError>;
+
     /// Follow-ups matching `filter`, newest first (by when they opened),
     /// `limit` (1..=[`MAX_PAGE`]) at most, starting after `cursor`.
     async fn list_follow_ups(
@@ -252,6 +257,7 @@ pub trait FollowUpStore: Send + Sync {
         limit: usize,
         cursor: Option<&Cursor>,
     ) -> Result<Page<FollowUp>, StoreError>;
+
     /// Replaces `previous` by `next` (the same follow-up, one revision on)
     /// and moves its figures in the rollups, in one atomic step.
     /// [`StoreError::Conflict`] when it changed since `previous` was read.
@@ -266,14 +272,18 @@ pub trait FollowUpStore: Send + Sync {
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     async fn create_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+
     /// The key whose secret hashes to `hash`, revoked or not.
     async fn find_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError>;
+
     /// Every key, revoked ones included, oldest first.
     async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+
     /// Revokes key `id` (again is harmless), unless it is the last active
     /// admin key: checked and written in one atomic step, so concurrent
     /// revokes can never leave a tenant without an admin key.
     async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<Revocation, StoreError>;
+
     /// Records that the key was used at `at`.
     async fn touch_key(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
@@ -283,7 +293,9 @@ pub trait KeyStore: Send + Sync {
 pub trait SettingsStore: Send + Sync {
     /// The tenant's settings, `None` until first saved.
     async fn get_settings(&self) -> Result<Option<Settings>, StoreError>;
+
     async fn put_settings(&self, settings: &Settings) -> Result<(), StoreError>;
+
     /// The tenant's secret for keyed hashes and form tokens, made at random
     /// on first use.
     async fn secret(&self) -> Result<Secret, StoreError>;
@@ -294,7 +306,9 @@ pub trait SettingsStore: Send + Sync {
 pub trait RepStore: Send + Sync {
     /// Creates or replaces a rep; true when it was created.
     async fn put_rep(&self, rep: &Rep) -> Result<bool, StoreError>;
+
     async fn get_rep(&self, id: &RepId) -> Result<Option<Rep>, StoreError>;
+
     /// Every rep, by id.
     async fn list_reps(&self) -> Result<Vec<Rep>, StoreError>;
 }
@@ -304,12 +318,16 @@ pub trait RepStore: Send + Sync {
 pub trait LinkStore: Send + Sync {
     /// Stores a new reusable link.
     async fn create_link(&self, link: &Link) -> Result<(), StoreError>;
+
     async fn get_link(&self, code: &Code) -> Result<Option<Link>, StoreError>;
+
     /// Every reusable link, newest first.
     async fn list_links(&self) -> Result<Vec<Link>, StoreError>;
+
     /// Replaces `previous` by `next` (one revision on).
     /// [`StoreError::Conflict`] when it changed since `previous` was read.
     async fn update_link(&self, previous: &Link, next: &Link) -> Result<(), StoreError>;
+
     /// Counts one more public answer under each of `keys` (burst windows
     /// ending at `until`) and returns the counts. Not exactly-once: a retry
     /// may count twice, which only makes a flag likelier, never a score
@@ -329,11 +347,14 @@ pub trait ErasureStore: Send + Sync {
         customer_ref: &CustomerRef,
         contact: &str,
     ) -> Result<Erased, StoreError>;
+
     /// Erases the personal data of one invitation and its responses (its
     /// retention ran out). Again is harmless.
     async fn erase_invitation(&self, code: &Code) -> Result<Erased, StoreError>;
 }
 
+/// Every role at once: what the routers and the notifier take. Code that
+/// needs less takes the role it needs (the authorizer a `KeyStore`).
 pub trait Store:
     InvitationStore
     + ResponseStore

@@ -72,11 +72,16 @@ pub async fn list(
     ))
 }
 
-async fn find(state: &AppState, id: &str) -> Result<FollowUp, ApiError> {
-    // A follow-up has its response's id; nothing else may reach a store key.
-    if feedback_core::links::code_of_response(id).is_none() {
-        return Err(ApiError::NotFound("no such follow-up"));
+/// A follow-up has its response's id; nothing else may reach a store key.
+fn shaped(id: &str) -> Result<(), ApiError> {
+    match feedback_core::links::code_of_response(id) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::NotFound("no such follow-up")),
     }
+}
+
+async fn find(state: &AppState, id: &str) -> Result<FollowUp, ApiError> {
+    shaped(id)?;
     state
         .store
         .get_follow_up(id)
@@ -120,9 +125,7 @@ pub async fn patch(
         return Err(ApiError::Invalid(errors));
     }
     let by = principal.map(|Extension(p)| p.key_id);
-    if feedback_core::links::code_of_response(&id).is_none() {
-        return Err(ApiError::NotFound("no such follow-up"));
-    }
+    shaped(&id)?;
     match follow_ups::update(state.store.as_ref(), &id, &patch, by.as_deref(), now).await {
         Ok(follow_up) => Ok(json(StatusCode::OK, &follow_up.to_json(now()))),
         Err(UpdateError::NotFound) => Err(ApiError::NotFound("no such follow-up")),
