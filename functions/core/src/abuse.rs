@@ -151,7 +151,7 @@ pub fn same_secret(expected: &str, given: &str) -> bool {
 }
 
 /// The business's abuse settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AbuseRules {
     /// Answers one address may give through one reusable link per day
     /// (0: no limit; a shop's Wi-Fi shares one address).
@@ -181,13 +181,31 @@ impl Default for AbuseRules {
     }
 }
 
-/// A change to [`AbuseRules`]: each present field replaces its value.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A change to the limits on the public routes: each field given replaces
+/// its value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = AbuseRulesInput)]
+#[serde(deny_unknown_fields)]
 pub struct AbuseRulesPatch {
+    /// Answers one client address may give through one reusable link per
+    /// day (0: no limit). Beyond it: 429 with Retry-After until the
+    /// tenant's midnight.
+    #[schema(minimum = 0, maximum = 1000)]
     pub per_address_daily: Option<i64>,
+    /// A rating form posted sooner after it was shown is refused as a
+    /// bot's (0: off).
+    #[schema(minimum = 0, maximum = 60_000)]
     pub min_fill_ms: Option<i64>,
+    /// The window bursts are counted in.
+    #[schema(minimum = 1, maximum = 1440)]
     pub burst_minutes: Option<i64>,
+    /// Answers from one address in a window before the rest are flagged
+    /// (0: never).
+    #[schema(minimum = 0, maximum = 100_000)]
     pub burst_per_address: Option<i64>,
+    /// Answers through one reusable link in a window before the rest are
+    /// flagged (0: never).
+    #[schema(minimum = 0, maximum = 100_000)]
     pub burst_per_link: Option<i64>,
 }
 
@@ -265,7 +283,7 @@ impl AbuseRules {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagReason {
     /// More answers from one address than a person gives.
@@ -275,7 +293,7 @@ pub enum FlagReason {
 }
 
 /// Why and when a response was held back from the scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Flag {
     pub reason: FlagReason,
     pub at: DateTime<Utc>,

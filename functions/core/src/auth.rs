@@ -15,7 +15,19 @@ const SECRET_LEN: usize = 40;
 const ID_LEN: usize = 12;
 
 /// What a key may do. `Admin` may do everything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Scope {
     #[serde(rename = "invitations:write")]
     InvitationsWrite,

@@ -17,7 +17,7 @@ pub const MIN_COUNT: i64 = 30;
 /// The least minimum a caller may ask for: Fisher's interval needs n > 3.
 pub const LEAST_MIN_COUNT: i64 = 4;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Enough answers with spread on both sides: the figures are shown.
@@ -29,7 +29,7 @@ pub enum Verdict {
 }
 
 /// One question's relation to the main score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Driver {
     pub question: Question,
     /// Responses that answered the question.

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// The rule an input broke; stable names that clients can match on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     Required,
@@ -40,7 +40,7 @@ impl Rule {
 
 /// One invalid field: its path (`answers.speed`, `invitations[3].order_id`),
 /// the rule broken, and a sentence a person can act on.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub rule: Rule,

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// When a score is unhappy, and how fast the business means to answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FollowUpRules {
     /// CSAT scores at or below this open a follow-up (1–5; default 2).
     pub csat_at_most: u8,
@@ -102,16 +102,24 @@ fn bounded(field: &str, value: i64, min: i64, max: i64) -> Result<i64, FieldErro
     }
 }
 
-/// A change to [`FollowUpRules`]; present fields replace their value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A change to which scores open a follow-up (at or below each) and within
+/// how many hours first contact is due; each field given replaces its value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = FollowUpRulesInput)]
+#[serde(deny_unknown_fields)]
 pub struct FollowUpRulesPatch {
+    #[schema(minimum = 0, maximum = 5, default = 2)]
     pub csat_at_most: Option<i64>,
+    #[schema(minimum = 0, maximum = 10, default = 6)]
     pub nps_at_most: Option<i64>,
+    #[schema(minimum = 0, maximum = 7, default = 3)]
     pub ces_at_most: Option<i64>,
+    #[schema(minimum = 1, maximum = 720, default = 24)]
     pub sla_hours: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FollowUpStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Waiting for the business's first contact.
@@ -160,7 +168,7 @@ impl Status {
 }
 
 /// A note the business added, with when it was added.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Note {
     pub at: DateTime<Utc>,
     pub text: String,
@@ -178,7 +186,7 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 pub const MAX_NOTES_BYTES: usize = 192 * 1024;
 const MAX_ASSIGNEE_CHARS: usize = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FollowUp {
     /// The response's id.
     pub id: String,
@@ -295,12 +303,32 @@ impl FollowUpStats {
 }
 
 /// A change the business asks for through `PATCH /v1/follow-ups/{id}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FollowUpPatch {
+    #[schema(value_type = Option<Status>)]
     pub status: Option<String>,
-    /// `Some(None)` clears it.
+    /// null clears it.
+    #[schema(max_length = 100)]
     pub assignee: Option<Option<String>>,
+    /// Appended with its time (at most 100 notes).
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
+}
+
+/// A follow-up as the API and webhooks show it at a time.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = FollowUp)]
+pub struct FollowUpView<'a> {
+    #[serde(flatten)]
+    #[schema(inline)]
+    follow_up: &'a FollowUp,
+    /// The response it follows (the follow-up's own id is the same).
+    response_id: &'a str,
+    /// First contact is due by then.
+    due_at: DateTime<Utc>,
+    /// Open and past due now.
+    overdue: bool,
 }
 
 /// Why a change was refused.
@@ -316,12 +344,13 @@ pub enum PatchError {
 
 impl FollowUp {
     /// What the API and webhooks show of a follow-up at `at`.
-    pub fn to_json(&self, at: DateTime<Utc>) -> serde_json::Value {
-        let mut v = serde_json::json!(self);
-        v["response_id"] = serde_json::json!(self.id);
-        v["due_at"] = serde_json::json!(self.due_at());
-        v["overdue"] = serde_json::json!(self.is_overdue(at));
-        v
+    pub fn view(&self, at: DateTime<Utc>) -> FollowUpView<'_> {
+        FollowUpView {
+            follow_up: self,
+            response_id: &self.id,
+            due_at: self.due_at(),
+            overdue: self.is_overdue(at),
+        }
     }
 
     /// The follow-up `response` opens, if its score is unhappy.

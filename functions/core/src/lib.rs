@@ -16,6 +16,7 @@ pub mod links;
 pub mod metrics;
 pub mod model;
 pub mod rollup;
+pub mod schema;
 pub mod settings;
 pub mod slice;
 pub mod sms;

@@ -83,16 +83,37 @@ pub fn code_of_response(id: &str) -> Option<Code> {
 }
 
 /// A link request as a client sent it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewLink {
+    #[schema(schema_with = channel_schema)]
     pub channel: Option<String>,
+    #[schema(schema_with = crate::schema::nullable_id)]
     pub rep_id: Option<String>,
+    #[schema(schema_with = crate::schema::nullable_id)]
     pub location: Option<String>,
+    #[schema(value_type = Option<SurveyKind>)]
     pub survey: Option<String>,
+    #[schema(schema_with = crate::schema::nullable_locale)]
     pub locale: Option<String>,
+    #[schema(schema_with = crate::schema::nullable_label_100)]
     pub label: Option<String>,
+    #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<String>,
+    #[schema(minimum = 1, maximum = 100_000)]
     pub daily_cap: Option<i64>,
+}
+
+/// The channels a link may be counted under, `qr` when none is given.
+fn channel_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let mut names: Vec<Option<&str>> = LINK_CHANNELS.iter().map(|c| Some(c.as_str())).collect();
+    names.push(None);
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(names))
+        .default(Some(Channel::Qr.as_str().into()))
+        .into()
 }
 
 fn channel(field: &str, value: &str) -> Result<Channel, FieldError> {
@@ -187,13 +208,18 @@ impl NewLink {
     }
 }
 
-/// A change to a link: each present field replaces its value; `Some(None)`
-/// clears a nullable one. What a link is counted under cannot change.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A change to a link: each field given replaces its value; null clears a
+/// nullable one. What a link is counted under (rep, location, channel,
+/// survey) cannot change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LinkPatch {
     pub active: Option<bool>,
+    #[schema(schema_with = crate::schema::nullable_label_100)]
     pub label: Option<Option<String>>,
+    #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<String>>,
+    #[schema(minimum = 1, maximum = 100_000)]
     pub daily_cap: Option<Option<i64>>,
 }
 

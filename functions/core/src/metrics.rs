@@ -91,7 +91,7 @@ fn histogram(kind: SurveyKind, stats: &ScoreStats) -> Vec<i64> {
     stats.hist[usize::from(kind.min())..=usize::from(kind.max())].to_vec()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Csat {
     pub count: i64,
     /// Share of 4 and 5.
@@ -113,7 +113,7 @@ pub struct Csat {
     pub histogram: Vec<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Nps {
     pub count: i64,
     /// %promoters − %detractors, −100 to 100.
@@ -139,7 +139,7 @@ pub struct Nps {
     pub histogram: Vec<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Ces {
     pub count: i64,
     #[serde(serialize_with = "round2")]
@@ -224,7 +224,7 @@ pub fn ces(stats: &ScoreStats) -> Option<Ces> {
 
 /// Every figure of a rollup: per kind with data, plus invitations and the
 /// response rate (answered / invited, by invitation day).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub responses: i64,
     /// Responses held back for review (a burst), in no other figure.
@@ -273,7 +273,8 @@ pub struct Waiting {
 }
 
 /// How fast unhappy customers were answered.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = FollowUpFigures)]
 pub struct FollowUps {
     pub opened: i64,
     pub contacted: i64,
@@ -293,7 +294,7 @@ pub struct FollowUps {
 }
 
 /// A proportion in percent with its 95% Wilson interval.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Share {
     pub count: i64,
     #[serde(serialize_with = "round2")]
@@ -317,7 +318,7 @@ fn share(part: i64, n: i64) -> Option<Share> {
 /// Median and 90th percentile of durations, in hours, estimated from the
 /// rollups' histogram (linear inside a bucket; the open-ended last bucket,
 /// over 30 days, reads as 30 days).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Durations {
     pub count: i64,
     #[serde(serialize_with = "round2")]
@@ -399,7 +400,7 @@ pub fn fair_score(kind: SurveyKind, rep: &ScoreStats, tenant: &ScoreStats) -> Op
 }
 
 /// A figure with its 95% interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Estimate {
     #[serde(serialize_with = "round2")]
     pub value: f64,
@@ -431,7 +432,7 @@ fn percent_estimate(part: i64, n: i64) -> Option<Estimate> {
 /// stays honest where a Wilson interval is lopsided near 0 or 100%.
 /// `significant`: the interval excludes zero, so the change lies outside
 /// what chance alone would explain.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Change {
     #[serde(serialize_with = "round2")]
     pub previous: f64,
@@ -465,7 +466,7 @@ impl Change {
 
 /// The headline figures of two periods compared; a figure either period
 /// lacks is left out.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Changes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csat_percent: Option<Change>,

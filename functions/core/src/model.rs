@@ -9,7 +9,19 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Where an invitation was handed to the customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Receipt,
@@ -66,7 +78,7 @@ impl Channel {
 }
 
 /// How the experience compared with what the customer expected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Expectation {
     Below,
@@ -112,13 +124,16 @@ impl Expectation {
 }
 
 /// The optional questions after the main score.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Answers {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 5)]
     pub friendliness: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 5)]
     pub speed: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 5)]
     pub knowledge: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved: Option<bool>,
@@ -134,13 +149,15 @@ impl Answers {
 
 /// What a response is counted under; copied from the invitation when it is
 /// created, so later changes to a rep never move past ratings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attribution {
     pub survey: SurveyKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub rep_id: Option<RepId>,
     pub channel: Channel,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub location: Option<LocationId>,
 }
 
@@ -433,26 +450,66 @@ impl Answerable for Invitation {
     }
 }
 
+/// How a response arrived.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    Invitation,
+    Link,
+}
+
+/// A response as the API and webhooks show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Response)]
+pub struct ResponseView<'a> {
+    id: &'a str,
+    #[schema(value_type = String)]
+    code: &'a Code,
+    survey: SurveyKind,
+    #[schema(value_type = Option<String>)]
+    rep_id: Option<&'a RepId>,
+    channel: Channel,
+    #[schema(value_type = Option<String>)]
+    location: Option<&'a LocationId>,
+    score: u8,
+    answers: &'a Answers,
+    comment: Option<&'a str>,
+    #[schema(value_type = Option<String>)]
+    locale: Option<&'a Locale>,
+    submitted_at: DateTime<Utc>,
+    edited_at: Option<DateTime<Utc>>,
+    #[schema(inline)]
+    via: Via,
+    /// A keyed hash of the client's address (never the address).
+    client: Option<&'a str>,
+    /// Held back from every score until released.
+    flagged: Option<crate::abuse::Flag>,
+}
+
 impl Response {
     /// What the API and webhooks show of a response.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "code": self.code,
-            "survey": self.attribution.survey,
-            "rep_id": self.attribution.rep_id,
-            "channel": self.attribution.channel,
-            "location": self.attribution.location,
-            "score": self.score,
-            "answers": self.answers,
-            "comment": self.comment,
-            "locale": self.locale,
-            "submitted_at": self.submitted_at,
-            "edited_at": self.edited_at,
-            "via": if self.reusable { "link" } else { "invitation" },
-            "client": self.client,
-            "flagged": self.flagged,
-        })
+    pub fn view(&self) -> ResponseView<'_> {
+        ResponseView {
+            id: &self.id,
+            code: &self.code,
+            survey: self.attribution.survey,
+            rep_id: self.attribution.rep_id.as_ref(),
+            channel: self.attribution.channel,
+            location: self.attribution.location.as_ref(),
+            score: self.score,
+            answers: &self.answers,
+            comment: self.comment.as_deref(),
+            locale: self.locale.as_ref(),
+            submitted_at: self.submitted_at,
+            edited_at: self.edited_at,
+            via: if self.reusable {
+                Via::Link
+            } else {
+                Via::Invitation
+            },
+            client: self.client.as_deref(),
+            flagged: self.flagged,
+        }
     }
 
     /// The first answer to `invitation`, given at `now`.
@@ -525,8 +582,9 @@ impl Response {
 }
 
 /// A representative who serves customers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rep {
+    #[schema(value_type = String)]
     pub id: RepId,
     pub display_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -563,10 +621,15 @@ pub fn validate_label(field: &str, value: &str, max: usize) -> Result<String, Fi
 }
 
 /// A rep as a client sent it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = RepInput)]
+#[serde(deny_unknown_fields)]
 pub struct NewRep {
+    #[schema(required = true, schema_with = crate::schema::label_100)]
     pub display_name: Option<String>,
+    #[schema(schema_with = crate::schema::nullable_label_64)]
     pub team: Option<String>,
+    #[schema(default = true)]
     pub active: Option<bool>,
 }
 

@@ -10,7 +10,7 @@ use crate::survey::SurveyKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Settings {
     /// The name customers see on pages and in SMS.
     pub display_name: String,
@@ -18,6 +18,7 @@ pub struct Settings {
     pub default_survey: SurveyKind,
     /// The pages' language when the invitation names none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub default_locale: Option<Locale>,
     /// The thank-you text per language (`en`, `ur`, `hi`).
     #[serde(default)]
@@ -204,19 +205,36 @@ fn bounded_text(field: &str, text: &str, max: usize) -> Result<Option<String>, F
 
 /// A change to settings: each present field replaces its value; for the
 /// nullable ones, `Some(None)` clears it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = SettingsInput)]
+#[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
+    #[schema(schema_with = crate::schema::nullable_label_100)]
     pub display_name: Option<String>,
+    #[schema(value_type = Option<SurveyKind>)]
     pub default_survey: Option<String>,
+    /// null clears it.
+    #[schema(schema_with = crate::schema::nullable_locale)]
     pub default_locale: Option<Option<String>>,
+    #[schema(schema_with = crate::schema::nullable_thank_you)]
     pub thank_you: Option<BTreeMap<String, String>>,
+    #[schema(value_type = Option<Vec<Question>>)]
     pub questions: Option<Vec<String>>,
+    #[schema(schema_with = crate::schema::nullable_coupon)]
     pub coupon: Option<Option<String>>,
+    #[schema(minimum = 1, maximum = 365)]
     pub invitation_lifetime_days: Option<i64>,
+    #[schema(minimum = 0, maximum = 720)]
     pub edit_window_hours: Option<i64>,
+    #[schema(value_type = Option<FollowUpRulesPatch>)]
     pub follow_up: Option<FollowUpRulesPatch>,
-    /// `Some(None)` keeps personal data until erased on request.
+    /// Months after an invitation when its customer ref and comments are
+    /// erased (counts stay); null keeps them until erased on request.
+    #[schema(minimum = 1, maximum = 120)]
     pub retention_months: Option<Option<i64>>,
+    /// Days after inviting a customer_ref (any channel) before it may be
+    /// invited again; 0 turns the throttle off.
+    #[schema(minimum = 0, maximum = 365)]
     pub contact_throttle_days: Option<i64>,
     pub abuse: Option<AbuseRulesPatch>,
 }

@@ -4,7 +4,20 @@ use crate::error::{FieldError, Rule};
 use serde::{Deserialize, Serialize};
 
 /// What the main question measures, and on which scale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[schema(as = Survey)]
 #[serde(rename_all = "snake_case")]
 pub enum SurveyKind {
     /// Customer satisfaction, 1–5.
@@ -78,7 +91,7 @@ impl SurveyKind {
 /// Where a score falls on its kind's scale, by the metrics' own cut-offs:
 /// CSAT 1–2 / 3 / 4–5, NPS detractors 0–6 / passives 7–8 / promoters 9–10,
 /// CES 1–3 / 4 / 5–7 (agree).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Band {
     Unhappy,
@@ -145,7 +158,7 @@ pub(crate) fn truncate(value: &str) -> String {
 }
 
 /// An optional question a business can turn on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Question {
     Friendliness,

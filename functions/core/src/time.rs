@@ -155,7 +155,9 @@ pub fn parse_day(field: &str, value: &str) -> Result<NaiveDate, FieldError> {
         .ok_or_else(|| FieldError::new(field, Rule::BadFormat, "must be a date as YYYY-MM-DD"))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The buckets of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Granularity {
     Day,
     Week,

@@ -31,7 +31,19 @@ pub const REPLAY_TOLERANCE_SECONDS: i64 = 300;
 pub const MAX_WEBHOOKS: usize = 10;
 const MAX_URL_LEN: usize = 2048;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum EventType {
     #[serde(rename = "response.created")]
     ResponseCreated,
@@ -232,16 +244,6 @@ impl Webhook {
     pub fn wants(&self, kind: EventType) -> bool {
         self.events.contains(&kind)
     }
-
-    /// What the API shows: everything but the secret.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "url": self.url,
-            "events": self.events,
-            "created_at": self.created_at,
-        })
-    }
 }
 
 /// The signature header's value for `body` sent at `timestamp`.
@@ -318,14 +320,19 @@ pub enum Change {
     },
 }
 
-/// One thing that happened, as receivers get it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a webhook receives (the POST body). Headers: Feedback-Event
+/// (type), Feedback-Event-Id (stable across retries: dedupe on it),
+/// Feedback-Delivery, Feedback-Signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// Stable across redeliveries: receivers dedupe on it.
     pub id: String,
     #[serde(rename = "type")]
     pub kind: EventType,
     pub created_at: DateTime<Utc>,
+    /// `{"response": Response}` for response.*; `{"follow_up": FollowUp}`
+    /// for follow_up.updated.
+    #[schema(value_type = Object)]
     pub data: Value,
 }
 
@@ -366,7 +373,7 @@ impl Change {
                 }
                 let before = before.as_ref().filter(|b| b.flagged.is_none());
                 let at = after.edited_at.unwrap_or(after.submitted_at);
-                let data = json!({ "response": after.to_json() });
+                let data = json!({ "response": after.view() });
                 let unhappy = |r: &Response| rules.is_unhappy(r.attribution.survey, r.score);
                 let kind = match before {
                     None => EventType::ResponseCreated,
@@ -399,7 +406,7 @@ impl Change {
                 &after.id,
                 after.revision,
                 after.updated_at,
-                json!({ "follow_up": after.to_json(after.updated_at) }),
+                json!({ "follow_up": after.view(after.updated_at) }),
             )],
             Change::FollowUp { .. } => Vec::new(),
         }
@@ -439,7 +446,7 @@ impl Backoff {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     Pending,
@@ -448,7 +455,7 @@ pub enum DeliveryState {
 }
 
 /// One try at sending a delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attempt {
     pub at: DateTime<Utc>,
     /// The receiver's HTTP status, when it answered.
@@ -562,19 +569,6 @@ impl Delivery {
     /// The body sent: the event as JSON.
     pub fn body(&self) -> Vec<u8> {
         serde_json::to_vec(&self.event).expect("an event serialises")
-    }
-
-    /// What the API shows of it.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "event_id": self.event.id,
-            "event_type": self.event.kind,
-            "created_at": self.event.created_at,
-            "state": self.state,
-            "attempts": self.attempts,
-            "next_attempt_at": self.next_attempt_at,
-        })
     }
 }
 

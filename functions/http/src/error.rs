@@ -6,7 +6,24 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_core::FieldError;
 use feedback_store::StoreError;
-use serde_json::json;
+use serde::Serialize;
+
+/// An RFC 9457 problem: what every error answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:feedback:problem:<name>`, stable.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Each invalid field, for 400 and 422.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// The id an internal error was logged with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_id: Option<String>,
+}
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -161,24 +178,27 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut body = json!({
-            "type": format!("urn:feedback:problem:{}", self.kind()),
-            "title": status.canonical_reason().unwrap_or("Error"),
-            "status": status.as_u16(),
-            "detail": self.detail(),
-        });
+        let mut body = Problem {
+            kind: format!("urn:feedback:problem:{}", self.kind()),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors: None,
+            error_id: None,
+        };
         match &self {
             ApiError::Invalid(errors) | ApiError::Unprocessable(errors) => {
-                body["errors"] = json!(errors)
+                body.errors = Some(errors.clone())
             }
             ApiError::Internal(reason) => {
                 let id = feedback_core::code::random_base62(12).unwrap_or_default();
                 tracing::error!(error_id = %id, %reason, "internal error");
-                body["error_id"] = json!(id);
+                body.error_id = Some(id);
             }
             _ => {}
         }
-        let mut response = (status, body.to_string()).into_response();
+        let body = serde_json::to_string(&body).expect("a problem serializes");
+        let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

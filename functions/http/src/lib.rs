@@ -3,12 +3,14 @@
 //! parsing. The Lambda binaries serve one router each; the local server
 //! serves them all on one port.
 
+mod apidoc;
 mod body;
 mod client;
 mod error;
 mod handlers;
 pub mod lambda;
 pub mod middleware;
+mod openapi;
 pub mod pages;
 pub mod ratelimit;
 mod reports;
@@ -24,4 +26,6 @@ pub use routes::{Function, ROUTES, Route};
 pub use state::{AppState, AuthMode, LAMBDA_DEADLINE, Tenant};
 
 /// The OpenAPI 3.1 description of every route, served at `/v1/openapi.json`.
-pub const OPENAPI: &str = include_str!("openapi.json");
+pub fn openapi() -> &'static str {
+    &openapi::DOCUMENT
+}

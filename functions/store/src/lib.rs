@@ -102,7 +102,7 @@ impl Recorded {
 }
 
 /// What an erasure removed. Counts stay: only personal data goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Erased {
     /// Invitations whose customer ref was removed.
     pub invitations: u32,

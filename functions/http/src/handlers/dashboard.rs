@@ -10,8 +10,9 @@
 use super::now;
 use super::rating_pages::cross_site;
 use super::rating_pages::lang_without_invitation;
+use crate::apidoc::{P503, query_param, schema_ref};
 use crate::body::{self, Fields, Query};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::pages::dashboard::{self as page, Filters, View};
 use crate::pages::i18n::supported;
 use crate::pages::message;
@@ -23,11 +24,18 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_app::keys::{Principal, authenticate, authenticate_hash};
 use feedback_app::reports::{self as figures, Drivers};
+use feedback_core::Channel;
 use feedback_core::drivers::MIN_COUNT;
 use feedback_core::time::{DateRange, Granularity, parse_day};
 use feedback_core::{Scope, Settings, Slice};
 use feedback_store::ResponseFilter;
 use std::collections::HashMap;
+use utoipa::IntoParams;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::schema::{
+    KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
 
 /// The session cookie. `__Host-` makes browsers refuse it unless it is
 /// Secure, set by this host and for the whole path.
@@ -108,6 +116,78 @@ fn filters(q: &Query, lang: &'static str, today: chrono::NaiveDate) -> Result<Fi
     })
 }
 
+/// The dashboard's query in the API document: every filter may be given
+/// empty, as a GET form sends a field left blank.
+struct DashboardParams;
+
+impl IntoParams for DashboardParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let or_empty = |schema: RefOr<Schema>| {
+            OneOfBuilder::new().item(schema).item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(0)),
+            )
+        };
+        let day = || {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+                .into()
+        };
+        vec![
+            query_param(
+                "lang",
+                "Page language: en, ur or hi",
+                ObjectBuilder::new().schema_type(Type::String),
+            ),
+            query_param(
+                "from",
+                "First day (default: 29 days before to)",
+                or_empty(day()),
+            ),
+            query_param("to", "Last day (default: today)", or_empty(day())),
+            query_param(
+                "granularity",
+                "Trend buckets (empty: any, as a GET form sends it)",
+                or_empty(schema_ref::<Granularity>()),
+            ),
+            query_param(
+                "rep_id",
+                "One rep's slice (empty: any, as a GET form sends it)",
+                or_empty(feedback_core::schema::id()),
+            ),
+            query_param(
+                "channel",
+                "One channel's slice (empty: any, as a GET form sends it)",
+                or_empty(schema_ref::<Channel>()),
+            ),
+            query_param(
+                "location",
+                "One location's slice (empty: any, as a GET form sends it)",
+                or_empty(feedback_core::schema::id()),
+            ),
+        ]
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/dashboard",
+    operation_id = "getDashboard",
+    summary = "The business dashboard (HTML), or its sign-in form",
+    description = "Signed in by the session cookie that POST /dashboard/sign-in sets (an API key with scores:read; comments also need responses:read). Filters as query parameters; empty ones are ignored.",
+    params(DashboardParams),
+    responses(
+        (status = 200, description = "The dashboard, or the sign-in form", content((String = "text/html"))),
+        (status = 400, description = "A bad filter (an HTML page), or a query parameter the page does not know or gives twice (problem+json)", content(
+            (String = "text/html"),
+            (Problem = "application/problem+json"),
+        )),
+        (status = 401, description = "The session's key is no longer live: the sign-in form", content((String = "text/html"))),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -211,7 +291,7 @@ async fn posted(
     let settings = state.settings().await.ok();
     let lang = language(
         settings.as_ref(),
-        fields.get("lang").map(String::as_str),
+        fields.get(LANG_FIELD).map(String::as_str),
         headers,
     );
     if cross_site(headers, &state.tenant.base_url(headers)) {
@@ -226,6 +306,35 @@ async fn posted(
     Ok((fields, lang))
 }
 
+/// The sign-in form's fields: the key, and the page language.
+pub const KEY_FIELD: &str = "key";
+pub const LANG_FIELD: &str = "lang";
+
+/// The sign-in form's fields, as [`sign_in`] reads them; only its schema is
+/// used.
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "describes the body for the API document")]
+struct SignInForm {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    lang: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/dashboard/sign-in",
+    operation_id = "signIn",
+    summary = "Signs in to the dashboard with an API key",
+    description = "A live key with scores:read: 303 to /dashboard with an HttpOnly, Secure, SameSite=Strict session cookie holding the key. Anything else: the form again, 401.",
+    request_body(content((SignInForm = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "Signed in"),
+        (status = 401, description = "Not a live key with scores:read", content((String = "text/html"))),
+        (status = 403, description = "Posted from another site", content((String = "text/html"))),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -235,7 +344,7 @@ pub async fn sign_in(
         Ok(posted) => posted,
         Err(refused) => return Ok(refused),
     };
-    let secret = fields.get("key").map(|k| k.trim()).unwrap_or_default();
+    let secret = fields.get(KEY_FIELD).map(|k| k.trim()).unwrap_or_default();
     // A cookie value must be a plain token; a real key always is.
     let token = !secret.is_empty()
         && secret
@@ -257,6 +366,16 @@ pub async fn sign_in(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/dashboard/sign-out",
+    operation_id = "signOut",
+    summary = "Signs out of the dashboard",
+    responses(
+        (status = 303, description = "The session cookie is cleared"),
+        (status = 403, description = "Posted from another site", content((String = "text/html"))),
+    )
+)]
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     match posted(&state, &headers, body).await {
         Ok((_, lang)) => see_other(

@@ -1,8 +1,10 @@
 //! `/v1/follow-ups`: the queue of unhappy customers and its workflow.
 
 use super::{json, now};
+use crate::apidoc::{P400, P404, P409, P503};
 use crate::body::{self, Object, Query, Segment, take};
 use crate::error::ApiError;
+use crate::reports::{PageParams, SliceParams};
 use crate::state::AppState;
 use axum::Extension;
 use axum::body::Body;
@@ -11,15 +13,43 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use feedback_app::follow_ups::{self, UpdateError};
 use feedback_app::keys::Principal;
-use feedback_core::followup::{FollowUpPatch, PatchError, Status};
+use feedback_core::followup::{FollowUpPatch, FollowUpView, PatchError, Status};
 use feedback_core::{Channel, FieldError, FollowUp, LocationId, RepId};
 use feedback_store::{Cursor, FollowUpFilter};
-use serde_json::json;
+use serde::Serialize;
+
+/// Page size when a request names none.
+const PAGE: i64 = 50;
 
 const PARAMS: [&str; 7] = [
     "status", "rep_id", "channel", "location", "overdue", "limit", "cursor",
 ];
 
+/// One page of follow-ups.
+#[derive(Serialize, utoipa::ToSchema)]
+struct FollowUpPage<'a> {
+    follow_ups: Vec<FollowUpView<'a>>,
+    /// Pass as `cursor` for the next page; null on the last.
+    next_cursor: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/follow-ups",
+    operation_id = "listFollowUps",
+    summary = "Follow-ups, newest first",
+    params(
+        ("status" = Option<Status>, Query),
+        SliceParams,
+        ("overdue" = Option<bool>, Query, description = "true: open and past due now; false: not past due"),
+        PageParams<PAGE>,
+    ),
+    responses(
+        (status = 200, description = "One page", body = FollowUpPage),
+        (status = 400, response = P400),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -35,7 +65,7 @@ pub async fn list(
         &mut errors,
         q.int("limit", 1, feedback_store::MAX_PAGE as i64),
     )
-    .unwrap_or(50);
+    .unwrap_or(PAGE);
     let cursor = take(&mut errors, q.parsed("cursor", Cursor::parse));
     if overdue == Some(true) && status.is_some_and(|s| s != Status::Open) {
         errors.push(FieldError::new(
@@ -64,12 +94,13 @@ pub async fn list(
         .items
         .iter()
         .filter(|f| overdue != Some(false) || !f.is_overdue(at))
-        .map(|f| f.to_json(at))
-        .collect::<Vec<_>>();
-    Ok(json(
-        StatusCode::OK,
-        &json!({ "follow_ups": items, "next_cursor": page.next.map(|c| c.encode()) }),
-    ))
+        .map(|f| f.view(at))
+        .collect();
+    let body = FollowUpPage {
+        follow_ups: items,
+        next_cursor: page.next.map(|c| c.encode()),
+    };
+    Ok(json(StatusCode::OK, &body))
 }
 
 /// A follow-up has its response's id; nothing else may reach a store key.
@@ -89,18 +120,43 @@ async fn find(state: &AppState, id: &str) -> Result<FollowUp, ApiError> {
         .ok_or(ApiError::NotFound("no such follow-up"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/follow-ups/{id}",
+    operation_id = "getFollowUp",
+    summary = "One follow-up",
+    params(("id" = String, Path, description = "The follow-up's id (its response's)")),
+    responses(
+        (status = 200, description = "The follow-up", body = FollowUpView),
+        (status = 404, response = P404),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Segment(id): Segment,
 ) -> Result<Response, ApiError> {
-    Ok(json(
-        StatusCode::OK,
-        &find(&state, &id).await?.to_json(now()),
-    ))
+    let follow_up = find(&state, &id).await?;
+    Ok(json(StatusCode::OK, &follow_up.view(now())))
 }
 
-const PATCH_FIELDS: [&str; 3] = ["status", "assignee", "note"];
+pub const PATCH_FIELDS: [&str; 3] = ["status", "assignee", "note"];
 
+#[utoipa::path(
+    patch,
+    path = "/v1/follow-ups/{id}",
+    operation_id = "patchFollowUp",
+    summary = "Move a follow-up, assign it, add a note",
+    params(("id" = String, Path, description = "The follow-up's id (its response's)")),
+    request_body = FollowUpPatch,
+    responses(
+        (status = 200, description = "The follow-up as stored", body = FollowUpView),
+        (status = 400, response = P400),
+        (status = 404, response = P404),
+        (status = 409, response = P409),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn patch(
     State(state): State<AppState>,
     Segment(id): Segment,
@@ -127,7 +183,7 @@ pub async fn patch(
     let by = principal.map(|Extension(p)| p.key_id);
     shaped(&id)?;
     match follow_ups::update(state.store.as_ref(), &id, &patch, by.as_deref(), now).await {
-        Ok(follow_up) => Ok(json(StatusCode::OK, &follow_up.to_json(now()))),
+        Ok(follow_up) => Ok(json(StatusCode::OK, &follow_up.view(now()))),
         Err(UpdateError::NotFound) => Err(ApiError::NotFound("no such follow-up")),
         Err(UpdateError::Refused(PatchError::Invalid(errors))) => Err(ApiError::Invalid(errors)),
         Err(UpdateError::Refused(PatchError::Transition { from, to })) => {

@@ -1,7 +1,9 @@
 //! `POST /v1/invitations` (one, or a batch of up to 500) and
 //! `GET /v1/invitations/{code}`.
 
+use super::public::RatingView;
 use super::{json, now};
+use crate::apidoc::{P400, P404, P413, P415, P422, P503};
 use crate::body::{self, Object, Segment, take};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -9,17 +11,25 @@ use axum::body::Body;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use feedback_app::invitations::{self, Invite, InviteError};
 use feedback_app::keys::Principal;
 use feedback_core::model::NewInvitation;
-use feedback_core::{CustomerRef, FieldError, Invitation, Rule, Scope, Settings, sms};
+use feedback_core::{
+    Channel, CustomerRef, FieldError, Invitation, Rule, Scope, Settings, SurveyKind, sms,
+};
 use feedback_store::InvitationOutcome;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Largest batch one request may create.
 pub const MAX_BATCH: usize = 500;
 
-const FIELDS: [&str; 8] = [
+/// The fields of a batch.
+pub const BATCH_FIELDS: [&str; 1] = ["invitations"];
+
+/// The fields of one invitation.
+pub const FIELDS: [&str; 8] = [
     "order_id",
     "rep_id",
     "channel",
@@ -53,30 +63,170 @@ fn new_invitation(object: &Object) -> (NewInvitation, bool, Vec<FieldError>) {
     (input, force, errors)
 }
 
-pub fn view(
-    invitation: &Invitation,
+/// What `POST /v1/invitations` takes for one invitation, as
+/// [`new_invitation`] reads it field by field; only its schema is used.
+#[derive(utoipa::ToSchema)]
+#[schema(as = NewInvitation)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "describes the body for the API document")]
+struct InvitationInput {
+    #[schema(pattern = "^[!\"$-~]{1,128}$")]
+    order_id: String,
+    #[schema(schema_with = feedback_core::schema::nullable_id)]
+    rep_id: Option<String>,
+    channel: Channel,
+    #[schema(schema_with = feedback_core::schema::nullable_id)]
+    location: Option<String>,
+    #[schema(schema_with = feedback_core::schema::nullable_customer_ref)]
+    customer_ref: Option<String>,
+    survey: Option<SurveyKind>,
+    #[schema(schema_with = feedback_core::schema::nullable_locale)]
+    locale: Option<String>,
+    /// Invite even inside the customer's throttle period (and restart it).
+    force: Option<bool>,
+}
+
+/// A batch: `{"invitations": [...]}`.
+#[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "describes the body for the API document")]
+struct InvitationBatch {
+    #[schema(min_items = 1, max_items = 500)]
+    invitations: Vec<InvitationInput>,
+}
+
+/// The body of `POST /v1/invitations`: one invitation or a batch.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[expect(dead_code, reason = "describes the body for the API document")]
+enum InvitationsInput {
+    One(InvitationInput),
+    Batch(InvitationBatch),
+}
+
+/// What a request made of an invitation.
+#[derive(Serialize, utoipa::ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum Outcome {
+    Created,
+    Existing,
+    /// Nothing was made; the customer's open invitation (if any) is
+    /// returned with throttled_until.
+    Throttled,
+}
+
+/// An invitation as the API shows it. Only `customer_ref` and
+/// `last_invited_at` are shown of a throttled customer's answered or
+/// expired invitation.
+#[derive(Default, Serialize, utoipa::ToSchema)]
+#[schema(as = Invitation)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    /// Fits one SMS where the business name allows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sms_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rep_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<Channel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<&'a str>,
+    /// The customer's ref. On an existing order or GET, shown only to a key
+    /// with responses:read (or the ref this request sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_ref: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    survey: Option<SurveyKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locale: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<DateTime<Utc>>,
+    /// When its personal data is erased under the retention setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    personal_until: Option<DateTime<Utc>>,
+    /// POST only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Outcome>,
+    /// Throttled only: when the customer may be invited again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    throttled_until: Option<DateTime<Utc>>,
+    /// Throttled with no open invitation (answered or expired): when the
+    /// customer was last invited; code and url are then absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_invited_at: Option<DateTime<Utc>>,
+    /// GET only: whether the customer has answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answered: Option<bool>,
+    /// GET only, and only for a key with responses:read: the customer's
+    /// answer, or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response: Option<Option<RatingView<'a>>>,
+}
+
+/// A batch's invitations, in the order asked.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct InvitationList<'a> {
+    invitations: Vec<InvitationView<'a>>,
+}
+
+/// What `POST /v1/invitations` answers: one invitation, or a batch's.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+enum Invited<'a> {
+    One(Box<InvitationView<'a>>),
+    Batch(InvitationList<'a>),
+}
+
+pub fn view<'a>(
+    invitation: &'a Invitation,
     state: &AppState,
     settings: &Settings,
     headers: &HeaderMap,
-) -> Value {
+) -> InvitationView<'a> {
     let url = state.tenant.link(&invitation.code, headers);
-    json!({
-        "code": invitation.code,
-        "url": url,
-        "sms_text": sms::invitation_text(&settings.display_name, &url),
-        "order_id": invitation.order_id,
-        "rep_id": invitation.attribution.rep_id,
-        "channel": invitation.attribution.channel,
-        "location": invitation.attribution.location,
-        "customer_ref": invitation.customer_ref,
-        "survey": invitation.attribution.survey,
-        "locale": invitation.locale,
-        "created_at": invitation.created_at,
-        "expires_at": invitation.expires_at,
-        "personal_until": invitation.personal_until,
-    })
+    InvitationView {
+        code: Some(invitation.code.as_str()),
+        sms_text: Some(sms::invitation_text(&settings.display_name, &url)),
+        url: Some(url),
+        order_id: Some(invitation.order_id.as_str()),
+        rep_id: invitation.attribution.rep_id.as_ref().map(|r| r.as_str()),
+        channel: Some(invitation.attribution.channel),
+        location: invitation.attribution.location.as_ref().map(|l| l.as_str()),
+        customer_ref: invitation.customer_ref.as_ref().map(|c| c.as_str()),
+        survey: Some(invitation.attribution.survey),
+        locale: invitation.locale.as_ref().map(|l| l.as_str()),
+        created_at: Some(invitation.created_at),
+        expires_at: Some(invitation.expires_at),
+        personal_until: invitation.personal_until,
+        ..InvitationView::default()
+    }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/invitations",
+    operation_id = "createInvitations",
+    summary = "Create one invitation, or a batch of up to 500",
+    request_body = InvitationsInput,
+    responses(
+        (status = 201, description = "Created", body = InvitationView),
+        (status = 200, description = "An invitation for this order_id existed (single), or the batch's per-item results", body = Invited),
+        (status = 400, response = P400),
+        (status = 413, response = P413),
+        (status = 415, response = P415),
+        (status = 422, response = P422),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -90,7 +240,7 @@ pub async fn create(
     let batch = map.contains_key("invitations");
     let mut items: Vec<(String, Object)> = Vec::new();
     if batch {
-        let extra = root.unknown_fields(&["invitations"]);
+        let extra = root.unknown_fields(&BATCH_FIELDS);
         if !extra.is_empty() {
             return Err(ApiError::Invalid(extra));
         }
@@ -155,13 +305,17 @@ pub async fn create(
             InviteError::UnknownReps(errors) => ApiError::Unprocessable(errors),
             InviteError::Store(e) => e.into(),
         })?;
+    let outcomes = outcomes
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::from)?;
+    let all_new = outcomes
+        .iter()
+        .all(|o| matches!(o, InvitationOutcome::Created(_)));
     let mut views = Vec::new();
-    let mut all_new = true;
-    for (outcome, sent_ref) in outcomes.into_iter().zip(&sent) {
-        let outcome = outcome.map_err(ApiError::from)?;
-        all_new &= matches!(outcome, InvitationOutcome::Created(_));
+    for (outcome, sent_ref) in outcomes.iter().zip(&sent) {
         let view = outcome_view(
-            &outcome,
+            outcome,
             sent_ref.as_ref(),
             &principal,
             &state,
@@ -172,33 +326,35 @@ pub async fn create(
         views.push(view.await?);
     }
     if batch {
-        Ok(json(StatusCode::OK, &json!({ "invitations": views })))
+        let list = InvitationList { invitations: views };
+        Ok(json(StatusCode::OK, &Invited::Batch(list)))
     } else {
         let status = if all_new {
             StatusCode::CREATED
         } else {
             StatusCode::OK
         };
-        Ok(json(status, &views[0]))
+        let one = views.pop().expect("one invitation asked, one answered");
+        Ok(json(status, &Invited::One(Box::new(one))))
     }
 }
 
 /// What the client is told of one invitation request. A throttled one
 /// names until when, and hands back the contact's invitation while it is
 /// still open (unanswered, unexpired), so the customer gets one link.
-async fn outcome_view(
-    outcome: &InvitationOutcome,
+async fn outcome_view<'a>(
+    outcome: &'a InvitationOutcome,
     sent_ref: Option<&CustomerRef>,
     principal: &Principal,
     state: &AppState,
     settings: &Settings,
     headers: &HeaderMap,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<Value, ApiError> {
+) -> Result<InvitationView<'a>, ApiError> {
     let (status, until) = match outcome {
-        InvitationOutcome::Created(_) => ("created", None),
-        InvitationOutcome::Existing(_) => ("existing", None),
-        InvitationOutcome::Throttled { until, .. } => ("throttled", Some(until)),
+        InvitationOutcome::Created(_) => (Outcome::Created, None),
+        InvitationOutcome::Existing(_) => (Outcome::Existing, None),
+        InvitationOutcome::Throttled { until, .. } => (Outcome::Throttled, Some(*until)),
     };
     let last = outcome.invitation();
     let open = match until {
@@ -207,19 +363,21 @@ async fn outcome_view(
     };
     let mut v = match open {
         true => view(last, state, settings, headers),
-        false => json!({ "customer_ref": last.customer_ref, "last_invited_at": last.created_at }),
+        false => InvitationView {
+            customer_ref: last.customer_ref.as_ref().map(|c| c.as_str()),
+            last_invited_at: Some(last.created_at),
+            ..InvitationView::default()
+        },
     };
     // An existing order's stored ref may not be the one this request sent.
     if matches!(outcome, InvitationOutcome::Existing(_))
         && !principal.may(Scope::ResponsesRead)
         && last.customer_ref.as_ref() != sent_ref
     {
-        hide_customer_ref(&mut v);
+        v.customer_ref = None;
     }
-    v["status"] = json!(status);
-    if let Some(until) = until {
-        v["throttled_until"] = json!(until);
-    }
+    v.status = Some(status);
+    v.throttled_until = until;
     Ok(v)
 }
 
@@ -227,6 +385,18 @@ async fn outcome_view(
 /// own state; the answer itself and the customer's ref are the customer's,
 /// shown only to a key that may read responses (a till's
 /// `invitations:write` key may not).
+#[utoipa::path(
+    get,
+    path = "/v1/invitations/{code}",
+    operation_id = "getInvitation",
+    summary = "One invitation; its answer only for a key that may read responses",
+    params(("code" = String, Path, description = "Invitation code")),
+    responses(
+        (status = 200, description = "The invitation", body = InvitationView),
+        (status = 404, response = P404),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Segment(raw): Segment,
@@ -234,27 +404,19 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let invitation = super::invitation(&state, &raw).await?;
-    let code = invitation.code.clone();
     let settings = state.settings().await?;
+    let answer = state.store.get_response(&invitation.code).await?;
     let mut body = view(&invitation, &state, &settings, &headers);
-    let answer = state.store.get_response(&code).await?;
-    body["answered"] = json!(answer.is_some());
+    body.answered = Some(answer.is_some());
     if principal.may(Scope::ResponsesRead) {
-        body["response"] = json!(
+        body.response = Some(
             answer
                 .as_ref()
-                .map(|a| super::public::rating_view(a, &settings))
+                .map(|a| super::public::rating_view(a, &settings)),
         );
     } else {
-        hide_customer_ref(&mut body);
+        // The stored ref is the customer's: not a till's to learn.
+        body.customer_ref = None;
     }
     Ok(json(StatusCode::OK, &body))
-}
-
-/// Takes the stored customer ref out of a view for a key that may not read
-/// it: another order's ref is not a till's to learn.
-fn hide_customer_ref(view: &mut Value) {
-    if let Some(object) = view.as_object_mut() {
-        object.remove("customer_ref");
-    }
 }

@@ -1,6 +1,7 @@
 //! `POST /v1/keys`, `GET /v1/keys`, `DELETE /v1/keys/{id}` (scope `admin`).
 
 use super::{json, now};
+use crate::apidoc::{P400, P404, P409, P415, P503};
 use crate::body::{self, Object, Segment};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -16,7 +17,8 @@ use feedback_store::Revocation;
 use serde::Serialize;
 
 /// A key as the API shows it: never its hash.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Key)]
 struct KeyView<'a> {
     id: &'a str,
     name: Option<&'a str>,
@@ -40,18 +42,46 @@ impl<'a> From<&'a ApiKey> for KeyView<'a> {
 }
 
 /// A new key, with its secret: shown this once.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = NewKey)]
 struct CreatedKey<'a> {
     #[serde(flatten)]
     view: KeyView<'a>,
+    /// The secret, shown only now.
     key: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct KeyList<'a> {
     keys: Vec<KeyView<'a>>,
 }
 
+/// The fields of `POST /v1/keys`.
+pub const FIELDS: [&str; 2] = ["scopes", "name"];
+
+/// What `POST /v1/keys` takes.
+#[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct KeyInput {
+    #[schema(min_items = 1)]
+    scopes: Vec<Scope>,
+    #[schema(schema_with = feedback_core::schema::nullable_label_64)]
+    name: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/keys",
+    operation_id = "createKey",
+    summary = "Create an API key (its secret is returned once)",
+    request_body = KeyInput,
+    responses(
+        (status = 201, description = "The key with its secret", body = CreatedKey),
+        (status = 400, response = P400),
+        (status = 415, response = P415),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -59,7 +89,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let map = body::read_json(&headers, body).await?;
     let o = Object::new("", &map);
-    let mut errors = o.unknown_fields(&["scopes", "name"]);
+    let mut errors = o.unknown_fields(&FIELDS);
     let mut scopes = Vec::new();
     match o.strings("scopes") {
         Ok(Some(names)) if !names.is_empty() => {
@@ -92,7 +122,8 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let (key, secret) = keys::create(state.store.as_ref(), scopes, name, now()).await?;
+    let input = KeyInput { scopes, name };
+    let (key, secret) = keys::create(state.store.as_ref(), input.scopes, input.name, now()).await?;
     let body = CreatedKey {
         view: KeyView::from(&key),
         key: &secret,
@@ -100,12 +131,35 @@ pub async fn create(
     Ok(json(StatusCode::CREATED, &body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/keys",
+    operation_id = "listKeys",
+    summary = "Every key (never secrets)",
+    responses(
+        (status = 200, description = "Keys", body = KeyList),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
     let keys = state.store.list_keys().await?;
     let keys = keys.iter().map(KeyView::from).collect();
     Ok(json(StatusCode::OK, &KeyList { keys }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/keys/{id}",
+    operation_id = "revokeKey",
+    summary = "Revoke a key",
+    params(("id" = String, Path, description = "Key id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, response = P404),
+        (status = 409, response = P409),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     Segment(id): Segment,

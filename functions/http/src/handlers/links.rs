@@ -2,6 +2,7 @@
 //! `PATCH /v1/links/{code}`: reusable links for places and people.
 
 use super::{json, now};
+use crate::apidoc::{P400, P404, P415, P422, P503};
 use crate::body::{self, Object, Segment, take};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -16,15 +17,20 @@ use serde::Serialize;
 
 /// A link as the API shows it, with the URL to print on a card or a QR
 /// code.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Link)]
 struct LinkView<'a> {
+    #[schema(value_type = String)]
     code: &'a Code,
     url: String,
     label: Option<&'a str>,
+    #[schema(value_type = Option<String>)]
     rep_id: Option<&'a RepId>,
     channel: Channel,
+    #[schema(value_type = Option<String>)]
     location: Option<&'a LocationId>,
     survey: SurveyKind,
+    #[schema(value_type = Option<String>)]
     locale: Option<&'a Locale>,
     created_at: DateTime<Utc>,
     expires_at: Option<DateTime<Utc>>,
@@ -32,7 +38,7 @@ struct LinkView<'a> {
     active: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct LinkList<'a> {
     links: Vec<LinkView<'a>>,
 }
@@ -54,7 +60,11 @@ fn view<'a>(link: &'a Link, state: &AppState, headers: &HeaderMap) -> LinkView<'
     }
 }
 
-const FIELDS: [&str; 8] = [
+/// The fields of `PATCH /v1/links/{code}`.
+pub const PATCH_FIELDS: [&str; 4] = ["active", "label", "expires_at", "daily_cap"];
+
+/// The fields of `POST /v1/links`.
+pub const FIELDS: [&str; 8] = [
     "channel",
     "rep_id",
     "location",
@@ -65,6 +75,20 @@ const FIELDS: [&str; 8] = [
     "daily_cap",
 ];
 
+#[utoipa::path(
+    post,
+    path = "/v1/links",
+    operation_id = "createLink",
+    summary = "Create a reusable link for a place or person (QR code, counter, web page)",
+    request_body = NewLink,
+    responses(
+        (status = 201, description = "Created", body = LinkView),
+        (status = 400, response = P400),
+        (status = 415, response = P415),
+        (status = 422, response = P422),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -101,6 +125,16 @@ pub async fn create(
     Ok(json(StatusCode::CREATED, &view(&link, &state, &headers)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/links",
+    operation_id = "listLinks",
+    summary = "Every reusable link, newest first",
+    responses(
+        (status = 200, description = "The links", body = LinkList),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let links = state.store.list_links().await?;
     let links = links.iter().map(|l| view(l, &state, &headers)).collect();
@@ -113,6 +147,18 @@ async fn find(state: &AppState, raw: &str) -> Result<Link, ApiError> {
     state.store.get_link(&code).await?.ok_or_else(not_found)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/links/{code}",
+    operation_id = "getLink",
+    summary = "One reusable link",
+    params(("code" = String, Path, description = "The link's code")),
+    responses(
+        (status = 200, description = "The link", body = LinkView),
+        (status = 404, response = P404),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Segment(raw): Segment,
@@ -124,6 +170,21 @@ pub async fn get(
 
 /// Disables or enables a link, or changes its label, expiry or daily cap.
 /// What it is counted under (rep, location, channel, survey) is fixed.
+#[utoipa::path(
+    patch,
+    path = "/v1/links/{code}",
+    operation_id = "patchLink",
+    summary = "Disable, enable, relabel, expire or cap a reusable link",
+    params(("code" = String, Path, description = "The link's code")),
+    request_body = LinkPatch,
+    responses(
+        (status = 200, description = "The link as changed", body = LinkView),
+        (status = 400, response = P400),
+        (status = 404, response = P404),
+        (status = 415, response = P415),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn patch(
     State(state): State<AppState>,
     Segment(raw): Segment,
@@ -133,7 +194,7 @@ pub async fn patch(
     let link = find(&state, &raw).await?;
     let map = body::read_json(&headers, body).await?;
     let o = Object::new("", &map);
-    let mut errors = o.unknown_fields(&["active", "label", "expires_at", "daily_cap"]);
+    let mut errors = o.unknown_fields(&PATCH_FIELDS);
     let patch = LinkPatch {
         active: take(&mut errors, o.bool("active")),
         label: take(&mut errors, o.nullable_string("label")),

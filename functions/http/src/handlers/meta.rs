@@ -1,26 +1,24 @@
-//! Health, the OpenAPI document, and the answers for unknown paths and
-//! methods.
+//! Health, and the answers for unknown paths and methods.
 
 use crate::error::ApiError;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 struct Health {
+    #[schema(value_type = String, pattern = "^ok$")]
     status: &'static str,
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "health",
+    summary = "Liveness",
+    responses((status = 200, description = "OK", body = Health))
+)]
 pub async fn health() -> Response {
     super::json(StatusCode::OK, &Health { status: "ok" })
-}
-
-pub async fn openapi() -> Response {
-    let mut response = crate::OPENAPI.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 pub async fn not_found() -> ApiError {

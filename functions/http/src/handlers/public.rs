@@ -1,8 +1,9 @@
 //! The public rating endpoints behind a customer's link (no API key).
 
 use super::{json, now};
+use crate::apidoc::{P400, P404, P409, P410, P413, P415, P429, P503};
 use crate::body::{self, Fields, Object, PUBLIC_LIMIT, Segment, parse_bool, take};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::pages::i18n::{browser_language, supported};
 use crate::state::AppState;
 use axum::body::Body;
@@ -17,11 +18,14 @@ use feedback_core::abuse::{AbuseRules, Secret};
 use feedback_core::links::{Closed, Target};
 use feedback_core::model;
 use feedback_core::model::Submission;
+use feedback_core::model::{Answers, Expectation};
 use feedback_core::submission::editable_until;
-use feedback_core::{Code, FieldError, Rule, Settings};
+use feedback_core::survey::Question;
+use feedback_core::{Code, FieldError, Rule, Settings, SurveyKind};
 use feedback_store::Recorded;
 use feedback_telemetry::Metric;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::net::IpAddr;
 
 /// The page language: the link's, else the tenant's default, else the
@@ -41,19 +45,95 @@ pub fn code(raw: &str) -> Result<Code, ApiError> {
     Code::parse("code", raw).map_err(|_| ApiError::NotFound("no such invitation"))
 }
 
-pub fn rating_view(rating: &model::Response, settings: &Settings) -> Value {
-    json!({
-        "score": rating.score,
-        "answers": rating.answers,
-        "comment": rating.comment,
-        "submitted_at": rating.submitted_at,
-        "edited_at": rating.edited_at,
-        "editable_until": editable_until(rating, settings.edit_window()),
-    })
+/// A stored answer as the customer who gave it sees it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Rating)]
+pub struct RatingView<'a> {
+    score: u8,
+    answers: &'a Answers,
+    comment: Option<&'a str>,
+    submitted_at: DateTime<Utc>,
+    edited_at: Option<DateTime<Utc>>,
+    editable_until: DateTime<Utc>,
+    /// Given to whoever sent this answer (a first answer, or a change with
+    /// the token): keep it to change the answer later. Absent on a repeat
+    /// of the same answer without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edit_token: Option<&'a str>,
+}
+
+pub fn rating_view<'a>(rating: &'a model::Response, settings: &Settings) -> RatingView<'a> {
+    RatingView {
+        score: rating.score,
+        answers: &rating.answers,
+        comment: rating.comment.as_deref(),
+        submitted_at: rating.submitted_at,
+        edited_at: rating.edited_at,
+        editable_until: editable_until(rating, settings.edit_window()),
+        edit_token: None,
+    }
+}
+
+/// What a rating page needs, for apps that draw their own.
+#[derive(Serialize, utoipa::ToSchema)]
+struct RatingPage<'a> {
+    code: &'a str,
+    business: &'a str,
+    rep: Option<RepName<'a>>,
+    survey: Scale,
+    questions: &'a [Question],
+    #[schema(schema_with = crate::pages::i18n::language_schema)]
+    locale: &'static str,
+    expires_at: Option<DateTime<Utc>>,
+    expired: bool,
+    answered: bool,
+    /// The stored answer, only with ?edit= its edit token; otherwise null
+    /// (answered says whether there is one).
+    response: Option<RatingView<'a>>,
+    reusable: bool,
+    disabled: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct RepName<'a> {
+    id: &'a str,
+    display_name: &'a str,
+}
+
+/// The main question's kind and scale.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Scale {
+    kind: SurveyKind,
+    min: u8,
+    max: u8,
 }
 
 /// `GET /r/{code}.json` (what a rating page needs, for apps) or
 /// `GET /r/{code}` (the page itself).
+#[utoipa::path(
+    get,
+    path = "/r/{code}",
+    operation_id = "getRatingPage",
+    summary = "The rating page (HTML), or with a `.json` suffix what a page needs; never records anything",
+    params(
+        ("code" = String, Path, description = "The invitation code; `GET` takes it with a `.json` suffix"),
+        ("score" = Option<i64>, Query, description = "One-click links: preselects this score; the customer still confirms with Send"),
+        ("edit" = Option<String>, Query, min_length = 1, description = "An answer's edit token (the thank-you page's change link carries it): shows the stored answer (page, or response in .json) and lets it be changed"),
+    ),
+    responses(
+        (status = 200, description = "The invitation as a customer sees it", content(
+            (RatingPage = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 404, description = "No such link: a page for a page's path, problem+json for a .json path", content(
+            (String = "text/html"),
+            (Problem = "application/problem+json"),
+        )),
+        (status = 410, description = "The link expired (HTML page)", content((String = "text/html"))),
+        (status = 429, response = P429),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn rating(
     State(state): State<AppState>,
     Segment(raw): Segment,
@@ -124,24 +204,103 @@ async fn rating_json(
         _ => None,
     };
     let kind = target.attribution().survey;
-    let body = json!({
-        "code": target.code(),
-        "reusable": matches!(target, Target::Link(_)),
-        "business": settings.display_name,
-        "rep": rep.map(|r| json!({ "id": r.id, "display_name": r.display_name })),
-        "survey": { "kind": kind, "min": kind.min(), "max": kind.max() },
-        "questions": settings.questions,
-        "locale": language(&target, &settings, headers),
-        "expires_at": expires_at,
-        "expired": matches!(closed, Some(Closed::Expired(_))),
-        "disabled": closed == Some(Closed::Disabled),
-        "answered": answer.is_some(),
-        "response": shown.map(|a| rating_view(a, &settings)),
-    });
+    let body = RatingPage {
+        code: target.code().as_str(),
+        reusable: matches!(target, Target::Link(_)),
+        business: &settings.display_name,
+        rep: rep.as_ref().map(|r| RepName {
+            id: r.id.as_str(),
+            display_name: &r.display_name,
+        }),
+        survey: Scale {
+            kind,
+            min: kind.min(),
+            max: kind.max(),
+        },
+        questions: &settings.questions,
+        locale: language(&target, &settings, headers),
+        expires_at,
+        expired: matches!(closed, Some(Closed::Expired(_))),
+        disabled: closed == Some(Closed::Disabled),
+        answered: answer.is_some(),
+        response: shown.map(|a| rating_view(a, &settings)),
+    };
     Ok(json(StatusCode::OK, &body))
 }
 
-const ANSWER_FIELDS: [&str; 5] = [
+/// A JSON submit body, as [`submission`] reads it field by field (so every
+/// error is reported at once); only its schema is used.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Submission)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "describes the body for the API document")]
+struct SubmissionBody {
+    /// On the invitation's scale: CSAT 1–5, NPS 0–10, CES 1–7.
+    #[schema(minimum = 0, maximum = 10)]
+    score: i64,
+    #[schema(max_length = 2000)]
+    comment: Option<String>,
+    answers: Option<AnswersBody>,
+    /// The answer's edit token, from the answer that created it: needed to
+    /// change a stored answer inside the edit window (without it, a
+    /// different answer is 409).
+    edit_token: Option<String>,
+}
+
+/// The optional answers of a JSON submit body.
+#[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "describes the body for the API document")]
+struct AnswersBody {
+    #[schema(minimum = 1, maximum = 5)]
+    friendliness: Option<i64>,
+    #[schema(minimum = 1, maximum = 5)]
+    speed: Option<i64>,
+    #[schema(minimum = 1, maximum = 5)]
+    knowledge: Option<i64>,
+    resolved: Option<bool>,
+    expectations: Option<Expectation>,
+}
+
+/// A rating form's post: the JSON body's fields flat, and the form's hidden
+/// controls ([`FORM_CONTROLS`]).
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "describes the body for the API document")]
+struct SubmissionForm {
+    score: String,
+    #[schema(nullable = false)]
+    comment: Option<String>,
+    #[schema(nullable = false)]
+    friendliness: Option<String>,
+    #[schema(nullable = false)]
+    speed: Option<String>,
+    #[schema(nullable = false)]
+    knowledge: Option<String>,
+    #[schema(nullable = false)]
+    resolved: Option<String>,
+    #[schema(nullable = false)]
+    expectations: Option<String>,
+    /// The form's signed render time (the rating page sets it).
+    #[schema(nullable = false)]
+    t: Option<String>,
+    /// A reusable link's answer key (the rating page sets it).
+    #[schema(nullable = false)]
+    rid: Option<String>,
+    /// A honeypot: people leave it empty.
+    #[schema(nullable = false)]
+    website: Option<String>,
+    /// The answer's edit token, from the answer that created it: needed to
+    /// change a stored answer inside the edit window (without it, a
+    /// different answer is 409).
+    #[schema(nullable = false)]
+    edit_token: Option<String>,
+}
+
+/// The fields of a JSON submit body.
+pub const SUBMIT_FIELDS: [&str; 4] = ["score", "comment", "answers", EDIT_TOKEN];
+
+/// The optional answers, in a JSON body's `answers` or flat in a form.
+pub const ANSWER_FIELDS: [&str; 5] = [
     "friendliness",
     "speed",
     "knowledge",
@@ -157,7 +316,7 @@ pub fn submission(fields: &Fields) -> (Submission, Vec<FieldError>) {
     let submission = match fields {
         Fields::Json(map) => {
             let root = Object::new("", map);
-            let unknown = root.unknown_fields(&["score", "comment", "answers", EDIT_TOKEN]);
+            let unknown = root.unknown_fields(&SUBMIT_FIELDS);
             let answers = take(&mut errors, root.object("answers"));
             let unknown_answers = answers
                 .as_ref()
@@ -450,6 +609,34 @@ async fn try_record(
 /// `POST /r/{code}`: records a rating (201), replaces it inside the edit
 /// window (200), or refuses it (404, 409, 410). A browser's form post gets a
 /// page back; everything else gets JSON.
+#[utoipa::path(
+    post,
+    path = "/r/{code}",
+    operation_id = "submitRating",
+    summary = "Submit or change a rating",
+    description = "A browser's form post (Accept: text/html) gets an HTML page back: the thank-you page, the form with its error (400), or a friendly 403 (cross-site), 404, 409, 410 or 503 page. Everything else gets JSON. On a reusable link each answer is its own response (the page's `rid`, or the Idempotency-Key header, makes a resend the same answer); 429 with Retry-After when the address's daily quota or the link's daily cap is used up; 410 when the link is disabled. Form posts must carry the page's signed render time (`t`) from at least abuse.min_fill_ms before and an empty honeypot (`website`), else 400 (rule too_fast or automated; rule stale when the page was shown more than 24 hours before). A post from another site's page (Sec-Fetch-Site other than same-origin or none, or a foreign Origin) is refused with 403 whatever its content type.",
+    params(
+        ("code" = String, Path, description = "The invitation code"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "On a reusable link, makes a resend of one answer the same answer"),
+    ),
+    request_body(content(
+        (SubmissionBody = "application/json"),
+        (SubmissionForm = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 201, description = "First answer recorded", body = RatingView),
+        (status = 200, description = "Answer changed inside the edit window, or the same answer again", body = RatingView),
+        (status = 400, response = P400),
+        (status = 403, description = "A form posted from another site (HTML page)", content((String = "text/html"))),
+        (status = 404, response = P404),
+        (status = 409, response = P409),
+        (status = 410, response = P410),
+        (status = 413, response = P413),
+        (status = 415, response = P415),
+        (status = 429, response = P429),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn submit(
     State(state): State<AppState>,
     Segment(raw): Segment,
@@ -488,10 +675,10 @@ async fn submit_json(
         Recorded::Created(_) => StatusCode::CREATED,
         Recorded::Replaced { .. } | Recorded::Unchanged(_) => StatusCode::OK,
     };
-    let mut view = rating_view(done.recorded.response(), &done.settings);
-    if let Some(token) = &done.edit_token {
-        view[EDIT_TOKEN] = json!(token);
-    }
+    let view = RatingView {
+        edit_token: done.edit_token.as_deref(),
+        ..rating_view(done.recorded.response(), &done.settings)
+    };
     Ok(json(status, &view))
 }
 

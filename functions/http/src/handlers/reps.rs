@@ -5,6 +5,7 @@
 //! a later PUT brings it back.
 
 use super::json;
+use crate::apidoc::{P400, P404, P415, P503};
 use crate::body::{self, Object, Segment};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -15,11 +16,39 @@ use axum::response::Response;
 use feedback_core::model::NewRep;
 use feedback_core::{Rep, RepId};
 use serde::Serialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+
+/// The path's rep id.
+struct RepIdParam;
+
+impl utoipa::IntoParams for RepIdParam {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        crate::apidoc::path_param("rep_id", feedback_core::schema::id())
+    }
+}
+
+/// The fields of `PUT /v1/reps/{rep_id}`.
+pub const FIELDS: [&str; 3] = ["display_name", "team", "active"];
 
 fn rep_id(raw: &str) -> Result<RepId, ApiError> {
     Ok(RepId::parse("rep_id", raw)?)
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/reps/{rep_id}",
+    operation_id = "putRep",
+    summary = "Create or replace a rep",
+    params(RepIdParam),
+    request_body = NewRep,
+    responses(
+        (status = 201, description = "Created", body = Rep),
+        (status = 200, description = "Replaced", body = Rep),
+        (status = 400, response = P400),
+        (status = 415, response = P415),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn put(
     State(state): State<AppState>,
     Segment(raw): Segment,
@@ -29,7 +58,7 @@ pub async fn put(
     let id = rep_id(&raw)?;
     let map = body::read_json(&headers, body).await?;
     let object = Object::new("", &map);
-    let mut errors = object.unknown_fields(&["display_name", "team", "active"]);
+    let mut errors = object.unknown_fields(&FIELDS);
     let mut input = NewRep::default();
     match object.string("display_name") {
         Ok(v) => input.display_name = v,
@@ -55,6 +84,18 @@ pub async fn put(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/reps/{rep_id}",
+    operation_id = "getRep",
+    summary = "One rep",
+    params(RepIdParam),
+    responses(
+        (status = 200, description = "The rep", body = Rep),
+        (status = 404, response = P404),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Segment(raw): Segment,
@@ -68,16 +109,38 @@ pub async fn get(
     Ok(json(StatusCode::OK, &rep))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RepList<'a> {
     reps: &'a [Rep],
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/reps",
+    operation_id = "listReps",
+    summary = "Every rep",
+    responses(
+        (status = 200, description = "Reps by id", body = RepList),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
     let reps = state.store.list_reps().await?;
     Ok(json(StatusCode::OK, &RepList { reps: &reps }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/reps/{rep_id}",
+    operation_id = "deleteRep",
+    summary = "Delete (archive) a rep: inactive, kept, past ratings unmoved",
+    params(RepIdParam),
+    responses(
+        (status = 200, description = "The archived rep", body = Rep),
+        (status = 404, response = P404),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Segment(raw): Segment,

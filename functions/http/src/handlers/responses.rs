@@ -4,8 +4,10 @@
 //! response into the scores.
 
 use super::json;
+use crate::apidoc::{P400, P404, P415, P503, query_param, schema_ref};
 use crate::body::{self, Object, Query, Segment, take};
 use crate::error::ApiError;
+use crate::reports::{CommentPage, CommentView, PageParams, RangeParams, SliceParams};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -14,11 +16,18 @@ use axum::response::{IntoResponse, Response};
 use feedback_app::responses;
 use feedback_core::csv;
 use feedback_core::links::code_of_response;
-use feedback_core::model;
+use feedback_core::model::{self, ResponseView};
 use feedback_core::time::{DateRange, TenantZone, parse_day};
 use feedback_core::{Band, Channel, FieldError, LocationId, RepId, Rule, SurveyKind};
 use feedback_store::{Cursor, ResponseFilter};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::IntoParams;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+/// Page sizes when a request names none.
+const LIST_PAGE: i64 = 50;
+const COMMENT_PAGE: i64 = 20;
 
 const FILTERS: [&str; 10] = [
     "from",
@@ -77,6 +86,33 @@ fn filter(
     (filter, cursor)
 }
 
+/// [`FILTERS`] but `flagged`, in the API document.
+struct FilterParams;
+
+impl IntoParams for FilterParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let score = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(10))
+        };
+        let mut params = RangeParams::<false>::into_params(|| None);
+        params.extend(SliceParams::into_params(|| None));
+        params.extend([
+            query_param("survey", "Only this kind", schema_ref::<SurveyKind>()),
+            query_param("min_score", "", score()),
+            query_param("max_score", "", score()),
+            query_param(
+                "has_comment",
+                "",
+                ObjectBuilder::new().schema_type(Type::Boolean),
+            ),
+        ]);
+        params
+    }
+}
+
 fn params(extra: &[&'static str]) -> Vec<&'static str> {
     FILTERS
         .iter()
@@ -86,6 +122,30 @@ fn params(extra: &[&'static str]) -> Vec<&'static str> {
         .collect()
 }
 
+/// One page of responses.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ResponsePage<'a> {
+    responses: Vec<ResponseView<'a>>,
+    /// Pass as `cursor` for the next page; null on the last.
+    next_cursor: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/responses",
+    operation_id = "listResponses",
+    summary = "Responses, newest first",
+    params(
+        FilterParams,
+        ("flagged" = Option<bool>, Query, description = "true: only responses held back for review; default false: only counted ones"),
+        PageParams<LIST_PAGE>,
+    ),
+    responses(
+        (status = 200, description = "One page", body = ResponsePage),
+        (status = 400, response = P400),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -97,7 +157,7 @@ pub async fn list(
         &mut errors,
         q.int("limit", 1, feedback_store::MAX_PAGE as i64),
     )
-    .unwrap_or(50);
+    .unwrap_or(LIST_PAGE);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
@@ -105,16 +165,35 @@ pub async fn list(
         .store
         .list_responses(&filter, limit as usize, cursor.as_ref())
         .await?;
-    let body = json!({
-        "responses": page.items.iter().map(model::Response::to_json).collect::<Vec<_>>(),
-        "next_cursor": page.next.map(|c| c.encode()),
-    });
+    let body = ResponsePage {
+        responses: page.items.iter().map(model::Response::view).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+    };
     Ok(json(StatusCode::OK, &body))
 }
 
 /// `GET /v1/comments`: recent comments, newest first, optionally of one
 /// score band (which needs one survey kind: the tenant's default unless
 /// `survey` names one).
+#[utoipa::path(
+    get,
+    path = "/v1/comments",
+    operation_id = "listComments",
+    summary = "Recent comments, newest first",
+    description = "Responses with a comment, with score, band, rep, channel and locale. `band` picks unhappy, neutral or happy by the metric's own cut-offs (CSAT 1-2/3/4-5, NPS 0-6/7-8/9-10, CES 1-3/4/5-7) of `survey` (default: the tenant's default).",
+    params(
+        RangeParams<false>,
+        ("survey" = Option<SurveyKind>, Query, description = "Only this kind"),
+        ("band" = Option<Band>, Query, description = "Only this score band"),
+        SliceParams,
+        PageParams<COMMENT_PAGE>,
+    ),
+    responses(
+        (status = 200, description = "Comments", body = CommentPage),
+        (status = 400, response = P400),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn comments(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -132,7 +211,7 @@ pub async fn comments(
         &mut errors,
         q.int("limit", 1, feedback_store::MAX_PAGE as i64),
     )
-    .unwrap_or(20);
+    .unwrap_or(COMMENT_PAGE);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
@@ -147,10 +226,10 @@ pub async fn comments(
     let store = state.store.as_ref();
     let page =
         feedback_app::reports::comments(store, filter, limit as usize, cursor.as_ref()).await?;
-    let body = json!({
-        "comments": page.items.iter().map(crate::reports::comment_json).collect::<Vec<_>>(),
-        "next_cursor": page.next.map(|c| c.encode()),
-    });
+    let body = CommentPage {
+        comments: page.items.iter().map(CommentView::from).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+    };
     Ok(json(StatusCode::OK, &body))
 }
 
@@ -159,6 +238,26 @@ pub async fn comments(
 const EXPORT_BUDGET: usize = 5 * 1024 * 1024;
 
 /// `GET /v1/responses/export.csv`: the list's filters, as RFC 4180 CSV.
+#[utoipa::path(
+    get,
+    path = "/v1/responses/export.csv",
+    operation_id = "exportResponses",
+    summary = "Responses as CSV (RFC 4180, UTF-8), with the list's filters",
+    description = "Columns: id, code, submitted_at, edited_at, survey, score, rep_id, channel, location, locale, friendliness, speed, knowledge, resolved, expectations, comment. Text cells that a spreadsheet would read as a formula (starting with =, +, -, @, tab or CR) get a leading apostrophe. One answer carries up to 5 MiB; a `Link: <…>; rel=\"next\"` header then names the URL of the rest.",
+    params(
+        FilterParams,
+        ("flagged" = Option<bool>, Query, description = "true: only responses held back for review; default false: only counted ones"),
+        ("bom" = Option<bool>, Query, description = "Start with a UTF-8 byte-order mark (for spreadsheet programs that need one)"),
+        ("cursor" = Option<String>, Query, min_length = 1, description = "`next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "CSV", content((String = "text/csv")), headers(
+            ("Link" = String, description = "The rest of a large export"),
+        )),
+        (status = 400, response = P400),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn export(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -221,8 +320,42 @@ pub async fn export(
     Ok(response)
 }
 
+/// The fields of `PATCH /v1/responses/{id}`.
+pub const RELEASE_FIELDS: [&str; 1] = ["flagged"];
+
+/// What `PATCH /v1/responses/{id}` takes: `{"flagged": false}`, as
+/// [`release`] reads it; only its schema is used.
+#[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "describes the body for the API document")]
+struct ReleaseInput {
+    #[schema(schema_with = only_false)]
+    flagged: bool,
+}
+
+fn only_false() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([false]))
+}
+
 /// `PATCH /v1/responses/{id}` with `{"flagged": false}`: lets a flagged
 /// response into the scores, once however often it is sent.
+#[utoipa::path(
+    patch,
+    path = "/v1/responses/{id}",
+    operation_id = "releaseResponse",
+    summary = "Release a flagged response into the scores (once, however often sent)",
+    params(("id" = String, Path, description = "The response's id")),
+    request_body = ReleaseInput,
+    responses(
+        (status = 200, description = "The response as now stored", body = ResponseView),
+        (status = 400, response = P400),
+        (status = 404, response = P404),
+        (status = 415, response = P415),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn release(
     State(state): State<AppState>,
     Segment(id): Segment,
@@ -233,7 +366,7 @@ pub async fn release(
     let code = code_of_response(&id).ok_or_else(not_found)?;
     let map = body::read_json(&headers, body).await?;
     let o = Object::new("", &map);
-    let mut errors = o.unknown_fields(&["flagged"]);
+    let mut errors = o.unknown_fields(&RELEASE_FIELDS);
     match take(&mut errors, o.bool("flagged")) {
         Some(false) => {}
         _ if !errors.is_empty() => {}
@@ -250,5 +383,5 @@ pub async fn release(
     let released = responses::release(state.store.as_ref(), &settings, &code, &id)
         .await?
         .ok_or_else(not_found)?;
-    Ok(json(StatusCode::OK, &released.to_json()))
+    Ok(json(StatusCode::OK, &released.view()))
 }

@@ -1,6 +1,7 @@
 //! `GET /v1/settings` and `PUT /v1/settings`.
 
 use super::json;
+use crate::apidoc::{P400, P415, P503};
 use crate::body::{self, Object, take};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -12,15 +13,35 @@ use feedback_core::abuse::AbuseRulesPatch;
 use feedback_core::followup::FollowUpRulesPatch;
 use feedback_core::settings::SettingsPatch;
 use feedback_core::{FieldError, Rule, Settings};
-use serde_json::{Value, json};
+use serde::Serialize;
 
-fn view(settings: &Settings, state: &AppState) -> Value {
-    let mut body = json!(settings);
-    // The zone comes from the deployment; shown, never changed here.
-    body["time_zone"] = json!(state.tenant.zone.name());
-    body
+/// The settings, and the time zone days are counted in.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SettingsView)]
+struct View<'a> {
+    #[serde(flatten)]
+    settings: &'a Settings,
+    /// Set by the deployment: shown, never changed here.
+    time_zone: &'a str,
 }
 
+fn view<'a>(settings: &'a Settings, state: &'a AppState) -> View<'a> {
+    View {
+        settings,
+        time_zone: state.tenant.zone.name(),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/settings",
+    operation_id = "getSettings",
+    summary = "The tenant's settings",
+    responses(
+        (status = 200, description = "Settings", body = View),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn get(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(json(
         StatusCode::OK,
@@ -28,7 +49,7 @@ pub async fn get(State(state): State<AppState>) -> Result<Response, ApiError> {
     ))
 }
 
-const FIELDS: [&str; 12] = [
+pub const FIELDS: [&str; 12] = [
     "display_name",
     "default_survey",
     "default_locale",
@@ -43,9 +64,9 @@ const FIELDS: [&str; 12] = [
     "abuse",
 ];
 
-const FOLLOW_UP_FIELDS: [&str; 4] = ["csat_at_most", "nps_at_most", "ces_at_most", "sla_hours"];
+pub const FOLLOW_UP_FIELDS: [&str; 4] = ["csat_at_most", "nps_at_most", "ces_at_most", "sla_hours"];
 
-const ABUSE_FIELDS: [&str; 5] = [
+pub const ABUSE_FIELDS: [&str; 5] = [
     "per_address_daily",
     "min_fill_ms",
     "burst_minutes",
@@ -78,6 +99,19 @@ fn follow_up_patch(errors: &mut Vec<FieldError>, o: &Object<'_>) -> Option<Follo
     })
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/settings",
+    operation_id = "putSettings",
+    summary = "Change settings (fields given replace their values; null clears a nullable one)",
+    request_body = SettingsPatch,
+    responses(
+        (status = 200, description = "The settings as changed", body = View),
+        (status = 400, response = P400),
+        (status = 415, response = P415),
+        (status = 503, response = P503),
+    )
+)]
 pub async fn put(
     State(state): State<AppState>,
     headers: HeaderMap,

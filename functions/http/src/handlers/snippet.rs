@@ -2,6 +2,7 @@
 //! same for `/v1/links/{code}`): what a business pastes into its e-mail,
 //! prints on a receipt, sends by SMS or shows at the till.
 
+use crate::apidoc::{P400, P404, P503};
 use crate::body::{Query, Segment};
 use crate::error::ApiError;
 use crate::handlers::public::language;
@@ -70,7 +71,77 @@ fn qr_svg(url: &str) -> Result<String, ApiError> {
         .build())
 }
 
-pub async fn get(
+/// `format`'s values.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[expect(dead_code, reason = "describes the parameter for the API document")]
+enum Format {
+    Html,
+    Text,
+    Sms,
+    Qr,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/invitations/{code}/snippet",
+    operation_id = "getInvitationSnippet",
+    summary = "What to paste: an e-mail block with one-click score links, receipt text, the SMS text, or a QR code",
+    params(
+        ("code" = String, Path, description = "Invitation code"),
+        ("format" = inline(Option<Format>), Query, description = "Default html"),
+    ),
+    responses(
+        (status = 200, description = "The snippet", content(
+            (String = "text/html"),
+            (String = "text/plain"),
+            (String = "image/svg+xml"),
+        )),
+        (status = 400, response = P400),
+        (status = 404, response = P404),
+        (status = 503, response = P503),
+    )
+)]
+pub async fn invitation(
+    state: State<AppState>,
+    code: Segment,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    get(state, code, query, headers).await
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/links/{code}/snippet",
+    operation_id = "getLinkSnippet",
+    summary = "A reusable link as an e-mail block, text, SMS or QR code",
+    params(
+        ("code" = String, Path, description = "The link's code"),
+        ("format" = inline(Option<Format>), Query, description = "Default html"),
+    ),
+    responses(
+        (status = 200, description = "The snippet", content(
+            (String = "text/html"),
+            (String = "text/plain"),
+            (String = "image/svg+xml"),
+        )),
+        (status = 400, response = P400),
+        (status = 404, response = P404),
+        (status = 503, response = P503),
+    )
+)]
+pub async fn link(
+    state: State<AppState>,
+    code: Segment,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    get(state, code, query, headers).await
+}
+
+/// The snippet of an invitation or a reusable link, whichever the code is.
+async fn get(
     State(state): State<AppState>,
     Segment(raw): Segment,
     RawQuery(raw_query): RawQuery,

@@ -168,6 +168,14 @@ pub fn languages() -> impl Iterator<Item = &'static str> {
     LOCALES.keys().copied()
 }
 
+/// The languages pages exist in, as the API document shows a page's locale.
+pub fn language_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(languages()))
+        .into()
+}
+
 /// The strings of `lang`, or English.
 pub fn strings(lang: &str) -> &'static Strings {
     LOCALES
