@@ -26,6 +26,7 @@ pub use routes::{Function, ROUTES, Route};
 pub use state::{AppState, AuthMode, LAMBDA_DEADLINE, Tenant};
 
 /// The OpenAPI 3.1 description of every route, served at `/v1/openapi.json`.
-pub fn openapi() -> &'static str {
-    &openapi::DOCUMENT
-}
+pub use openapi::DOCUMENT as OPENAPI;
+
+/// The description generated from the code, which [`OPENAPI`] must equal.
+pub use openapi::generate as generate_openapi;

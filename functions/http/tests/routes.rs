@@ -1,13 +1,31 @@
 //! The route table, the routers and the OpenAPI document describe the same
 //! set of routes.
 
-use feedback_http::{Function, ROUTES};
+use feedback_http::{Function, OPENAPI, ROUTES};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
+/// The served document is the one the code generates. After a change to a
+/// route or a body, `UPDATE_OPENAPI=1 cargo test -p feedback-http --test
+/// routes` writes the new one.
+#[test]
+fn the_served_openapi_document_is_generated_from_the_code() {
+    let generated = feedback_http::generate_openapi();
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+        std::fs::write(path, &generated).unwrap();
+        return;
+    }
+    assert!(
+        generated == OPENAPI,
+        "functions/http/openapi.json is not what the code generates; run \
+         UPDATE_OPENAPI=1 cargo test -p feedback-http --test routes and review the diff"
+    );
+}
+
 #[test]
 fn openapi_describes_exactly_the_routes_served() {
-    let doc: Value = serde_json::from_str(feedback_http::openapi()).unwrap();
+    let doc: Value = serde_json::from_str(OPENAPI).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
