@@ -465,7 +465,7 @@ pub fn dynamodb_endpoint() -> String {
 /// SDK settings for a DynamoDB at `endpoint` on this machine (DynamoDB
 /// Local takes any credentials and region).
 pub fn local_aws(endpoint: &str) -> aws_config::ConfigLoader {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    feedback_store::dynamo::sdk_defaults()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

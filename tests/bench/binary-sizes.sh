@@ -24,4 +24,4 @@ printf '| profile | collect binary (bytes) | change |\n|---|---:|---:|\n'
 printf '| opt-level 3, no LTO, 16 codegen units, not stripped | %s | |\n' "$base"
 printf '| + strip = true | %s | %+d |\n' "$stripped" $((stripped - base))
 printf '| + lto = true (fat) | %s | %+d |\n' "$lto" $((lto - stripped))
-printf '| + codegen-units = 1 (the release profile) | %s | %+d |\n' "$one_unit" $((one_unit - lto))
+printf '| + codegen-units = 1 (what `sam build` adds) | %s | %+d |\n' "$one_unit" $((one_unit - lto))

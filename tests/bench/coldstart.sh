@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cold starts, measured from outside: builds each Lambda bootstrap and the
 # two baselines (a hello-world lambda_http function and a minimal DynamoDB
-# function) with the Lambda profile for this machine (x86_64), starts a
+# function) as `sam build` does, for this machine (x86_64), starts a
 # fresh DynamoDB Local, and runs the harness (tests/bench/coldstart), which
 # starts each binary under its own Lambda Runtime API emulator. Prints the
 # table BENCHMARKS.md records. Usage: tests/bench/coldstart.sh [runs] [warm]
@@ -13,14 +13,22 @@ warm="${2:-20}"
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'coldstart: %s\n' "$*" >&2; exit 1; }
 
-# One package at a time, as `sam build` builds them, so that each links what
-# its own features need.
+# As `sam build` builds them: the release profile with the entries of
+# Cargo.toml's [workspace.metadata.lambda.build] config, one package at a
+# time so that each links what its own features need; in a target
+# directory of their own, so the local server's release build stays.
+lambda_config=()
+while IFS= read -r entry; do lambda_config+=(--config "$entry"); done < <(python3 -c '
+import tomllib
+for entry in tomllib.load(open("Cargo.toml", "rb"))["workspace"]["metadata"]["lambda"]["build"]["config"]:
+    print(entry)')
+lambda_build() { cargo build --quiet --release --target-dir target/lambda-x86_64 "${lambda_config[@]}" "$@"; }
 for function in collect manage scores authorizer notify; do
-  log "building $function (profile lambda)"
-  cargo build --quiet --profile lambda -p "$function"
+  log "building $function"
+  lambda_build -p "$function"
 done
-log "building the baselines (profile lambda)"
-cargo build --quiet --profile lambda -p coldstart --bin hello-baseline --bin dynamo-baseline
+log "building the baselines"
+lambda_build -p coldstart --bin hello-baseline --bin dynamo-baseline
 log "building the local server (which seeds the table) and the harness"
 cargo build --quiet --release -p feedback-local -p coldstart --bin feedback --bin coldstart
 
@@ -30,5 +38,5 @@ trap stop_dynamodb EXIT
 start_dynamodb
 
 log "measuring ($runs starts per function, $warm warm invocations each)"
-target/release/coldstart --bin-dir target/lambda --local-server target/release/feedback \
+target/release/coldstart --bin-dir target/lambda-x86_64/release --local-server target/release/feedback \
   --endpoint "$DYNAMODB_ENDPOINT" --runs "$runs" --warm "$warm"

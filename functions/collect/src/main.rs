@@ -4,5 +4,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    feedback_http::lambda::serve(feedback_http::Function::Collect).await
+    feedback_http::lambda::serve(feedback_http::COLLECT).await
 }

@@ -1,7 +1,6 @@
 //! Running a router as a Lambda function behind API Gateway (HTTP API).
 
-use crate::router::router;
-use crate::routes::Function;
+use crate::router::{Served, build};
 use crate::state::AuthMode;
 use crate::state::{AppState, Tenant};
 use feedback_store::DynamoStore;
@@ -31,10 +30,11 @@ pub async fn state() -> Result<AppState, lambda_http::Error> {
 }
 
 /// The `main` of an HTTP function: JSON logs with the request id (from
-/// `AWS_LAMBDA_LOG_FORMAT`), then serve `function`'s routes.
-pub async fn serve(function: Function) -> Result<(), lambda_http::Error> {
+/// `AWS_LAMBDA_LOG_FORMAT`), then serve what `served` lists.
+pub async fn serve(served: Served) -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let state = state().await?;
-    tracing::info!(function = function.name(), tenant = %state.tenant.id, "starting");
-    lambda_http::run(router(&[function], state)).await
+    let function = served.function.name();
+    tracing::info!(function, tenant = %state.tenant.id, "starting");
+    lambda_http::run(build(&[served], state)).await
 }

@@ -21,7 +21,7 @@ mod state;
 pub use client::VIEWER_HEADER;
 pub use error::ApiError;
 pub use feedback_app::keys::{CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal};
-pub use router::router;
+pub use router::{COLLECT, MANAGE, SCORES, Served, router};
 pub use routes::{Function, ROUTES, Route};
 pub use state::{AppState, AuthMode, LAMBDA_DEADLINE, Tenant};
 

@@ -11,12 +11,63 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-fn handler(route: &Route) -> MethodRouter<AppState> {
-    let filter = MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
-    match route.endpoint {
+/// One function's handlers, by endpoint. Each Lambda binary builds its
+/// router from its own ([`COLLECT`], [`MANAGE`], [`SCORES`]), so it links
+/// no other function's handlers (nor the pages and reports only those use).
+#[derive(Clone, Copy)]
+pub struct Served {
+    pub function: Function,
+    handler: fn(Endpoint, MethodFilter) -> Option<MethodRouter<AppState>>,
+}
+
+pub const COLLECT: Served = Served {
+    function: Function::Collect,
+    handler: collect,
+};
+pub const MANAGE: Served = Served {
+    function: Function::Manage,
+    handler: manage,
+};
+pub const SCORES: Served = Served {
+    function: Function::Scores,
+    handler: scores,
+};
+
+impl Served {
+    /// What `function` serves.
+    pub fn of(function: Function) -> Served {
+        match function {
+            Function::Collect => COLLECT,
+            Function::Manage => MANAGE,
+            Function::Scores => SCORES,
+        }
+    }
+
+    fn handler(self, route: &Route) -> MethodRouter<AppState> {
+        let filter =
+            MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
+        (self.handler)(route.endpoint, filter).unwrap_or_else(|| {
+            panic!(
+                "{} {} is listed for {} but it has no handler for it",
+                route.method,
+                route.path,
+                self.function.name()
+            )
+        })
+    }
+}
+
+fn collect(endpoint: Endpoint, filter: MethodFilter) -> Option<MethodRouter<AppState>> {
+    Some(match endpoint {
         Endpoint::Health => on(filter, meta::health),
         Endpoint::RatingJson => on(filter, public::rating),
         Endpoint::Submit => on(filter, public::submit),
+        _ => return None,
+    })
+}
+
+fn manage(endpoint: Endpoint, filter: MethodFilter) -> Option<MethodRouter<AppState>> {
+    Some(match endpoint {
         Endpoint::OpenApi => on(filter, crate::openapi::serve),
         Endpoint::CreateInvitations => on(filter, invitations::create),
         Endpoint::GetInvitation => on(filter, invitations::get),
@@ -35,8 +86,6 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::CreateKey => on(filter, keys::create),
         Endpoint::ListKeys => on(filter, keys::list),
         Endpoint::RevokeKey => on(filter, keys::revoke),
-        Endpoint::ListResponses => on(filter, responses::list),
-        Endpoint::ExportResponses => on(filter, responses::export),
         Endpoint::ReleaseResponse => on(filter, responses::release),
         Endpoint::EraseCustomer => on(filter, erasure::erase),
         Endpoint::ListFollowUps => on(filter, follow_ups::list),
@@ -46,6 +95,14 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::ListWebhooks => on(filter, webhooks::list),
         Endpoint::DeleteWebhook => on(filter, webhooks::delete),
         Endpoint::ListDeliveries => on(filter, webhooks::deliveries),
+        _ => return None,
+    })
+}
+
+fn scores(endpoint: Endpoint, filter: MethodFilter) -> Option<MethodRouter<AppState>> {
+    Some(match endpoint {
+        Endpoint::ListResponses => on(filter, responses::list),
+        Endpoint::ExportResponses => on(filter, responses::export),
         Endpoint::Scores => on(filter, scores::scores),
         Endpoint::Leaderboard => on(filter, scores::leaderboard),
         Endpoint::Drivers => on(filter, scores::drivers),
@@ -53,26 +110,23 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         Endpoint::Dashboard => on(filter, dashboard::show),
         Endpoint::SignIn => on(filter, dashboard::sign_in),
         Endpoint::SignOut => on(filter, dashboard::sign_out),
-    }
+        _ => return None,
+    })
 }
 
 /// The router serving `functions`' routes (all of them in the local server).
 pub fn router(functions: &[Function], state: AppState) -> Router {
+    let served: Vec<Served> = functions.iter().map(|&f| Served::of(f)).collect();
+    build(&served, state)
+}
+
+/// The router serving what `served` lists, and only that.
+pub fn build(served: &[Served], state: AppState) -> Router {
     let mut router = Router::new();
-    for route in ROUTES.iter().filter(|r| functions.contains(&r.function)) {
-        let mut method_router = handler(route);
-        // The health check is never limited: a monitor polling it must not
-        // see 429 because customers are busy.
-        if route.scope.is_none()
-            && route.function == Function::Collect
-            && route.endpoint != Endpoint::Health
-        {
-            method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                middleware::limits::limit,
-            ));
+    for served in served {
+        for route in ROUTES.iter().filter(|r| r.function == served.function) {
+            router = router.route(route.path, limited(served.handler(route), route, &state));
         }
-        router = router.route(route.path, method_router);
     }
     router
         .route_layer(axum::middleware::from_fn_with_state(
@@ -90,11 +144,32 @@ pub fn router(functions: &[Function], state: AppState) -> Router {
             middleware::origin::require,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            match functions {
-                [one] => one.name(),
+            match served {
+                [one] => one.function.name(),
                 _ => "local",
             },
             middleware::trace::span,
         ))
         .with_state(state)
+}
+
+/// `handler` with the local rate limits on, for the public rating routes.
+/// The health check is never limited: a monitor polling it must not see 429
+/// because customers are busy.
+fn limited(
+    handler: MethodRouter<AppState>,
+    route: &Route,
+    state: &AppState,
+) -> MethodRouter<AppState> {
+    if route.scope.is_none()
+        && route.function == Function::Collect
+        && route.endpoint != Endpoint::Health
+    {
+        handler.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::limits::limit,
+        ))
+    } else {
+        handler
+    }
 }

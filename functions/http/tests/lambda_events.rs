@@ -250,3 +250,14 @@ async fn the_gateway_source_address_is_the_client() {
     assert_eq!(clients.len(), 2);
     assert!(clients.iter().all(|c| !c.contains("203.0.113")));
 }
+
+#[test]
+fn each_function_has_a_handler_for_every_route_it_is_listed_for() {
+    let h = harness();
+    for function in Function::ALL {
+        // Building the router takes each of the function's routes' handlers,
+        // and panics on one it lacks.
+        let state = AppState::new(h.store.clone(), tenant(), AuthMode::Gateway);
+        let _router = feedback_http::router(&[function], state);
+    }
+}

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    feedback_http::lambda::serve(feedback_http::Function::Manage).await
+    feedback_http::lambda::serve(feedback_http::MANAGE).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    feedback_http::lambda::serve(feedback_http::Function::Scores).await
+    feedback_http::lambda::serve(feedback_http::SCORES).await
 }

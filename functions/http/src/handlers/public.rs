@@ -176,20 +176,31 @@ async fn rating_json(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let target = target(state, &code(raw)?).await?;
-    let settings = state.settings().await?;
-    let rep = match &target.attribution().rep_id {
-        Some(id) => state.store.get_rep(id).await?,
-        None => None,
-    };
-    // A reusable link has no one answer: each visit answers anew.
-    let (answer, expires_at, closed) = match &target {
+    // The settings, the rep and the answer do not depend on each other: read
+    // at once, a cold page waits for one round trip rather than three.
+    let (settings, rep, answer) = tokio::try_join!(
+        state.settings(),
+        async {
+            match &target.attribution().rep_id {
+                Some(id) => Ok(state.store.get_rep(id).await?),
+                None => Ok(None),
+            }
+        },
+        async {
+            // A reusable link has no one answer: each visit answers anew.
+            match &target {
+                Target::Invitation(i) => Ok(state.store.get_response(&i.code).await?),
+                Target::Link(_) => Ok::<_, ApiError>(None),
+            }
+        },
+    )?;
+    let (expires_at, closed) = match &target {
         Target::Invitation(i) => {
-            let answer = state.store.get_response(&i.code).await?;
             let expired = answer.is_none() && i.is_expired(now());
             let closed = expired.then_some(Closed::Expired(i.expires_at));
-            (answer, Some(i.expires_at), closed)
+            (Some(i.expires_at), closed)
         }
-        Target::Link(l) => (None, l.expires_at, l.closed(now())),
+        Target::Link(l) => (l.expires_at, l.closed(now())),
     };
     // The answer is the customer's: shown only with its edit token.
     let edit = edit_query(query);

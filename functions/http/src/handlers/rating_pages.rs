@@ -205,33 +205,48 @@ pub async fn rating_page(
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Response {
-    let settings = state.settings().await.ok();
+    // What the page needs is read at once where it can be: the settings
+    // with the link, then its answer, the form's controls and the rep's
+    // name together. A cold page then waits for two round trips, not five.
+    let code = public::code(raw);
+    let (settings, target) = tokio::join!(state.settings(), async {
+        match &code {
+            Ok(code) => Some(public::target(state, code).await),
+            Err(_) => None,
+        }
+    });
+    let settings = settings.ok();
     let fallback = lang_without_invitation(settings.as_ref(), headers);
-    let Ok(code) = public::code(raw) else {
+    let (Ok(code), Some(target)) = (code, target) else {
         return not_found(fallback);
     };
-    let (target, settings) = match (public::target(state, &code).await, settings) {
+    let (target, settings) = match (target, settings) {
         (Ok(t), Some(s)) => (t, s),
         (Err(ApiError::NotFound(_)), _) => return not_found(fallback),
         _ => return busy(fallback, 1),
     };
     let lang = language(&target, &settings, headers);
     let s = strings(lang);
-    let stored = match &target {
-        Target::Invitation(_) => match state.store.get_response(&code).await {
-            Ok(stored) => stored,
-            Err(_) => return busy(lang, 1),
-        },
-        Target::Link(link) => match link.closed(super::now()) {
+    if let Target::Link(link) = &target {
+        match link.closed(super::now()) {
             Some(Closed::Disabled) => return disabled(lang),
             Some(Closed::Expired(_)) => return expired(lang),
-            None => None,
+            None => {}
+        }
+    }
+    let (stored, controls, rep) = tokio::join!(
+        async {
+            match &target {
+                Target::Invitation(_) => state.store.get_response(&code).await,
+                Target::Link(_) => Ok(None),
+            }
         },
-    };
-    let Ok((token, rid)) = controls(state, &target, None).await else {
+        controls(state, &target, None),
+        rep_name(state, &target),
+    );
+    let (Ok(stored), Ok((token, rid))) = (stored, controls) else {
         return busy(lang, 1);
     };
-    let rep = rep_name(state, &target).await;
     let mut form = Form {
         lang,
         code: &code,

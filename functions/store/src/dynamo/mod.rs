@@ -174,6 +174,18 @@ impl Cancelled {
     }
 }
 
+/// The SDK's defaults (credentials and region from the usual chain), with
+/// the HTTPS client every SDK client here uses: rustls on ring, trusting the
+/// system's certificates. Every `aws_config` loader of the project starts
+/// here, since no SDK crate brings a default client.
+pub fn sdk_defaults() -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(client)
+}
+
 impl DynamoStore {
     /// A store on `table` using the given SDK configuration.
     pub fn new(config: &aws_config::SdkConfig, table: &str) -> Self {
@@ -220,7 +232,7 @@ impl DynamoStore {
         let endpoint = std::env::var("DYNAMODB_ENDPOINT")
             .ok()
             .filter(|e| !e.is_empty());
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        let mut loader = sdk_defaults();
         if let Some(endpoint) = endpoint {
             loader = loader.endpoint_url(endpoint);
             if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {

@@ -52,7 +52,7 @@ impl Fixture {
         );
         // A table per test keeps the cases independent of each other.
         let table = format!("contract-{}", uuid::Uuid::new_v4());
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        let config = feedback_store::dynamo::sdk_defaults()
             .endpoint_url(std::env::var("DYNAMODB_ENDPOINT").unwrap())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

@@ -118,7 +118,7 @@ pub async fn seed(
     }
     running.kill().await.ok();
 
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let mut loader = feedback_store::dynamo::sdk_defaults()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"));
     if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {

@@ -1,6 +1,6 @@
-//! Baseline: SDK config from the environment, a DynamoDB client, one
-//! `GetItem` during init (as the project's functions warm their
-//! connection) and one per request.
+//! Baseline: SDK config from the environment, a DynamoDB client (on the
+//! project's HTTPS client), one `GetItem` during init (as the project's
+//! functions warm their connection) and one per request.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -19,7 +19,11 @@ async fn get(client: &Client, table: &str) -> Result<bool, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https);
     if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT") {
         loader = loader.endpoint_url(endpoint);
     }
