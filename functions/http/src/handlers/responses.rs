@@ -86,7 +86,7 @@ fn filter(
     (filter, cursor)
 }
 
-/// [`FILTERS`] but `flagged`, in the API document.
+/// [`FILTERS`] in the API document.
 struct FilterParams;
 
 impl IntoParams for FilterParams {
@@ -97,16 +97,18 @@ impl IntoParams for FilterParams {
                 .minimum(Some(0))
                 .maximum(Some(10))
         };
+        let boolean = || ObjectBuilder::new().schema_type(Type::Boolean);
         let mut params = RangeParams::<false>::into_params(|| None);
         params.extend(SliceParams::into_params(|| None));
         params.extend([
             query_param("survey", "Only this kind", schema_ref::<SurveyKind>()),
             query_param("min_score", "", score()),
             query_param("max_score", "", score()),
+            query_param("has_comment", "", boolean()),
             query_param(
-                "has_comment",
-                "",
-                ObjectBuilder::new().schema_type(Type::Boolean),
+                "flagged",
+                "true: only responses held back for review; default false: only counted ones",
+                boolean(),
             ),
         ]);
         params
@@ -137,7 +139,6 @@ struct ResponsePage<'a> {
     summary = "Responses, newest first",
     params(
         FilterParams,
-        ("flagged" = Option<bool>, Query, description = "true: only responses held back for review; default false: only counted ones"),
         PageParams<LIST_PAGE>,
     ),
     responses(
@@ -246,7 +247,6 @@ const EXPORT_BUDGET: usize = 5 * 1024 * 1024;
     description = "Columns: id, code, submitted_at, edited_at, survey, score, rep_id, channel, location, locale, friendliness, speed, knowledge, resolved, expectations, comment. Text cells that a spreadsheet would read as a formula (starting with =, +, -, @, tab or CR) get a leading apostrophe. One answer carries up to 5 MiB; a `Link: <…>; rel=\"next\"` header then names the URL of the rest.",
     params(
         FilterParams,
-        ("flagged" = Option<bool>, Query, description = "true: only responses held back for review; default false: only counted ones"),
         ("bom" = Option<bool>, Query, description = "Start with a UTF-8 byte-order mark (for spreadsheet programs that need one)"),
         ("cursor" = Option<String>, Query, min_length = 1, description = "`next_cursor` of the previous page"),
     ),

@@ -2,7 +2,6 @@
 //! same for `/v1/links/{code}`): what a business pastes into its e-mail,
 //! prints on a receipt, sends by SMS or shows at the till.
 
-use crate::apidoc::{P400, P404, P503};
 use crate::body::{Query, Segment};
 use crate::error::ApiError;
 use crate::handlers::public::language;
@@ -13,7 +12,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_core::Answerable;
 use feedback_core::{FieldError, Rule, SurveyKind, sms};
+use std::collections::BTreeMap;
 use std::fmt::Write;
+use utoipa::PartialSchema;
+use utoipa::openapi::{self, ContentBuilder, RefOr, ResponseBuilder, ResponsesBuilder};
 
 fn typed(content_type: &'static str, body: String) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
@@ -82,6 +84,28 @@ enum Format {
     Qr,
 }
 
+/// What both snippet routes answer.
+struct SnippetAnswers;
+
+impl utoipa::IntoResponses for SnippetAnswers {
+    fn responses() -> BTreeMap<String, RefOr<openapi::response::Response>> {
+        let text = || ContentBuilder::new().schema(Some(String::schema())).build();
+        let snippet = ResponseBuilder::new()
+            .description("The snippet")
+            .content("text/html", text())
+            .content("text/plain", text())
+            .content("image/svg+xml", text());
+        let problem = |name| RefOr::Ref(openapi::Ref::from_response_name(name));
+        ResponsesBuilder::new()
+            .response("200", snippet)
+            .response("400", problem("P400"))
+            .response("404", problem("P404"))
+            .response("503", problem("P503"))
+            .build()
+            .into()
+    }
+}
+
 #[utoipa::path(
     get,
     path = "/v1/invitations/{code}/snippet",
@@ -91,16 +115,7 @@ enum Format {
         ("code" = String, Path, description = "Invitation code"),
         ("format" = inline(Option<Format>), Query, description = "Default html"),
     ),
-    responses(
-        (status = 200, description = "The snippet", content(
-            (String = "text/html"),
-            (String = "text/plain"),
-            (String = "image/svg+xml"),
-        )),
-        (status = 400, response = P400),
-        (status = 404, response = P404),
-        (status = 503, response = P503),
-    )
+    responses(SnippetAnswers)
 )]
 pub async fn invitation(
     state: State<AppState>,
@@ -120,16 +135,7 @@ pub async fn invitation(
         ("code" = String, Path, description = "The link's code"),
         ("format" = inline(Option<Format>), Query, description = "Default html"),
     ),
-    responses(
-        (status = 200, description = "The snippet", content(
-            (String = "text/html"),
-            (String = "text/plain"),
-            (String = "image/svg+xml"),
-        )),
-        (status = 400, response = P400),
-        (status = 404, response = P404),
-        (status = 503, response = P503),
-    )
+    responses(SnippetAnswers)
 )]
 pub async fn link(
     state: State<AppState>,
