@@ -7,6 +7,7 @@ pub mod gateway;
 use feedback_core::webhook::Backoff;
 use feedback_http::Tenant;
 use feedback_local::notifier::Changes;
+use feedback_store::dynamo::local_defaults;
 use feedback_store::{DynamoStore, SqliteStore, Store};
 use serde_json::Value;
 use std::sync::Arc;
@@ -433,7 +434,7 @@ impl Drop for Server {
 /// answers (no listener, or one that never replies), with the store's own
 /// production timeouts; its base URL.
 pub async fn serve_on_a_dead_store(endpoint: String) -> String {
-    let config = local_aws(&endpoint).load().await;
+    let config = local_defaults(&endpoint).load().await;
     let store = DynamoStore::new(&config, "nowhere");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -462,20 +463,9 @@ pub fn dynamodb_endpoint() -> String {
         .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local")
 }
 
-/// SDK settings for a DynamoDB at `endpoint` on this machine (DynamoDB
-/// Local takes any credentials and region).
-pub fn local_aws(endpoint: &str) -> aws_config::ConfigLoader {
-    feedback_store::dynamo::sdk_defaults()
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "e2e",
-        ))
-}
-
 /// A DynamoStore on a fresh table of the DynamoDB Local tests/run.sh started.
 pub async fn dynamo_store() -> DynamoStore {
-    let config = local_aws(&dynamodb_endpoint())
+    let config = local_defaults(&dynamodb_endpoint())
         // DynamoDB Local runs every transaction one at a time: with the
         // whole workspace's suites on it at once, a burst of 50 waits
         // longer than production's deadline ever lets a request wait

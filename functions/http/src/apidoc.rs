@@ -63,6 +63,11 @@ pub fn query_param(name: &str, description: &str, schema: impl Into<RefOr<Schema
         .build()
 }
 
+/// A reference to a named response of the document (a problem's).
+pub fn response_ref(name: &str) -> RefOr<openapi::Response> {
+    RefOr::Ref(openapi::Ref::from_response_name(name))
+}
+
 /// A reference to a named schema of the document.
 pub fn schema_ref<T: ToSchema>() -> RefOr<Schema> {
     RefOr::Ref(openapi::Ref::from_schema_name(T::name()))
@@ -74,9 +79,7 @@ fn problem_response(description: &str) -> openapi::Response {
         .content(
             "application/problem+json",
             ContentBuilder::new()
-                .schema(Some(RefOr::Ref(openapi::Ref::from_schema_name(
-                    Problem::name(),
-                ))))
+                .schema(Some(schema_ref::<Problem>()))
                 .build(),
         )
         .build()

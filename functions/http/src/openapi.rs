@@ -9,7 +9,9 @@
 //! into the binary (0.8 MB), and a test keeps the file equal to what
 //! [`generate`] makes.
 
-use crate::apidoc::{P400, P401, P403, P404, P409, P410, P413, P415, P422, P429, P503};
+use crate::apidoc::{
+    P400, P401, P403, P404, P409, P410, P413, P415, P422, P429, P503, response_ref,
+};
 use crate::error::Problem;
 use crate::handlers::{
     dashboard, erasure, follow_ups, invitations, keys, links, meta, public, reps, responses,
@@ -19,7 +21,7 @@ use crate::routes::ROUTES;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{self, RefOr, SecurityRequirement};
+use utoipa::openapi::{self, SecurityRequirement};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -109,10 +111,10 @@ impl Modify for FromRoutes {
                     operation.security =
                         Some(vec![SecurityRequirement::new("apiKey", [scope.as_str()])]);
                     for (status, name) in [("401", "P401"), ("403", "P403")] {
-                        operation.responses.responses.insert(
-                            status.to_owned(),
-                            RefOr::Ref(openapi::Ref::from_response_name(name)),
-                        );
+                        operation
+                            .responses
+                            .responses
+                            .insert(status.to_owned(), response_ref(name));
                     }
                 }
                 None => operation.security = Some(Vec::new()),

@@ -162,12 +162,8 @@ impl Bench {
 
 /// A plain SDK client for DynamoDB Local, for what the store does not do.
 async fn client() -> aws_sdk_dynamodb::Client {
-    let config = feedback_store::dynamo::sdk_defaults()
-        .endpoint_url(std::env::var("DYNAMODB_ENDPOINT").expect("checked in main"))
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "local",
-        ))
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("checked in main");
+    let config = feedback_store::dynamo::local_defaults(&endpoint)
         .load()
         .await;
     aws_sdk_dynamodb::Client::new(&config)

@@ -2,6 +2,7 @@
 //! same for `/v1/links/{code}`): what a business pastes into its e-mail,
 //! prints on a receipt, sends by SMS or shows at the till.
 
+use crate::apidoc::response_ref;
 use crate::body::{Query, Segment};
 use crate::error::ApiError;
 use crate::handlers::public::language;
@@ -95,12 +96,11 @@ impl utoipa::IntoResponses for SnippetAnswers {
             .content("text/html", text())
             .content("text/plain", text())
             .content("image/svg+xml", text());
-        let problem = |name| RefOr::Ref(openapi::Ref::from_response_name(name));
         ResponsesBuilder::new()
             .response("200", snippet)
-            .response("400", problem("P400"))
-            .response("404", problem("P404"))
-            .response("503", problem("P503"))
+            .response("400", response_ref("P400"))
+            .response("404", response_ref("P404"))
+            .response("503", response_ref("P503"))
             .build()
             .into()
     }

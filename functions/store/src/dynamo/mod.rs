@@ -186,6 +186,15 @@ pub fn sdk_defaults() -> aws_config::ConfigLoader {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(client)
 }
 
+/// [`sdk_defaults`] for a DynamoDB Local at `endpoint`, which takes any
+/// credentials and region: placeholders for both.
+pub fn local_defaults(endpoint: &str) -> aws_config::ConfigLoader {
+    sdk_defaults()
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "local"))
+}
+
 impl DynamoStore {
     /// A store on `table` using the given SDK configuration.
     pub fn new(config: &aws_config::SdkConfig, table: &str) -> Self {

@@ -52,23 +52,19 @@ impl Fixture {
         );
         // A table per test keeps the cases independent of each other.
         let table = format!("contract-{}", uuid::Uuid::new_v4());
-        let config = feedback_store::dynamo::sdk_defaults()
-            .endpoint_url(std::env::var("DYNAMODB_ENDPOINT").unwrap())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local", "local", None, None, "test",
-            ))
-            // DynamoDB Local runs every transaction one at a time: with the
-            // whole workspace's suites on it at once, a burst of 50 waits
-            // longer than production's deadline ever lets a request wait
-            // (tests/security.rs checks that deadline on its own).
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_timeout(std::time::Duration::from_secs(60))
-                    .build(),
-            )
-            .load()
-            .await;
+        let config =
+            feedback_store::dynamo::local_defaults(&std::env::var("DYNAMODB_ENDPOINT").unwrap())
+                // DynamoDB Local runs every transaction one at a time: with the
+                // whole workspace's suites on it at once, a burst of 50 waits
+                // longer than production's deadline ever lets a request wait
+                // (tests/security.rs checks that deadline on its own).
+                .timeout_config(
+                    aws_config::timeout::TimeoutConfig::builder()
+                        .operation_timeout(std::time::Duration::from_secs(60))
+                        .build(),
+                )
+                .load()
+                .await;
         let store = DynamoStore::new(&config, &table);
         store.create_table().await.expect("create table");
         Fixture {

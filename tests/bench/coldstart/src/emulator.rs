@@ -13,10 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-/// An event waiting for the function's `next` call.
+/// An event waiting for the function's `next` call, and where its answer
+/// goes.
 struct Pending {
     id: String,
     event: String,
+    reply: oneshot::Sender<Answer>,
 }
 
 /// When the event was handed over, when the answer came, and the answer
@@ -29,7 +31,6 @@ struct Shared {
     first_poll: Mutex<Option<oneshot::Sender<Instant>>>,
     /// When each event was handed over, and where its answer goes.
     handed: Mutex<HashMap<String, (Instant, oneshot::Sender<Answer>)>>,
-    waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
     events: Mutex<Option<mpsc::Receiver<Pending>>>,
     init_error: Mutex<Option<String>>,
 }
@@ -54,16 +55,14 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
             None => None,
         }
     };
-    let Some(Pending { id, event }) = pending else {
+    let Some(Pending { id, event, reply }) = pending else {
         return (StatusCode::GONE, HeaderMap::new(), String::new());
     };
-    if let Some(reply) = shared.waiting.lock().await.remove(&id) {
-        shared
-            .handed
-            .lock()
-            .await
-            .insert(id.clone(), (Instant::now(), reply));
-    }
+    shared
+        .handed
+        .lock()
+        .await
+        .insert(id.clone(), (Instant::now(), reply));
     let deadline = chrono::Utc::now().timestamp_millis() + 30_000;
     let mut headers = HeaderMap::new();
     let header = |v: &str| HeaderValue::from_str(v).expect("a header value");
@@ -168,11 +167,11 @@ impl Emulator {
         self.count += 1;
         let id = format!("req-{}", self.count);
         let (reply, answer) = oneshot::channel();
-        self.shared.waiting.lock().await.insert(id.clone(), reply);
         self.events
             .send(Pending {
                 id: id.clone(),
                 event,
+                reply,
             })
             .await
             .map_err(|_| "the emulator stopped".to_string())?;

@@ -36,41 +36,24 @@ struct Case {
     expect: fn(&serde_json::Value) -> bool,
 }
 
+/// What to measure, and where.
+#[derive(clap::Parser)]
 struct Options {
+    /// The directory of the built function and baseline binaries.
+    #[arg(long)]
     bin_dir: PathBuf,
+    /// The local server binary, which seeds the table.
+    #[arg(long)]
     local_server: PathBuf,
+    /// DynamoDB Local's URL.
+    #[arg(long)]
     endpoint: String,
+    /// Starts per function.
+    #[arg(long, default_value_t = 7)]
     runs: usize,
+    /// Invocations after the first, per start.
+    #[arg(long, default_value_t = 20)]
     warm: usize,
-}
-
-fn options() -> Options {
-    let mut args = std::env::args().skip(1);
-    let mut options = Options {
-        bin_dir: PathBuf::new(),
-        local_server: PathBuf::new(),
-        endpoint: String::new(),
-        runs: 7,
-        warm: 20,
-    };
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .unwrap_or_else(|| panic!("{flag} needs a value"));
-        match flag.as_str() {
-            "--bin-dir" => options.bin_dir = value.into(),
-            "--local-server" => options.local_server = value.into(),
-            "--endpoint" => options.endpoint = value,
-            "--runs" => options.runs = value.parse().expect("--runs is a number"),
-            "--warm" => options.warm = value.parse().expect("--warm is a number"),
-            _ => panic!("unknown option {flag}"),
-        }
-    }
-    assert!(
-        !options.endpoint.is_empty() && options.bin_dir.is_dir(),
-        "usage: coldstart --bin-dir DIR --local-server BIN --endpoint URL [--runs N] [--warm N]"
-    );
-    options
 }
 
 /// What one start of a function measured.
@@ -140,7 +123,7 @@ fn size(path: &Path) -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let options = options();
+    let options = <Options as clap::Parser>::parse();
     let table = format!("coldstart-{}", chrono::Utc::now().timestamp());
     let invocations = options.runs * (1 + options.warm);
     let data = seed::seed(

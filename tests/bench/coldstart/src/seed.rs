@@ -118,15 +118,10 @@ pub async fn seed(
     }
     running.kill().await.ok();
 
-    let mut loader = feedback_store::dynamo::sdk_defaults()
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"));
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "local",
-        ));
-    }
-    let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+    let config = feedback_store::dynamo::local_defaults(endpoint)
+        .load()
+        .await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
     let item = client
         .query()
         .table_name(table)
