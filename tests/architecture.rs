@@ -1,6 +1,6 @@
 //! The shape of the code, held as tests: no crate's top-level modules
 //! depend on each other in a cycle, no Lambda function links SQLite, and
-//! the authorizer and `notify` link no router or pages.
+//! the authorizer and the stream functions link no router or pages.
 //!
 //! Written here rather than with `cargo modules dependencies --acyclic`:
 //! that tool builds on rust-analyzer and takes minutes to install in CI,
@@ -234,19 +234,20 @@ fn linked(function: &str) -> Vec<String> {
 
 /// Each Lambda function links the DynamoDB store and never SQLite: the
 /// store's backends are cargo features, and only the local server asks
-/// for `sqlite`.
+/// for `sqlite`. Nor does one link the stream reader: in AWS, event source
+/// mappings read the stream.
 #[test]
 fn no_lambda_function_links_sqlite() {
-    for function in ["collect", "manage", "scores", "authorizer", "notify"] {
+    for function in feedback_e2e::gateway::FUNCTIONS {
         let packages = linked(function);
         assert!(
             packages.iter().any(|p| p == "aws-sdk-dynamodb"),
             "{function}: {packages:?}"
         );
-        for sqlite in ["rusqlite", "libsqlite3-sys"] {
+        for local_only in ["rusqlite", "libsqlite3-sys", "aws-sdk-dynamodbstreams"] {
             assert!(
-                !packages.iter().any(|p| p == sqlite),
-                "{function} links {sqlite}"
+                !packages.iter().any(|p| p == local_only),
+                "{function} links {local_only}"
             );
         }
     }
@@ -254,10 +255,10 @@ fn no_lambda_function_links_sqlite() {
 }
 
 /// The authorizer links neither the router nor the pages (it needs the key
-/// use cases only), and `notify` links no pages.
+/// use cases only), and the stream functions link no pages.
 #[test]
-fn the_authorizer_and_notify_link_no_router_or_pages() {
-    for function in ["authorizer", "notify"] {
+fn the_authorizer_and_the_stream_functions_link_no_router_or_pages() {
+    for function in ["authorizer", "notify", "aggregate"] {
         let packages = linked(function);
         assert!(
             !packages.iter().any(|p| p == "feedback-http" || p == "axum"),

@@ -1,7 +1,8 @@
 //! The deployment as the end-to-end suite would meet it in AWS, short of AWS
 //! itself (which cannot be reached from here): each Lambda function's router
 //! on its own DynamoDB client, in the functions' gateway auth mode, behind
-//! the authorizer function's code, with the notifier on a client of its own.
+//! the authorizer function's code, with the notifier and the aggregator
+//! each on a client of its own.
 //! Every DynamoDB call each function makes is recorded (IAM action, index,
 //! leading key) and held to that function's IAM policy in `template.yaml`.
 //! DynamoDB Local enforces no IAM; without this a missing grant shows up
@@ -23,13 +24,22 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 /// The functions whose calls are recorded, by binary name.
-pub const FUNCTIONS: [&str; 5] = ["collect", "manage", "scores", "authorizer", "notify"];
+pub const FUNCTIONS: [&str; 6] = [
+    "collect",
+    "manage",
+    "scores",
+    "authorizer",
+    "notify",
+    "aggregate",
+];
 
 /// Each function's recorded calls.
 pub struct Deployment {
     pub logs: BTreeMap<&'static str, CallLog>,
     /// The notifier's store (webhook deliveries and retention run there).
     pub notify: DynamoStore,
+    /// The aggregator's store (the stream's changes reach the rollups there).
+    pub aggregate: DynamoStore,
 }
 
 impl Deployment {
@@ -37,7 +47,12 @@ impl Deployment {
     pub fn new(config: &aws_config::SdkConfig, table: &str) -> Deployment {
         let logs: BTreeMap<_, _> = FUNCTIONS.map(|f| (f, CallLog::default())).into();
         let notify = DynamoStore::recording(config, table, &logs["notify"]);
-        Deployment { logs, notify }
+        let aggregate = DynamoStore::recording(config, table, &logs["aggregate"]);
+        Deployment {
+            logs,
+            notify,
+            aggregate,
+        }
     }
 
     /// The HTTP API: each route to its function's router, through the

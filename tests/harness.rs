@@ -33,6 +33,40 @@ pub struct Server {
     _dir: Option<tempfile::TempDir>,
     /// Behind the emulated gateway: each function's recorded calls.
     deployment: Option<gateway::Deployment>,
+    /// On DynamoDB: the rollups are a view of the table's stream, which
+    /// the server's worker applies every 0.2 s. Before each GET (every read
+    /// of figures is one) this reader brings them up to date, as the worker
+    /// would a moment later, so a case sees every change it made before, as
+    /// it would on SQLite. Writes are sent at once: cases time them.
+    view: Option<RollupView>,
+}
+
+/// A reader of the table's stream and the store that applies it.
+pub struct RollupView(tokio::sync::Mutex<(feedback_store::dynamo::StreamReader, DynamoStore)>);
+
+impl RollupView {
+    /// The view of `store`'s table, applied through `aggregator`.
+    pub fn new(store: &DynamoStore, aggregator: &DynamoStore) -> RollupView {
+        let reader = feedback_store::dynamo::StreamReader::new(store);
+        RollupView(tokio::sync::Mutex::new((reader, aggregator.clone())))
+    }
+
+    /// Brings the rollups up to date with every change committed so far,
+    /// waiting out a store that is briefly unavailable (cases freeze it).
+    pub async fn settle(&self) {
+        let mut guard = self.0.lock().await;
+        let (reader, aggregator) = &mut *guard;
+        for attempt in 1.. {
+            match reader.catch_up(aggregator).await {
+                Ok(()) => return,
+                Err(e) if attempt < 20 => {
+                    eprintln!("bringing the rollups up to date: {e}; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("the stream could not be applied: {e}"),
+            }
+        }
+    }
 }
 
 /// A response: status, headers and the body as JSON (`Null` if empty).
@@ -79,8 +113,17 @@ impl Server {
 
     pub async fn dynamo() -> Server {
         let store = dynamo_store().await;
-        let changes = Changes::stream(&store);
-        Self::start(Arc::new(store), changes, None).await
+        let changes = Changes::stream(&store, &store);
+        let view = RollupView::new(&store, &store);
+        Self::start(Arc::new(store), changes, None)
+            .await
+            .with_view(view)
+    }
+
+    /// The server, with the rollups brought up to date before each request.
+    pub fn with_view(mut self, view: RollupView) -> Server {
+        self.view = Some(view);
+        self
     }
 
     /// The local server on `store`, with its webhook notifier reading
@@ -119,11 +162,12 @@ impl Server {
         let store = dynamo_store().await;
         let (config, table) = (store.sdk_config().clone(), store.table().to_owned());
         let deployment = gateway::Deployment::new(&config, &table);
-        // In AWS the stream reaches notify through its event source mapping;
-        // the local stream reader's own calls are not notify's to make.
+        // In AWS the stream reaches notify and aggregate through their
+        // event source mappings; the local stream reader's own calls are
+        // neither function's to make.
         feedback_local::notifier::spawn(
             Arc::new(deployment.notify.clone()),
-            Changes::stream(&store),
+            Changes::stream(&store, &deployment.aggregate),
             FAST_RETRIES,
         );
         let (listener, tenant) = listen().await;
@@ -140,7 +184,10 @@ impl Server {
             .await
             .expect("server");
         });
-        Self::ready(Arc::new(store), tenant, tx, None, Some(deployment)).await
+        let view = RollupView::new(&store, &deployment.aggregate);
+        Self::ready(Arc::new(store), tenant, tx, None, Some(deployment))
+            .await
+            .with_view(view)
     }
 
     async fn ready(
@@ -167,6 +214,7 @@ impl Server {
             shutdown: Some(shutdown),
             _dir: dir,
             deployment,
+            view: None,
         }
     }
 
@@ -296,6 +344,9 @@ impl Server {
         content_type: &str,
         body: Vec<u8>,
     ) -> Reply {
+        if let Some(view) = self.view.as_ref().filter(|_| method == "GET") {
+            view.settle().await;
+        }
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         for (name, value) in headers {

@@ -88,10 +88,11 @@ limit() {
   case "$1" in
     AuthorizerFunction) echo 9100000 ;;
     NotifyFunction) echo 10700000 ;;
+    AggregateFunction) echo 9600000 ;;
     *) echo 13200000 ;;
   esac
 }
-for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction NotifyFunction; do
+for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction NotifyFunction AggregateFunction; do
   bootstrap=".aws-sam/build/$fn/bootstrap"
   file "$bootstrap" | grep -q "ARM aarch64" || die "$bootstrap is not an arm64 binary"
   size=$(stat -c %s "$bootstrap")

@@ -47,7 +47,10 @@ fn template_routes_are_exactly_the_routes_served() {
             .flat_map(|m| m.values())
         {
             if event["Type"] != "HttpApi" {
-                assert_eq!(binary, "notify", "only notify has non-HTTP events");
+                assert!(
+                    ["notify", "aggregate"].contains(&binary.as_str()),
+                    "only the stream functions have non-HTTP events"
+                );
                 continue;
             }
             let p = &event["Properties"];
@@ -106,25 +109,67 @@ fn every_function_crate_is_in_the_template_and_back() {
     assert_eq!(globals["Architectures"][0], "arm64");
 }
 
-#[test]
-fn notify_reads_the_table_stream_reports_item_failures_and_retries_on_a_schedule() {
-    let t = template();
-    let events = &functions(&t)["notify"]["Properties"]["Events"];
-    let stream = &events["Stream"];
-    assert_eq!(stream["Type"], "DynamoDB");
+/// The properties of `binary`'s mapping on the table's stream, which
+/// sends the batches it gives up on to a dead-letter queue.
+fn stream_mapping(t: &Value, binary: &str) -> Value {
+    let stream = &functions(t)[binary]["Properties"]["Events"]["Stream"];
+    assert_eq!(stream["Type"], "DynamoDB", "{binary}");
     let p = &stream["Properties"];
     assert_eq!(
         serde_yaml_ng::to_string(&p["Stream"]).unwrap().trim(),
         "!GetAtt Table.StreamArn"
     );
-    assert_eq!(p["FunctionResponseTypes"][0], "ReportBatchItemFailures");
     assert_eq!(p["DestinationConfig"]["OnFailure"]["Type"], "SQS");
     assert!(p["MaximumRetryAttempts"].as_u64().is_some_and(|n| n > 0));
-    assert_eq!(events["Retries"]["Type"], "Schedule");
+    p.clone()
+}
+
+#[test]
+fn notify_reads_the_table_stream_reports_item_failures_and_retries_on_a_schedule() {
+    let t = template();
+    let p = stream_mapping(&t, "notify");
+    assert_eq!(p["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    assert_eq!(
+        functions(&t)["notify"]["Properties"]["Events"]["Retries"]["Type"],
+        "Schedule"
+    );
     assert_eq!(
         t["Resources"]["Table"]["Properties"]["StreamSpecification"]["StreamViewType"],
         "NEW_AND_OLD_IMAGES"
     );
+}
+
+#[test]
+fn aggregate_reads_every_counted_change_from_the_oldest_with_its_shard_and_a_dead_letter_queue() {
+    let t = template();
+    let p = stream_mapping(&t, "aggregate");
+    // Nothing written before the mapping starts may be missed.
+    assert_eq!(p["StartingPosition"], "TRIM_HORIZON");
+    // The shard id is in the event only with a tumbling window, and the
+    // checkpoint is per shard: one batch per shard at a time.
+    assert!(p["TumblingWindowInSeconds"].as_u64().is_some_and(|n| n > 0));
+    assert_eq!(p["ParallelizationFactor"], 1);
+    // A transaction takes 100 items; a batch is cut to fit, whatever its size.
+    assert!(p["BatchSize"].as_u64().is_some_and(|n| n <= 10_000));
+    // The filter passes exactly the items the aggregator counts.
+    let pattern: serde_json::Value = serde_json::from_str(
+        p["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        pattern,
+        serde_json::json!({"dynamodb": {"NewImage": {
+            feedback_store::dynamo::COUNTED_BY_STREAM: {"BOOL": [true]}
+        }}})
+    );
+    for alarm in ["AggregateDeadLettersAlarm", "AggregateIteratorAgeAlarm"] {
+        assert_eq!(
+            t["Resources"][alarm]["Type"], "AWS::CloudWatch::Alarm",
+            "{alarm}"
+        );
+    }
 }
 
 #[test]

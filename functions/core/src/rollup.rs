@@ -352,8 +352,15 @@ struct Increments(BTreeMap<(Slice, NaiveDate), Rollup>);
 
 impl Increments {
     fn add(&mut self, slices: &[Slice], day: NaiveDate, delta: &Rollup) {
+        self.add_signed(slices, day, delta, 1);
+    }
+
+    fn add_signed(&mut self, slices: &[Slice], day: NaiveDate, delta: &Rollup, sign: i64) {
         for slice in slices {
-            self.0.entry((slice.clone(), day)).or_default().merge(delta);
+            self.0
+                .entry((slice.clone(), day))
+                .or_default()
+                .combine(delta, sign);
         }
     }
 
@@ -441,6 +448,19 @@ pub fn merged(parts: impl IntoIterator<Item = Vec<RollupIncrement>>) -> Vec<Roll
     for part in parts {
         for RollupIncrement { slice, day, delta } in part {
             inc.add(std::slice::from_ref(&slice), day, &delta);
+        }
+    }
+    inc.finish()
+}
+
+/// How the rollups move when records that counted for `before` now count
+/// for `after` (`after - before`, row by row): the effect of one change of a
+/// stored record, from what its old and new versions count for.
+pub fn moved(before: &[RollupIncrement], after: &[RollupIncrement]) -> Vec<RollupIncrement> {
+    let mut inc = Increments::default();
+    for (parts, sign) in [(before, -1), (after, 1)] {
+        for RollupIncrement { slice, day, delta } in parts {
+            inc.add_signed(std::slice::from_ref(slice), *day, delta, sign);
         }
     }
     inc.finish()
@@ -575,6 +595,35 @@ mod tests {
         );
         let later = for_new_response(&response(5, "2026-01-03", "2026-01-01"));
         assert_eq!(later.len(), 6);
+    }
+
+    /// The move between two versions of a record is the same as the
+    /// delta each write path computes directly.
+    #[test]
+    fn moving_between_versions_is_each_writes_own_delta() {
+        let old = response(2, "2026-01-03", "2026-01-01");
+        let new = Response {
+            score: 5,
+            ..old.clone()
+        };
+        let counted = |r: &Response| for_new_response(r);
+        assert_eq!(
+            moved(&counted(&old), &counted(&new)),
+            for_revision(&old, &new)
+        );
+        assert_eq!(moved(&[], &counted(&old)), counted(&old));
+        assert!(moved(&counted(&old), &counted(&old)).is_empty());
+        let flagged = Response {
+            flagged: Some(crate::abuse::Flag {
+                reason: crate::abuse::FlagReason::AddressBurst,
+                at: "2026-01-01T10:00:00Z".parse().unwrap(),
+            }),
+            ..old.clone()
+        };
+        assert_eq!(
+            moved(&counted(&flagged), &counted(&flagged.released())),
+            for_release(&flagged, &flagged.released())
+        );
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub async fn open_store(data_dir: &Path) -> Result<Backend, StoreError> {
             store.create_table().await?;
         }
         tracing::info!(table = store.table(), "using DynamoDB");
-        let changes = notifier::Changes::stream(&store);
+        let changes = notifier::Changes::stream(&store, &store);
         return Ok(Backend {
             store: Arc::new(store),
             changes,

@@ -6,21 +6,11 @@ use crate::Notifier;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use feedback_store::StoreError;
-use feedback_store::dynamo::{Item, StreamChange, read_record};
+use feedback_store::dynamo::{StreamChange, StreamRecord, read_record};
 
 /// What a stream record means, from the Lambda event's shape.
 pub fn change_of(record: EventRecord) -> Result<StreamChange, StoreError> {
-    let image = |item: serde_dynamo::Item| -> Item { item.into() };
-    read_record(
-        &record.event_name,
-        &image(record.change.keys),
-        image(record.change.old_image),
-        image(record.change.new_image),
-        record
-            .user_identity
-            .as_ref()
-            .map(|u| (u.type_.as_str(), u.principal_id.as_str())),
-    )
+    read_record(&StreamRecord::from(record))
 }
 
 /// Handles one batch: the records up to the first that fails are done; that

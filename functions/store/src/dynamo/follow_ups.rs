@@ -3,13 +3,13 @@
 //! of customers still waiting for a first contact, which stays small however
 //! many follow-ups a business has closed.
 
-use super::table::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
+use super::table::{COUNTED_BY_STREAM, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
 use super::{DynamoStore, FilterTerms, IndexQuery, Item, decode, encode, keys, n, s};
 use crate::FollowUpStore;
 use crate::cursor::{Cursor, Listed, upper_bound};
 use crate::{FollowUpFilter, Page, StoreError};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use feedback_core::FollowUp;
 use feedback_core::followup::Status;
 
@@ -28,6 +28,7 @@ fn item(f: &FollowUp) -> Result<Item, StoreError> {
         item.insert(GSI2_SK.into(), s(f.sort_key()));
     }
     item.insert(DUE.into(), n(f.due_at().timestamp()));
+    item.insert(COUNTED_BY_STREAM.into(), AttributeValue::Bool(true));
     Ok(item)
 }
 
@@ -64,10 +65,7 @@ impl DynamoStore {
         previous: &FollowUp,
         next: &FollowUp,
     ) -> Result<(), StoreError> {
-        let mut items = vec![self.follow_up_put(Some(previous), next)?];
-        items.extend(
-            self.rollup_updates(&feedback_core::rollup::for_follow_up(Some(previous), next))?,
-        );
+        let items = vec![self.follow_up_put(Some(previous), next)?];
         match self.transact(items).await? {
             Ok(()) => Ok(()),
             Err(_) => Err(StoreError::Conflict(

@@ -30,7 +30,6 @@ impl InvitationStore for DynamoStore {
             items.push(self.contact_put(rule, &invitation.code, invitation.created_at)?);
         }
         items.extend(self.retention_marker(invitation)?);
-        items.extend(self.rollup_updates(&rollup::for_invitation(invitation))?);
         let cancelled = match self.transact(items).await? {
             Ok(()) => return Ok(InvitationOutcome::Created(invitation.clone())),
             Err(cancelled) => cancelled,

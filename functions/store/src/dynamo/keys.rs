@@ -16,6 +16,7 @@ pub const PARTITIONS: &[(&str, &str)] = &[
     ("ORDER#*", "an order's claim on its invitation"),
     ("FU#*", "a follow-up"),
     ("ROLL#*", "a slice's daily rollups"),
+    ("AGG", "the aggregator's position in each stream shard"),
     ("REP", "the reps"),
     ("KEY", "the API keys"),
     ("SETTINGS", "the settings"),
@@ -46,6 +47,8 @@ pub const FOLLOW_UPS: &str = "FU";
 pub const OPEN_FOLLOW_UPS: &str = "FU#open";
 /// `gsi2`: the deliveries awaiting an attempt.
 pub const DUE_DELIVERIES: &str = "DLV#due";
+/// The aggregator's checkpoints, one per stream shard.
+pub const CHECKPOINTS: &str = "AGG";
 
 const INVITATION: &str = "INV";
 const RESPONSE: &str = "RESP#";
@@ -64,6 +67,11 @@ pub fn invitation(code: &Code) -> (String, String) {
 /// A response (`id`) to invitation or link `code`.
 pub fn response(code: &Code, id: &str) -> (String, String) {
     (invitation_pk(code), format!("{RESPONSE}{id}"))
+}
+
+/// Whether the keys are an invitation's own item.
+pub fn is_invitation(pk: &str, sk: &str) -> bool {
+    pk.starts_with("INV#") && sk == INVITATION
 }
 
 /// Whether the keys are a response's.
@@ -98,6 +106,11 @@ pub fn is_follow_up(pk: &str, sk: &str) -> bool {
 /// A slice's rollups; one item per day (`sk`: the day).
 pub fn rollups(slice: &Slice) -> String {
     format!("ROLL#{}", slice.key())
+}
+
+/// The aggregator's checkpoint in stream shard `shard`.
+pub fn checkpoint(shard: &str) -> (String, String) {
+    (CHECKPOINTS.to_owned(), shard.to_owned())
 }
 
 /// A contact's invitation throttle (`key`: the contact's keyed hash).
@@ -153,6 +166,7 @@ mod tests {
                 FOLLOW_UPS,
                 OPEN_FOLLOW_UPS,
                 DUE_DELIVERIES,
+                CHECKPOINTS,
             ]
             .map(String::from),
         );
@@ -170,6 +184,11 @@ mod tests {
             &response(&code, "r").1
         ));
         assert!(is_follow_up(&follow_up("f").0, &follow_up("f").1));
+        assert!(is_invitation(&invitation(&code).0, &invitation(&code).1));
+        assert!(!is_invitation(
+            &response(&code, "r").0,
+            &response(&code, "r").1
+        ));
         assert_eq!(
             retention_marker_of(&invitation_pk(&code), RETENTION_MARKER),
             Some(code)

@@ -1,12 +1,15 @@
 //! `DynamoStore`: one DynamoDB table per tenant, on-demand.
 //!
-//! Every write that counts is one `TransactWriteItems`: the conditional put
-//! of the record (`attribute_not_exists` or a revision check) rides with the
-//! `ADD`s to its rollups, so a counter moves exactly when its record does.
-//! `ADD` alone is not idempotent; inside the guarded transaction it is. Each
-//! attempt carries a client request token, so the SDK's own retries of a
-//! transaction that did commit answer success instead of applying it twice.
+//! A write touches only its own items: the conditional put of the record
+//! (`attribute_not_exists` or a revision check) with what guards it (the
+//! invitation's check, quotas, the follow-up). No write touches a shared
+//! item, so concurrent customers never cancel each other's transactions.
+//! The rollups are a view of the table's stream, kept by the aggregator
+//! ([`aggregate`]). Each attempt carries a client request token, so the
+//! SDK's own retries of a transaction that did commit answer success
+//! instead of applying it twice.
 
+mod aggregate;
 mod api_keys;
 mod calls;
 mod erasure;
@@ -16,6 +19,8 @@ pub mod keys;
 mod limits;
 mod links;
 mod meter;
+#[cfg(feature = "stream-reader")]
+mod reader;
 mod reps;
 mod responses;
 mod rollups;
@@ -24,11 +29,14 @@ mod stream;
 mod table;
 mod webhooks;
 
+pub use aggregate::Aggregated;
 pub use calls::{Call, CallLog};
 pub use meter::Capacity;
 use meter::{Meter, Side};
-pub use stream::{Identity, StreamChange, read_record};
-pub use table::create_table;
+#[cfg(feature = "stream-reader")]
+pub use reader::{ShardBatch, StreamReader};
+pub use stream::{StreamChange, StreamRecord, read_record};
+pub use table::{COUNTED_BY_STREAM, create_table};
 use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
 use crate::cursor::{Cursor, Listed, instant_key, page, upper_bound};
@@ -46,7 +54,6 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::abuse::{Quota, Secret};
-use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::{self, Decision, SubmitRules, decide};
 use feedback_core::{
     ApiKey, Code, FollowUp, Invitation, Rep, RepId, Response, Rollup, Settings, Slice,
@@ -144,6 +151,7 @@ fn invitation_item(invitation: &Invitation) -> Result<Item, StoreError> {
     item.insert(SK.into(), s(sk));
     item.insert(EXPIRES.into(), n(invitation.expires_at.timestamp()));
     erasure::customer_keys(invitation, &mut item);
+    item.insert(COUNTED_BY_STREAM.into(), AttributeValue::Bool(true));
     Ok(item)
 }
 
@@ -154,6 +162,7 @@ fn response_item(response: &Response) -> Result<Item, StoreError> {
     item.insert(SK.into(), s(sk));
     item.insert(GSI1_PK.into(), s(keys::RESPONSES));
     item.insert(GSI1_SK.into(), s(response.sort_key()));
+    item.insert(COUNTED_BY_STREAM.into(), AttributeValue::Bool(true));
     Ok(item)
 }
 
@@ -299,36 +308,6 @@ impl DynamoStore {
     /// (conditional writes that failed report none).
     pub fn capacity_used(&self) -> Capacity {
         self.meter.capacity()
-    }
-
-    fn rollup_update(&self, increment: &RollupIncrement) -> Result<TransactWriteItem, StoreError> {
-        let mut update = Update::builder()
-            .table_name(&*self.table)
-            .key(PK, s(keys::rollups(&increment.slice)))
-            .key(SK, s(increment.day.to_string()));
-        let mut adds = Vec::new();
-        for (i, (name, value)) in increment.delta.counters().into_iter().enumerate() {
-            adds.push(format!("#c{i} :c{i}"));
-            update = update
-                .expression_attribute_names(format!("#c{i}"), name)
-                .expression_attribute_values(format!(":c{i}"), n(value));
-        }
-        let update = update
-            .update_expression(format!("ADD {}", adds.join(", ")))
-            .build();
-        Ok(TransactWriteItem::builder()
-            .update(update.map_err(StoreError::internal)?)
-            .build())
-    }
-
-    fn rollup_updates(
-        &self,
-        increments: &[RollupIncrement],
-    ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        increments
-            .iter()
-            .map(|inc| self.rollup_update(inc))
-            .collect()
     }
 
     fn put(&self, item: Item, condition: &str) -> Put {
@@ -619,7 +598,6 @@ impl DynamoStore {
         if let Some(moved) = &effects.follow_up {
             items.push(self.follow_up_put(follow_up, moved)?);
         }
-        items.extend(self.rollup_updates(&effects.increments)?);
         Ok(items)
     }
 

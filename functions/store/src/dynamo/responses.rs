@@ -47,7 +47,6 @@ impl ResponseStore for DynamoStore {
             if let Some(follow_up) = &opened.follow_up {
                 items.push(self.follow_up_put(None, follow_up)?);
             }
-            items.extend(self.rollup_updates(&opened.increments)?);
             let cancelled = match self.transact(items).await? {
                 Ok(()) => return Ok(Recorded::Created(response.clone())),
                 Err(cancelled) => cancelled,

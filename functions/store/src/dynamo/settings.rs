@@ -15,6 +15,10 @@ impl SettingsStore for DynamoStore {
 
     async fn put_settings(&self, settings: &Settings) -> Result<(), StoreError> {
         let mut item = encode(settings)?;
+        // DynamoDB Local's stream renders an empty map (`"thank_you": {}`)
+        // in a form the SDK cannot parse, which would stall the local
+        // stream reader; an absent map reads back as empty.
+        item.retain(|_, v| !matches!(v, AttributeValue::M(m) if m.is_empty()));
         item.insert(PK.into(), s(keys::SETTINGS));
         item.insert(SK.into(), s(keys::SETTINGS));
         self.put_item(item).await

@@ -21,30 +21,62 @@ pub enum StreamChange {
     Ignored,
 }
 
-/// Who made a change, as a stream record's `userIdentity` says: its type
-/// and principal.
-pub type Identity<'a> = Option<(&'a str, &'a str)>;
+/// One record of the table's stream, however it was read: from Lambda's
+/// event or by the local server's reader.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamRecord {
+    /// `INSERT`, `MODIFY` or `REMOVE`.
+    pub event_name: String,
+    /// Its place in its shard: decimal digits, increasing along the shard.
+    pub sequence: String,
+    pub keys: Item,
+    /// The images before and after (empty when there is none).
+    pub old: Item,
+    pub new: Item,
+    /// `userIdentity` (type, principal): it names DynamoDB itself only for
+    /// a removal made by TTL.
+    pub identity: Option<(String, String)>,
+}
 
-/// The meaning of a record: `event_name` is `INSERT`, `MODIFY` or `REMOVE`;
-/// `identity` is the record's `userIdentity`, which names DynamoDB itself
-/// only for a removal made by TTL.
-pub fn read_record(
-    event_name: &str,
-    keys: &Item,
-    old: Item,
-    new: Item,
-    identity: Identity<'_>,
-) -> Result<StreamChange, StoreError> {
-    let by_ttl = identity == Some(("Service", "dynamodb.amazonaws.com"));
-    let key = |name: &str| {
-        keys.get(name)
-            .and_then(|v| v.as_s().ok())
-            .map(String::as_str)
-    };
-    let (Some(pk), Some(sk)) = (key(PK), key(SK)) else {
+impl StreamRecord {
+    /// The item's `pk` and `sk`, when both are strings.
+    pub(super) fn key(&self) -> Option<(&str, &str)> {
+        let key = |name: &str| {
+            self.keys
+                .get(name)
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+        };
+        key(PK).zip(key(SK))
+    }
+}
+
+#[cfg(feature = "lambda-events")]
+impl From<aws_lambda_events::event::dynamodb::EventRecord> for StreamRecord {
+    /// A record as Lambda's DynamoDB event delivers it.
+    fn from(r: aws_lambda_events::event::dynamodb::EventRecord) -> StreamRecord {
+        StreamRecord {
+            event_name: r.event_name,
+            sequence: r.change.sequence_number.unwrap_or_default(),
+            keys: r.change.keys.into(),
+            old: r.change.old_image.into(),
+            new: r.change.new_image.into(),
+            identity: r.user_identity.map(|u| (u.type_, u.principal_id)),
+        }
+    }
+}
+
+/// What a record means to the notifier.
+pub fn read_record(record: &StreamRecord) -> Result<StreamChange, StoreError> {
+    let by_ttl = record
+        .identity
+        .as_ref()
+        .is_some_and(|(kind, who)| kind == "Service" && who == "dynamodb.amazonaws.com");
+    let Some((pk, sk)) = record.key() else {
         return Ok(StreamChange::Ignored);
     };
-    if event_name == "REMOVE" {
+    let (old, new) = (record.old.clone(), record.new.clone());
+    if record.event_name == "REMOVE" {
         return Ok(match keys::retention_marker_of(pk, sk) {
             Some(code) if by_ttl => StreamChange::Expired(code),
             _ => StreamChange::Ignored,

@@ -20,6 +20,7 @@
 //! | address quota | `QUOTA#{key}`   | `QUOTA`         | (`ttl`: a day after it resets) |
 //! | burst tally | `TALLY#{key}`     | `TALLY`         | (`ttl`: a day after its window) |
 //! | tenant secret | `SECRET`        | `SECRET`        |                           |
+//! | aggregator checkpoint | `AGG`   | `{stream shard id}` | (`ttl`: two days after its last batch) |
 //!
 //! A slice's rollups share one partition sorted by day, so any day range is
 //! one `Query`. Responses and follow-ups are listed newest first through
@@ -46,6 +47,11 @@ pub const GSI2_SK: &str = "gsi2sk";
 /// Epoch seconds after which DynamoDB may delete an item (personal data
 /// under a retention setting).
 pub const TTL_ATTRIBUTE: &str = "ttl";
+/// Set (`true`) on every invitation, response and follow-up this version
+/// writes: the aggregator counts a change only when its new image has it.
+/// Items written by versions that updated rollups in the write's own
+/// transaction lack it, so the aggregator never counts their changes twice.
+pub const COUNTED_BY_STREAM: &str = "agg";
 
 fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
     KeySchemaElement::builder()

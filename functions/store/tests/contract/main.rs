@@ -17,6 +17,7 @@ use feedback_core::{
     ApiKey, Channel, Code, FollowUp, FollowUpRules, Invitation, LocationId, Rep, RepId, Response,
     Rollup, Scope, Settings, Slice, SurveyKind,
 };
+use feedback_store::dynamo::StreamReader;
 use feedback_store::{
     ContactRule, Cursor, DynamoStore, FollowUpFilter, InvitationOutcome, Recorded, ResponseFilter,
     Revocation, SqliteStore, Store, StoreError,
@@ -28,6 +29,9 @@ struct Fixture {
     store: Arc<dyn Store>,
     /// Set for DynamoDB, to count round trips.
     dynamo: Option<DynamoStore>,
+    /// On DynamoDB the rollups are a view of the table's stream: this
+    /// reader applies it before each read of them ([`Fixture::settle`]).
+    stream: Option<tokio::sync::Mutex<StreamReader>>,
     zone: TenantZone,
     _dir: Option<tempfile::TempDir>,
 }
@@ -39,6 +43,7 @@ impl Fixture {
         Fixture {
             store: Arc::new(store),
             dynamo: None,
+            stream: None,
             zone: zone(),
             _dir: Some(dir),
         }
@@ -69,6 +74,7 @@ impl Fixture {
         store.create_table().await.expect("create table");
         Fixture {
             store: Arc::new(store.clone()),
+            stream: Some(tokio::sync::Mutex::new(StreamReader::new(&store))),
             dynamo: Some(store),
             zone: zone(),
             _dir: None,
@@ -171,7 +177,17 @@ impl Fixture {
         )
     }
 
+    /// Brings the rollups up to date with every change made so far: on
+    /// DynamoDB, applies the table's stream to its end, as the aggregator
+    /// does moments after each write; on SQLite they always are.
+    async fn settle(&self) {
+        if let (Some(stream), Some(store)) = (&self.stream, &self.dynamo) {
+            stream.lock().await.catch_up(store).await.unwrap();
+        }
+    }
+
     async fn rollup(&self, slice: &Slice, from: &str, to: &str) -> Rollup {
+        self.settle().await;
         let mut total = Rollup::default();
         for (_, r) in self
             .store

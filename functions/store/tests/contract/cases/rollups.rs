@@ -29,6 +29,7 @@ pub async fn four_hundred_days_of_rollups_in_few_round_trips(f: &Fixture) {
         }
     }
     tasks.join_all().await;
+    f.settle().await;
     let slice = Slice::Rep(RepId::parse("r", "ayesha").unwrap());
     let before = f.dynamo.as_ref().map(DynamoStore::requests_sent);
     let days = f

@@ -1,0 +1,16 @@
+//! Lambda `aggregate`: the table's stream to the rollups. Its event source
+//! mapping has a tumbling window, only so that each batch names its shard;
+//! every batch is applied as it comes (see `feedback_aggregate`).
+
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let store = feedback_store::DynamoStore::from_env().await;
+    let store = &store;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        feedback_aggregate::on_batch(store, event.payload).await
+    }))
+    .await
+}
