@@ -2,6 +2,7 @@
 //! runs) on a loopback port, on SQLite or on DynamoDB Local, and an HTTP
 //! client for it.
 
+pub mod burst;
 pub mod gateway;
 
 use feedback_core::webhook::Backoff;
@@ -387,6 +388,19 @@ impl Server {
         self.call("GET", path, Some(key), None).await
     }
 
+    /// The `summary` of `GET /v1/scores` for yesterday and today in the
+    /// tenant's zone, read with the admin key.
+    pub async fn recent_summary(&self) -> Value {
+        let today = self.tenant.zone.day_of(chrono::Utc::now());
+        let path = format!(
+            "/v1/scores?from={}&to={today}",
+            today - chrono::Duration::days(1)
+        );
+        let scores = self.get(&path, &self.admin).await;
+        assert_eq!(scores.status, 200, "{}", scores.body);
+        scores.body["summary"].clone()
+    }
+
     pub async fn form(&self, path: &str, form: &str) -> Reply {
         let form = self.as_shown(path, form).await;
         self.send(
@@ -516,7 +530,12 @@ pub fn dynamodb_endpoint() -> String {
 
 /// A DynamoStore on a fresh table of the DynamoDB Local tests/run.sh started.
 pub async fn dynamo_store() -> DynamoStore {
-    let config = local_defaults(&dynamodb_endpoint())
+    dynamo_store_at(&dynamodb_endpoint()).await
+}
+
+/// A DynamoStore on a fresh table of the DynamoDB at `endpoint`.
+pub async fn dynamo_store_at(endpoint: &str) -> DynamoStore {
+    let config = local_defaults(endpoint)
         // DynamoDB Local runs every transaction one at a time: with the
         // whole workspace's suites on it at once, a burst of 50 waits
         // longer than production's deadline ever lets a request wait

@@ -88,7 +88,7 @@ limit() {
   case "$1" in
     AuthorizerFunction) echo 9100000 ;;
     NotifyFunction) echo 10700000 ;;
-    AggregateFunction) echo 9600000 ;;
+    AggregateFunction) echo 8900000 ;;
     *) echo 13200000 ;;
   esac
 }

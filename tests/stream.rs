@@ -1,17 +1,22 @@
 //! The rollups on DynamoDB as a view of the table's stream: every change
 //! counted exactly once however often its records are offered, by however
 //! many aggregators at once, and the same figures as SQLite's single
-//! transaction gives for the same writes. On DynamoDB Local, through the
+//! transaction gives for the same writes; and an upgrade from the versions
+//! that counted in each write's transaction. On DynamoDB Local, through the
 //! `aggregate` function's own handler where the event's shape matters.
 
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use feedback_core::model::{Answer, Answers, NewInvitation};
+use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::submission::SubmitRules;
 use feedback_core::time::TenantZone;
 use feedback_core::{Code, FollowUpRules, Invitation, Response, Rollup, Slice, SurveyKind};
 use feedback_e2e::dynamo_store;
-use feedback_store::dynamo::{StreamReader, StreamRecord};
-use feedback_store::{DynamoStore, InvitationStore, ResponseStore, SqliteStore, Store};
+use feedback_store::dynamo::{Item, StreamReader, StreamRecord, keys};
+use feedback_store::{
+    DynamoStore, FollowUpStore, InvitationStore, ResponseStore, SqliteStore, Store,
+};
 use serde_json::json;
 
 fn zone() -> TenantZone {
@@ -258,4 +263,202 @@ fn lambda_record(r: &StreamRecord) -> serde_json::Value {
             "StreamViewType": "NEW_AND_OLD_IMAGES",
         },
     })
+}
+
+/// Writes `written` as versions before the aggregator did: without the
+/// `agg` marker, with their rollup rows added in the same transaction.
+async fn write_as_before(store: &DynamoStore, written: Vec<Item>, counts: &[RollupIncrement]) {
+    let client = aws_sdk_dynamodb::Client::new(store.sdk_config());
+    let mut items = Vec::new();
+    for mut item in written {
+        item.remove(feedback_store::dynamo::COUNTED_BY_STREAM);
+        let put = Put::builder()
+            .table_name(store.table())
+            .set_item(Some(item))
+            .build()
+            .unwrap();
+        items.push(TransactWriteItem::builder().put(put).build());
+    }
+    for row in counts {
+        let mut update = Update::builder()
+            .table_name(store.table())
+            .key("pk", AttributeValue::S(keys::rollups(&row.slice)))
+            .key("sk", AttributeValue::S(row.day.to_string()));
+        let mut adds = Vec::new();
+        for (i, (name, value)) in row.delta.counters().into_iter().enumerate() {
+            adds.push(format!("#c{i} :c{i}"));
+            update = update
+                .expression_attribute_names(format!("#c{i}"), name)
+                .expression_attribute_values(
+                    format!(":c{i}"),
+                    AttributeValue::N(value.to_string()),
+                );
+        }
+        let update = update.update_expression(format!("ADD {}", adds.join(", ")));
+        items.push(
+            TransactWriteItem::builder()
+                .update(update.build().unwrap())
+                .build(),
+        );
+    }
+    client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The stored item at `key` of `store`'s table, as this version wrote it.
+async fn stored(store: &DynamoStore, (pk, sk): (String, String)) -> Item {
+    aws_sdk_dynamodb::Client::new(store.sdk_config())
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(pk))
+        .key("sk", AttributeValue::S(sk))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the item")
+}
+
+/// A stack upgraded in place: the table's rollups already count what the
+/// earlier version wrote, and the stream still holds those changes. The
+/// new version's aggregator, reading the stream from its oldest record,
+/// counts exactly the changes made after the upgrade: new orders, answers
+/// to invitations the earlier version made, and an edit of an answer it
+/// stored (new minus old).
+#[tokio::test]
+async fn on_dynamo_an_upgrade_counts_only_the_changes_made_after_it() {
+    let store = dynamo_store().await;
+    let scratch = dynamo_store().await;
+    let sqlite_dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(sqlite_dir.path().join("f.db")).unwrap();
+    let before: Vec<(Invitation, Response)> = (0..6)
+        .map(|i| {
+            let inv = invitation(100 + i, ["ayesha", "bilal"][i % 2]);
+            let r = answer(&inv, 1 + i as u8 % 5);
+            (inv, r)
+        })
+        .collect();
+    // The earlier version: four orders invited and answered, two invited
+    // only. Each item is this version's item without its marker (the
+    // formats are otherwise the same), written with its counts.
+    for (i, (inv, r)) in before.iter().enumerate() {
+        scratch.create_invitation(inv, None).await.unwrap();
+        let item = stored(&scratch, keys::invitation(&inv.code)).await;
+        write_as_before(&store, vec![item], &rollup::for_invitation(inv)).await;
+        sqlite.create_invitation(inv, None).await.unwrap();
+        if i < 4 {
+            scratch
+                .record_response(r, r.submitted_at, &rules(), &[])
+                .await
+                .unwrap();
+            // The answer, and the follow-up a low score opens.
+            let mut items = vec![stored(&scratch, keys::response(&r.code, &r.id)).await];
+            let mut counts = vec![rollup::for_new_response(r)];
+            if let Some(f) = scratch.get_follow_up(&r.id).await.unwrap() {
+                items.push(stored(&scratch, keys::follow_up(&f.id)).await);
+                counts.push(rollup::for_follow_up(None, &f));
+            }
+            write_as_before(&store, items, &rollup::merged(counts)).await;
+            sqlite
+                .record_response(r, r.submitted_at, &rules(), &[])
+                .await
+                .unwrap();
+        }
+    }
+    let upgraded_from = figures(&store).await;
+    assert_eq!(upgraded_from, figures(&sqlite).await);
+    // The new version: an answer to an old invitation, an edit of an old
+    // answer, and a new order.
+    let (old_inv, _) = &before[4];
+    let late = answer(old_inv, 5);
+    let (_, old_answer) = &before[0];
+    let edited = Response {
+        score: 5,
+        ..old_answer.clone()
+    };
+    let fresh = invitation(200, "ayesha");
+    let fresh_answer = answer(&fresh, 3);
+    for s in [&store as &dyn Store, &sqlite] {
+        s.record_response(&late, late.submitted_at, &rules(), &[])
+            .await
+            .unwrap();
+        s.record_response(
+            &edited,
+            old_answer.submitted_at + Duration::minutes(1),
+            &rules(),
+            &[],
+        )
+        .await
+        .unwrap();
+        s.create_invitation(&fresh, None).await.unwrap();
+        s.record_response(&fresh_answer, fresh_answer.submitted_at, &rules(), &[])
+            .await
+            .unwrap();
+    }
+    // The aggregator starts on the table from the stream's oldest record.
+    StreamReader::new(&store).catch_up(&store).await.unwrap();
+    assert_eq!(figures(&store).await, figures(&sqlite).await);
+    assert_ne!(figures(&store).await, upgraded_from);
+}
+
+/// How long a stored rating takes to show in the scores on DynamoDB
+/// (Local), with nothing but the local server's own stream worker applying
+/// the stream (every 0.2 s): tests/bench/contention.sh prints p50 and p99.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a benchmark: tests/bench/contention.sh runs it"]
+async fn on_dynamo_bench_freshness() {
+    let store = dynamo_store().await;
+    let changes = feedback_local::notifier::Changes::stream(&store, &store);
+    // No view: the harness's GETs read the rollups as they are.
+    let s = feedback_e2e::Server::start(std::sync::Arc::new(store), changes, None).await;
+    let mut lags = Vec::new();
+    for i in 0..60u64 {
+        let r = s
+            .call(
+                "POST",
+                "/v1/invitations",
+                Some(&s.admin),
+                Some(json!({"order_id": format!("FRESH-{i}"), "channel": "sms"})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let code = r.body["code"].as_str().unwrap().to_owned();
+        let r = s
+            .send_with(
+                "POST",
+                &format!("/r/{code}"),
+                None,
+                &[("x-forwarded-for", &format!("10.9.{}.{}", i / 250, i % 250))],
+                "application/json",
+                br#"{"score": 4}"#.to_vec(),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let stored = std::time::Instant::now();
+        loop {
+            let summary = s.recent_summary().await;
+            if summary["responses"].as_u64() == Some(i + 1) {
+                break;
+            }
+            assert!(
+                stored.elapsed().as_secs() < 10,
+                "not in the scores: {summary}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        lags.push(stored.elapsed().as_secs_f64() * 1000.0);
+    }
+    lags.sort_by(f64::total_cmp);
+    let at = |p: f64| lags[((lags.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "| a rating to the scores (local server, DynamoDB Local) | {:.0} | {:.0} | {:.0} |",
+        at(0.5),
+        at(0.99),
+        lags[lags.len() - 1]
+    );
 }

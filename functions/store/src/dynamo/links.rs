@@ -1,12 +1,9 @@
 //! Reusable links: one partition (`LINKS` / `{code}`), like reps, since a
 //! business has a handful (one per till, badge or page), listed whole.
 
-use super::{DynamoStore, EXPIRES, Item, decode, encode, keys, n, s};
+use super::{DynamoStore, Item, decode, encode, keys, n, s};
 use crate::StoreError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use chrono::{DateTime, Utc};
 use feedback_core::{Code, Link};
 
@@ -18,45 +15,25 @@ fn link_item(link: &Link) -> Result<Item, StoreError> {
     let mut item = encode(link)?;
     item.insert(PK.into(), s(keys::LINKS));
     item.insert(SK.into(), s(link.code.to_string()));
-    if let Some(at) = link.expires_at {
-        item.insert(EXPIRES.into(), n(at.timestamp()));
-    }
     Ok(item)
 }
 
-/// Why a first answer through a link was refused, from the link item the
-/// failed check handed back (none: there is no such link).
-pub(super) fn refusal(item: Option<Item>, now: DateTime<Utc>) -> Result<StoreError, StoreError> {
-    let Some(item) = item else {
-        return Ok(StoreError::NotFound);
-    };
-    // Enabled again meanwhile reads as disabled: either way not now.
-    let closed = decode::<Link>(item)?.closed(now);
-    Ok(closed.map_or(StoreError::Disabled, StoreError::from))
-}
-
 impl DynamoStore {
-    /// The check, riding in an answer's transaction, that its link exists,
-    /// is enabled and has not expired.
-    pub(super) fn link_open_check(
+    /// Refuses an answer through link `code` unless the link exists, is
+    /// enabled and has not expired (read consistently, just before the
+    /// answer's transaction).
+    pub(super) async fn open_link(
         &self,
         code: &Code,
         now: DateTime<Utc>,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let check = ConditionCheck::builder()
-            .table_name(&*self.table)
-            .key(PK, s(keys::LINKS))
-            .key(SK, s(code.to_string()))
-            .condition_expression(
-                "attribute_exists(pk) AND active = :yes AND (attribute_not_exists(#exp) OR #exp > :now)",
-            )
-            .expression_attribute_names("#exp", EXPIRES)
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .expression_attribute_values(":now", n(now.timestamp()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok(TransactWriteItem::builder().condition_check(check).build())
+    ) -> Result<(), StoreError> {
+        let Some(item) = self.get(keys::LINKS.into(), code.to_string()).await? else {
+            return Err(StoreError::NotFound);
+        };
+        match decode::<Link>(item)?.closed(now) {
+            None => Ok(()),
+            Some(closed) => Err(closed.into()),
+        }
     }
 
     /// Puts `link` when `condition` holds; `refused` otherwise.

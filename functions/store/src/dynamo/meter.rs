@@ -9,11 +9,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Read and write capacity units consumed, as DynamoDB reported them
-/// (request units on an on-demand table).
+/// (request units on an on-demand table), and the write units DynamoDB
+/// bills for them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Capacity {
     pub read: f64,
     pub write: f64,
+    /// `write`, with each transaction billed at least 2 units per item (a
+    /// condition check included), as DynamoDB bills an item up to 1 KB:
+    /// DynamoDB Local's report of a transaction's units is not faithful
+    /// (sometimes 2 per KB of each item written, sometimes less, and
+    /// condition checks as nothing), so the larger of the two is taken.
+    pub billed_write: f64,
 }
 
 impl std::ops::Sub for Capacity {
@@ -22,6 +29,7 @@ impl std::ops::Sub for Capacity {
         Capacity {
             read: self.read - other.read,
             write: self.write - other.write,
+            billed_write: self.billed_write - other.billed_write,
         }
     }
 }
@@ -35,6 +43,10 @@ pub(crate) struct Meter {
     requests: Arc<AtomicU64>,
     read: AtomicU64,
     write: AtomicU64,
+    /// Of `write`, what transactions reported.
+    transaction_write: AtomicU64,
+    /// What transactions are billed (see [`Capacity::billed_write`]).
+    transaction_billed: AtomicU64,
     transaction_items: AtomicU64,
 }
 
@@ -57,9 +69,12 @@ impl Meter {
     }
 
     pub(crate) fn capacity(&self) -> Capacity {
+        let units = |counter: &AtomicU64| counter.load(Ordering::Relaxed) as f64 / SCALE;
+        let write = units(&self.write);
         Capacity {
-            read: self.read.load(Ordering::Relaxed) as f64 / SCALE,
-            write: self.write.load(Ordering::Relaxed) as f64 / SCALE,
+            read: units(&self.read),
+            write,
+            billed_write: write - units(&self.transaction_write) + units(&self.transaction_billed),
         }
     }
 
@@ -67,7 +82,22 @@ impl Meter {
         self.transaction_items.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn add_transaction_items(&self, items: usize) {
+    /// Adds a committed transaction of `items` items and what it reported.
+    pub(crate) fn add_transaction<'a>(
+        &self,
+        items: usize,
+        reported: impl IntoIterator<Item = &'a ConsumedCapacity> + Clone,
+    ) {
+        self.add(Side::Write, reported.clone());
+        let write: f64 = reported
+            .into_iter()
+            .map(|c| c.write_capacity_units.or(c.capacity_units).unwrap_or(0.0))
+            .sum();
+        self.transaction_write
+            .fetch_add((write * SCALE).round() as u64, Ordering::Relaxed);
+        let billed = write.max(2.0 * items as f64);
+        self.transaction_billed
+            .fetch_add((billed * SCALE).round() as u64, Ordering::Relaxed);
         self.transaction_items
             .fetch_add(items as u64, Ordering::Relaxed);
     }

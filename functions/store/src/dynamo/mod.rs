@@ -339,8 +339,8 @@ impl DynamoStore {
                 .await;
             let error = match sent {
                 Ok(out) => {
-                    self.meter.add(Side::Write, out.consumed_capacity());
-                    self.meter.add_transaction_items(items.len());
+                    self.meter
+                        .add_transaction(items.len(), out.consumed_capacity());
                     return Ok(Ok(()));
                 }
                 Err(error) => error,

@@ -16,8 +16,14 @@ impl ResponseStore for DynamoStore {
     ) -> Result<Recorded, StoreError> {
         let opened = submission::on_insert(response, rules);
         for _ in 0..MAX_ATTEMPTS {
+            // An invitation's answer checks it in the transaction (only its
+            // own customer touches it). A reusable link is read before
+            // instead: in the transaction every answer through a busy link
+            // would hold the link's item, and DynamoDB would cancel every
+            // other answer touching it meanwhile.
             let check = if response.reusable {
-                self.link_open_check(&response.code, now)?
+                self.open_link(&response.code, now).await?;
+                None
             } else {
                 let (pk, sk) = keys::invitation(&response.code);
                 let check = ConditionCheck::builder()
@@ -32,15 +38,16 @@ impl ResponseStore for DynamoStore {
                     )
                     .build()
                     .map_err(StoreError::internal)?;
-                TransactWriteItem::builder().condition_check(check).build()
+                Some(TransactWriteItem::builder().condition_check(check).build())
             };
-            // The target's check (0), the response (1), then the quotas.
-            let mut items = vec![
-                check,
+            // The invitation's check, the response, then the quotas.
+            let at_response = usize::from(check.is_some());
+            let mut items: Vec<TransactWriteItem> = check.into_iter().collect();
+            items.push(
                 TransactWriteItem::builder()
                     .put(self.put(response_item(response)?, "attribute_not_exists(pk)"))
                     .build(),
-            ];
+            );
             for quota in quotas {
                 items.push(self.quota_update(quota)?);
             }
@@ -54,25 +61,19 @@ impl ResponseStore for DynamoStore {
             // The stored response comes back with the failure; when only the
             // invitation's condition was reported, look for one explicitly
             // (an edit may come after the invitation expired).
-            let existing = match cancelled.old_item(1) {
+            let existing = match cancelled.old_item(at_response) {
                 Some(item) => Some(decode::<Response>(item)?),
                 None => self.existing_response(&response.code, &response.id).await?,
             };
             let Some(existing) = existing else {
-                if cancelled.failed(0).is_some() {
-                    let target = cancelled.old_item(0);
-                    return Err(if response.reusable {
-                        links::refusal(target, now)?
-                    } else {
-                        match target {
-                            None => StoreError::NotFound,
-                            Some(item) => {
-                                StoreError::Expired(decode::<Invitation>(item)?.expires_at)
-                            }
-                        }
+                if at_response == 1 && cancelled.failed(0).is_some() {
+                    return Err(match cancelled.old_item(0) {
+                        None => StoreError::NotFound,
+                        Some(item) => StoreError::Expired(decode::<Invitation>(item)?.expires_at),
                     });
                 }
-                let full = (0..quotas.len()).find(|i| cancelled.failed(2 + i).is_some());
+                let full =
+                    (0..quotas.len()).find(|i| cancelled.failed(at_response + 1 + i).is_some());
                 return Err(match full {
                     Some(i) => StoreError::OverQuota {
                         resets_at: quotas[i].resets_at,
