@@ -86,6 +86,27 @@ pub async fn reusable_links_take_many_answers_within_their_quotas(f: &Fixture) {
         f.store.record_response(&e, at, &rules(), &[]).await,
         Err(StoreError::Disabled)
     ));
+    // A stored answer comes first: sent again, or changed inside its edit
+    // window, it is decided on as before the link closed.
+    let a = through(f, &link, "a", 5, at);
+    assert_eq!(
+        f.store
+            .record_response(&a, at, &rules(), &[])
+            .await
+            .unwrap(),
+        Recorded::Unchanged(a.clone())
+    );
+    let changed = Response {
+        score: 2,
+        ..a.clone()
+    };
+    assert!(matches!(
+        f.store
+            .record_response(&changed, at + Duration::minutes(1), &rules(), &[])
+            .await
+            .unwrap(),
+        Recorded::Replaced { .. }
+    ));
     let ends = at - Duration::minutes(1);
     let expired = Link {
         active: true,
