@@ -23,7 +23,7 @@ import tomllib
 for entry in tomllib.load(open("Cargo.toml", "rb"))["workspace"]["metadata"]["lambda"]["build"]["config"]:
     print(entry)')
 lambda_build() { cargo build --quiet --release --target-dir target/lambda-x86_64 "${lambda_config[@]}" "$@"; }
-for function in collect manage scores authorizer notify; do
+for function in collect manage scores authorizer notify aggregate; do
   log "building $function"
   lambda_build -p "$function"
 done
