@@ -121,7 +121,7 @@ impl Server {
             .with_view(view)
     }
 
-    /// The server, with the rollups brought up to date before each request.
+    /// The server, with the rollups brought up to date before each GET.
     pub fn with_view(mut self, view: RollupView) -> Server {
         self.view = Some(view);
         self
