@@ -42,7 +42,7 @@ const SEQUENCE: &str = "seq";
 /// What one call applied.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Aggregated {
-    /// Records past the checkpoint (the rest were applied before).
+    /// Counted records past the checkpoint (the rest were applied before).
     pub records: usize,
     /// Rollup rows updated, over every transaction.
     pub rows: usize,
@@ -67,13 +67,18 @@ fn counted(pk: &str, sk: &str, image: &Item) -> Result<Vec<RollupIncrement>, Sto
     })
 }
 
-/// How one record moves the rollups.
-fn moves(record: &StreamRecord) -> Result<Vec<RollupIncrement>, StoreError> {
-    let marked = matches!(
+/// Whether `record` is a change this version counts: its new image
+/// carries [`COUNTED_BY_STREAM`].
+fn counts(record: &StreamRecord) -> bool {
+    matches!(
         record.new.get(COUNTED_BY_STREAM),
         Some(aws_sdk_dynamodb::types::AttributeValue::Bool(true))
-    );
-    let Some((pk, sk)) = record.key().filter(|_| marked) else {
+    )
+}
+
+/// How one counted record moves the rollups.
+fn moves(record: &StreamRecord) -> Result<Vec<RollupIncrement>, StoreError> {
+    let Some((pk, sk)) = record.key() else {
         return Ok(Vec::new());
     };
     Ok(rollup::moved(
@@ -95,13 +100,14 @@ fn position(sequence: &str) -> Result<String, StoreError> {
     Ok(format!("{sequence:0>SEQUENCE_DIGITS$}"))
 }
 
-/// Records past `checkpoint`, in shard order, with their positions.
+/// Counted records past `checkpoint`, in shard order, with their
+/// positions.
 fn pending<'r>(
-    records: &'r [StreamRecord],
+    records: &[&'r StreamRecord],
     checkpoint: Option<&str>,
 ) -> Result<Vec<(String, &'r StreamRecord)>, StoreError> {
     let mut out = Vec::with_capacity(records.len());
-    for record in records {
+    for &record in records {
         let at = position(&record.sequence)?;
         if checkpoint.is_none_or(|c| at.as_str() > c) {
             out.push((at, record));
@@ -148,10 +154,16 @@ impl DynamoStore {
         records: &[StreamRecord],
         now: DateTime<Utc>,
     ) -> Result<Aggregated, StoreError> {
+        // A batch of other items' changes (the local reader's, or an empty
+        // one) needs no checkpoint read.
+        let counted: Vec<&StreamRecord> = records.iter().filter(|r| counts(r)).collect();
+        if counted.is_empty() {
+            return Ok(Aggregated::default());
+        }
         'read: loop {
             let mut done = Aggregated::default();
             let mut checkpoint = self.checkpoint(shard).await?;
-            let pending = pending(records, checkpoint.as_deref())?;
+            let pending = pending(&counted, checkpoint.as_deref())?;
             done.records = pending.len();
             for (end, rows) in chunks(&pending)? {
                 // Records that move nothing need no transaction: offered
@@ -262,6 +274,7 @@ mod tests {
     #[test]
     fn only_records_past_the_checkpoint_are_pending_in_shard_order() {
         let records = [record("300"), record("1000"), record("200"), record("300")];
+        let records: Vec<&StreamRecord> = records.iter().collect();
         let checkpoint = position("250").unwrap();
         let left: Vec<&str> = pending(&records, Some(&checkpoint))
             .unwrap()
