@@ -3,12 +3,10 @@
 //! `tests/contention.rs` checks on every run and `tests/bench/contention.sh`
 //! measures.
 
-use crate::{RollupView, Server, dynamo_store_at, dynamodb_endpoint};
-use feedback_local::notifier::Changes;
+use crate::{Server, dynamo_store_at, dynamodb_endpoint, percentile};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What the customers answer.
@@ -133,9 +131,14 @@ impl Outcome {
         self.latencies.len() as f64 / self.answering.as_secs_f64()
     }
 
+    /// Answer times in milliseconds, at fraction `p`.
     fn percentile(&self, p: f64) -> f64 {
-        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies[i].as_secs_f64() * 1000.0
+        let millis: Vec<f64> = self
+            .latencies
+            .iter()
+            .map(|l| l.as_secs_f64() * 1000.0)
+            .collect();
+        percentile(&millis, p)
     }
 
     /// Every invitation made, every answer taken, each counted once.
@@ -218,11 +221,7 @@ pub async fn run(burst: &Burst, via: Via) -> Outcome {
         .map_or_else(dynamodb_endpoint, |p| p.endpoint.clone());
     let store = dynamo_store_at(&endpoint).await;
     let meter = store.clone();
-    let view = RollupView::new(&store, &store);
-    let changes = Changes::stream(&store, &store);
-    let s = Server::start(Arc::new(store), changes, None)
-        .await
-        .with_view(view);
+    let s = Server::on_dynamo(store).await;
     let started = Instant::now();
     let codes = match burst.target {
         Target::Invitations => invite(&s, burst).await,

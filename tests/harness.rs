@@ -70,6 +70,11 @@ impl RollupView {
     }
 }
 
+/// The value at fraction `p` (0.5: the median) of `sorted`.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
 /// A response: status, headers and the body as JSON (`Null` if empty).
 pub struct Reply {
     pub status: u16,
@@ -113,7 +118,12 @@ impl Server {
     }
 
     pub async fn dynamo() -> Server {
-        let store = dynamo_store().await;
+        Self::on_dynamo(dynamo_store().await).await
+    }
+
+    /// The local server on `store`, its worker reading the table's stream,
+    /// with the rollups brought up to date before each GET.
+    pub async fn on_dynamo(store: DynamoStore) -> Server {
         let changes = Changes::stream(&store, &store);
         let view = RollupView::new(&store, &store);
         Self::start(Arc::new(store), changes, None)

@@ -1062,11 +1062,7 @@ async fn a_dynamodb_frozen_mid_burst_loses_nothing_and_counts_once() {
     let store =
         feedback_store::DynamoStore::new(&config, &format!("freeze-{}", uuid::Uuid::new_v4()));
     store.create_table().await.unwrap();
-    let changes = feedback_local::notifier::Changes::stream(&store, &store);
-    let view = feedback_e2e::RollupView::new(&store, &store);
-    let s = Server::start(std::sync::Arc::new(store), changes, None)
-        .await
-        .with_view(view);
+    let s = Server::on_dynamo(store).await;
     const CUSTOMERS: usize = 24;
     let mut codes = Vec::new();
     for i in 0..CUSTOMERS {

@@ -77,15 +77,20 @@ async fn rate(store: &dyn Store, n: usize) {
     }))
     .await;
     // The first customer changes their answer within the window.
-    let (_, first) = &orders[0];
+    change(store, &orders[0].1, 5).await;
+}
+
+/// `answer`'s customer changes its score to `score` a minute later, inside
+/// the edit window.
+async fn change(store: &dyn Store, answer: &Response, score: u8) {
     let changed = Response {
-        score: 5,
-        ..first.clone()
+        score,
+        ..answer.clone()
     };
     store
         .record_response(
             &changed,
-            first.submitted_at + Duration::minutes(1),
+            answer.submitted_at + Duration::minutes(1),
             &rules(),
             &[],
         )
@@ -377,24 +382,13 @@ async fn on_dynamo_an_upgrade_counts_only_the_changes_made_after_it() {
     let (old_inv, _) = &before[4];
     let late = answer(old_inv, 5);
     let (_, old_answer) = &before[0];
-    let edited = Response {
-        score: 5,
-        ..old_answer.clone()
-    };
     let fresh = invitation(200, "ayesha");
     let fresh_answer = answer(&fresh, 3);
     for s in [&store as &dyn Store, &sqlite] {
         s.record_response(&late, late.submitted_at, &rules(), &[])
             .await
             .unwrap();
-        s.record_response(
-            &edited,
-            old_answer.submitted_at + Duration::minutes(1),
-            &rules(),
-            &[],
-        )
-        .await
-        .unwrap();
+        change(s, old_answer, 5).await;
         s.create_invitation(&fresh, None).await.unwrap();
         s.record_response(&fresh_answer, fresh_answer.submitted_at, &rules(), &[])
             .await
@@ -454,7 +448,7 @@ async fn on_dynamo_bench_freshness() {
         lags.push(stored.elapsed().as_secs_f64() * 1000.0);
     }
     lags.sort_by(f64::total_cmp);
-    let at = |p: f64| lags[((lags.len() - 1) as f64 * p).round() as usize];
+    let at = |p: f64| feedback_e2e::percentile(&lags, p);
     println!(
         "| a rating to the scores (local server, DynamoDB Local) | {:.0} | {:.0} | {:.0} |",
         at(0.5),
