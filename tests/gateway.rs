@@ -44,7 +44,7 @@ pub struct Deployment {
 
 impl Deployment {
     /// One recording DynamoDB client per function, on `table`.
-    pub fn new(config: &aws_config::SdkConfig, table: &str) -> Deployment {
+    pub fn new(config: &aws_types::SdkConfig, table: &str) -> Deployment {
         let logs: BTreeMap<_, _> = FUNCTIONS.map(|f| (f, CallLog::default())).into();
         let notify = DynamoStore::recording(config, table, &logs["notify"]);
         let aggregate = DynamoStore::recording(config, table, &logs["aggregate"]);
@@ -61,7 +61,7 @@ impl Deployment {
     /// adds), the functions refuse requests without it.
     pub fn router(
         &self,
-        config: &aws_config::SdkConfig,
+        config: &aws_types::SdkConfig,
         table: &str,
         tenant: &Tenant,
         origin: Option<&str>,

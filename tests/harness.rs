@@ -8,7 +8,7 @@ pub mod gateway;
 use feedback_core::webhook::Backoff;
 use feedback_http::Tenant;
 use feedback_local::notifier::Changes;
-use feedback_store::dynamo::local_defaults;
+use feedback_store::dynamo::local_config;
 use feedback_store::{DynamoStore, SqliteStore, Store};
 use serde_json::Value;
 use std::sync::Arc;
@@ -509,7 +509,7 @@ impl Drop for Server {
 /// answers (no listener, or one that never replies), with the store's own
 /// production timeouts; its base URL.
 pub async fn serve_on_a_dead_store(endpoint: String) -> String {
-    let config = local_defaults(&endpoint).load().await;
+    let config = local_config(&endpoint);
     let store = DynamoStore::new(&config, "nowhere");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -545,18 +545,18 @@ pub async fn dynamo_store() -> DynamoStore {
 
 /// A DynamoStore on a fresh table of the DynamoDB at `endpoint`.
 pub async fn dynamo_store_at(endpoint: &str) -> DynamoStore {
-    let config = local_defaults(endpoint)
+    let config = local_config(endpoint)
+        .into_builder()
         // DynamoDB Local runs every transaction one at a time: with the
         // whole workspace's suites on it at once, a burst of 50 waits
         // longer than production's deadline ever lets a request wait
         // (tests/security.rs checks that deadline on its own).
         .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
+            aws_smithy_types::timeout::TimeoutConfig::builder()
                 .operation_timeout(std::time::Duration::from_secs(60))
                 .build(),
         )
-        .load()
-        .await;
+        .build();
     let store = DynamoStore::new(&config, &format!("e2e-{}", uuid::Uuid::new_v4()));
     store.create_table().await.expect("create table");
     store

@@ -1055,9 +1055,7 @@ fn relay_one_way(
 async fn a_dynamodb_frozen_mid_burst_loses_nothing_and_counts_once() {
     let endpoint = feedback_e2e::dynamodb_endpoint();
     let relay = Relay::start(endpoint.trim_start_matches("http://").to_owned()).await;
-    let config = feedback_store::dynamo::local_defaults(&format!("http://{}", relay.address))
-        .load()
-        .await;
+    let config = feedback_store::dynamo::local_config(&format!("http://{}", relay.address));
     // The production timeouts: the point is what a customer waits.
     let store =
         feedback_store::DynamoStore::new(&config, &format!("freeze-{}", uuid::Uuid::new_v4()));

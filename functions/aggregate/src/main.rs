@@ -6,8 +6,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let store = feedback_store::DynamoStore::from_env().await;
+    feedback_telemetry::logs::init_lambda();
+    let store = feedback_store::DynamoStore::from_env()?;
     let store = &store;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
         feedback_aggregate::on_batch(store, event.payload).await

@@ -2,16 +2,26 @@
 //! Monday first), months and years are ranges of such days.
 
 use crate::error::{FieldError, Rule};
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{
+    DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    Timelike, Utc,
+};
+use jiff::tz::{AmbiguousOffset, TimeZone};
 
-/// The tenant's IANA time zone (`Asia/Karachi`, `Europe/London`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TenantZone(Tz);
+/// The tenant's IANA time zone (`Asia/Karachi`, `Europe/London`), from the
+/// copy of the IANA database that `jiff` bundles (the host's files are
+/// never read, so every machine agrees).
+///
+/// `jiff` rather than `chrono-tz`: chrono-tz compiles the database into
+/// static tables of pointers, some 1.9 MB of every Lambda bootstrap with
+/// their relocations; jiff keeps it as TZif bytes, some 0.4 MB with its
+/// code (BENCHMARKS.md, "Lean Lambdas"). Dates and instants stay chrono's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantZone(TimeZone);
 
 impl TenantZone {
     pub fn parse(field: &str, name: &str) -> Result<Self, FieldError> {
-        name.parse::<Tz>().map(TenantZone).map_err(|_| {
+        TimeZone::get(name).map(TenantZone).map_err(|_| {
             FieldError::new(
                 field,
                 Rule::UnknownValue,
@@ -23,18 +33,23 @@ impl TenantZone {
         })
     }
 
-    pub fn name(&self) -> &'static str {
-        self.0.name()
+    /// The zone's IANA name, as the database spells it.
+    pub fn name(&self) -> &str {
+        // Every zone here comes from the database by name.
+        self.0.iana_name().unwrap_or("UTC")
     }
 
     /// `instant` as local time, formatted with a `chrono` pattern.
     pub fn format(&self, instant: DateTime<Utc>, pattern: &str) -> String {
-        instant.with_timezone(&self.0).format(pattern).to_string()
+        instant
+            .with_timezone(&self.offset_at(instant))
+            .format(pattern)
+            .to_string()
     }
 
     /// The local calendar day that `instant` falls on.
     pub fn day_of(&self, instant: DateTime<Utc>) -> NaiveDate {
-        instant.with_timezone(&self.0).date_naive()
+        instant.with_timezone(&self.offset_at(instant)).date_naive()
     }
 
     /// The instant the local `day` begins. Where midnight does not exist (a
@@ -44,8 +59,8 @@ impl TenantZone {
         let mut local = day.and_time(NaiveTime::MIN);
         // Gaps last at most a few hours; step over them a quarter hour at a time.
         for _ in 0..=96 {
-            if let Some(t) = self.0.from_local_datetime(&local).earliest() {
-                return t.with_timezone(&Utc);
+            if let Some(offset) = self.earliest_offset(local) {
+                return (local - offset).and_utc();
             }
             local += chrono::Duration::minutes(15);
         }
@@ -57,6 +72,35 @@ impl TenantZone {
     /// `from..=to`.
     pub fn instants(&self, range: DateRange) -> (DateTime<Utc>, DateTime<Utc>) {
         (self.start_of(range.from), self.start_of(next_day(range.to)))
+    }
+
+    /// The zone's offset from UTC at `instant` (UTC itself outside jiff's
+    /// years -9999 to 9999, which no stored instant reaches).
+    fn offset_at(&self, instant: DateTime<Utc>) -> FixedOffset {
+        let seconds = jiff::Timestamp::from_second(instant.timestamp())
+            .map_or(0, |t| self.0.to_offset(t).seconds());
+        FixedOffset::east_opt(seconds).unwrap_or(Utc.fix())
+    }
+
+    /// The offset of the earliest instant that reads `local` on the zone's
+    /// clocks: the first of two in a fold, none in a gap.
+    fn earliest_offset(&self, local: NaiveDateTime) -> Option<chrono::Duration> {
+        let civil = jiff::civil::DateTime::new(
+            i16::try_from(local.year()).ok()?,
+            local.month() as i8,
+            local.day() as i8,
+            local.hour() as i8,
+            local.minute() as i8,
+            local.second() as i8,
+            0,
+        )
+        .ok()?;
+        let offset = match self.0.to_ambiguous_timestamp(civil).offset() {
+            AmbiguousOffset::Unambiguous { offset } => offset,
+            AmbiguousOffset::Fold { before, .. } => before,
+            AmbiguousOffset::Gap { .. } => return None,
+        };
+        Some(chrono::Duration::seconds(i64::from(offset.seconds())))
     }
 }
 
@@ -249,6 +293,14 @@ mod tests {
         let start = santiago.start_of(d("2022-09-11"));
         assert_eq!(start, t("2022-09-11T04:00:00Z"));
         assert_eq!(santiago.day_of(start), d("2022-09-11"));
+    }
+
+    #[test]
+    fn a_zone_is_named_as_the_database_spells_it() {
+        let karachi = TenantZone::parse("tz", "asia/karachi").unwrap();
+        assert_eq!(karachi.name(), "Asia/Karachi");
+        assert_eq!(karachi, TenantZone::parse("tz", "Asia/Karachi").unwrap());
+        assert_eq!(TenantZone::parse("tz", "UTC").unwrap().name(), "UTC");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 /// connection, opened here so the first customer does not pay the TLS
 /// handshake), the tenant, and the router.
 pub async fn state() -> Result<AppState, lambda_http::Error> {
-    let store = DynamoStore::from_env().await;
+    let store = DynamoStore::from_env()?;
     // Without PUBLIC_BASE_URL, links use the host each request came to.
     let tenant = Tenant::from_env("")?;
     let mut state = AppState::new(Arc::new(store), tenant, AuthMode::Gateway);
@@ -32,7 +32,7 @@ pub async fn state() -> Result<AppState, lambda_http::Error> {
 /// The `main` of an HTTP function: JSON logs with the request id (from
 /// `AWS_LAMBDA_LOG_FORMAT`), then serve what `served` lists.
 pub async fn serve(served: Served) -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    feedback_telemetry::logs::init_lambda();
     let state = state().await?;
     let function = served.function.name();
     tracing::info!(function, tenant = %state.tenant.id, "starting");

@@ -169,18 +169,14 @@ impl Bench {
 }
 
 /// A plain SDK client for DynamoDB Local, for what the store does not do.
-async fn client() -> aws_sdk_dynamodb::Client {
+fn client() -> aws_sdk_dynamodb::Client {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("checked in main");
-    let config = feedback_store::dynamo::local_defaults(&endpoint)
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+    aws_sdk_dynamodb::Client::new(&feedback_store::dynamo::local_config(&endpoint))
 }
 
 /// The table's size in bytes as DynamoDB reports it (with its indexes).
 async fn table_size(table: &str) -> i64 {
     let described = client()
-        .await
         .describe_table()
         .table_name(table)
         .send()
@@ -216,7 +212,7 @@ async fn main() {
     let table = format!("cost-{}", Utc::now().timestamp_micros());
     // SAFETY: set before any other thread reads the environment.
     unsafe { std::env::set_var("DYNAMODB_TABLE", &table) };
-    let store = Arc::new(DynamoStore::from_env().await);
+    let store = Arc::new(DynamoStore::from_env().expect("DYNAMODB_ENDPOINT is set"));
     store.create_table().await.expect("create the table");
     let bench = Bench {
         store: store.clone(),
@@ -397,7 +393,6 @@ async fn main() {
     );
     // DynamoDB Local slows down as tables pile up in one process.
     client()
-        .await
         .delete_table()
         .table_name(&table)
         .send()

@@ -36,7 +36,7 @@ pub async fn open_store(data_dir: &Path) -> Result<Backend, StoreError> {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").is_ok_and(|v| !v.is_empty());
     let table = std::env::var("DYNAMODB_TABLE").is_ok_and(|v| !v.is_empty());
     if endpoint || table {
-        let store = DynamoStore::from_env().await;
+        let store = dynamo_store(endpoint).await?;
         if endpoint {
             store.create_table().await?;
         }
@@ -57,6 +57,22 @@ pub async fn open_store(data_dir: &Path) -> Result<Backend, StoreError> {
         store: Arc::new(store.clone()),
         changes: notifier::Changes::Outbox(store),
     })
+}
+
+/// The DynamoDB store the environment names. A deployed table reached from
+/// a workstation without credentials in the environment takes them from
+/// `aws-config`'s default chain (profiles, SSO, and the rest), which the
+/// Lambda functions leave out.
+async fn dynamo_store(local_endpoint: bool) -> Result<DynamoStore, StoreError> {
+    if local_endpoint || std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+        return DynamoStore::from_env();
+    }
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(feedback_store::dynamo::https_client())
+        .load()
+        .await;
+    let table = std::env::var("DYNAMODB_TABLE").unwrap_or_default();
+    Ok(DynamoStore::new(&config, &table))
 }
 
 /// On a store without keys, creates the first admin key and returns its

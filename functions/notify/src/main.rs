@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let store = feedback_store::DynamoStore::from_env().await;
+    feedback_telemetry::logs::init_lambda();
+    let store = feedback_store::DynamoStore::from_env()?;
     let notifier = Notifier::new(Arc::new(store), UrlPolicy::PublicHttps, Backoff::DEFAULT);
     let notifier = &notifier;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -8,6 +8,10 @@
 //! object per event, and the crates for it bring a recorder, a flush task
 //! and the `metrics` facade into every Lambda binary (see
 //! docs/decisions/0007-emf-metrics.md).
+//!
+//! [`logs`] sets up a Lambda function's log lines.
+
+pub mod logs;
 
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};

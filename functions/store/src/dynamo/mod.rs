@@ -12,6 +12,7 @@
 mod aggregate;
 mod api_keys;
 mod calls;
+mod config;
 mod erasure;
 mod follow_ups;
 mod invitations;
@@ -31,6 +32,8 @@ mod webhooks;
 
 pub use aggregate::Aggregated;
 pub use calls::{Call, CallLog};
+use config::timeouts;
+pub use config::{env_config, https_client, local_config};
 pub use meter::Capacity;
 use meter::{Meter, Side};
 #[cfg(feature = "stream-reader")]
@@ -45,13 +48,13 @@ use crate::{
     is_active_admin,
 };
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, ConditionCheck, ConsumedCapacity, Put,
     ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
     Update,
 };
+use aws_types::SdkConfig;
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::abuse::{Quota, Secret};
 use feedback_core::submission::{self, Decision, SubmitRules, decide};
@@ -78,26 +81,13 @@ const EXPIRES: &str = "expires_epoch";
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
-    config: aws_config::SdkConfig,
+    config: SdkConfig,
     table: Arc<str>,
     meter: Arc<Meter>,
 }
 
 /// Maps an SDK error: throttling, server-side faults and network trouble are
 /// `Unavailable` (retry later; nothing was stored); the rest is `Internal`.
-/// How long one DynamoDB call may take. The SDK has no deadline of its own:
-/// a store that stops answering would hold a request until Lambda kills the
-/// function at its 10 s timeout. A connect gets 2 s (a cold TLS handshake
-/// at 128 MB takes under 1 s), an attempt 2 s, a call with its retries 4 s;
-/// the HTTP layer's request deadline stays under the function's timeout.
-fn timeouts() -> aws_smithy_types::timeout::TimeoutConfig {
-    aws_smithy_types::timeout::TimeoutConfig::builder()
-        .connect_timeout(std::time::Duration::from_secs(2))
-        .operation_attempt_timeout(std::time::Duration::from_secs(2))
-        .operation_timeout(std::time::Duration::from_secs(4))
-        .build()
-}
-
 pub(crate) fn sdk_error<E, R>(error: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -183,40 +173,19 @@ impl Cancelled {
     }
 }
 
-/// The SDK's defaults (credentials and region from the usual chain), with
-/// the HTTPS client every SDK client here uses: rustls on ring, trusting the
-/// system's certificates. Every `aws_config` loader of the project starts
-/// here, since no SDK crate brings a default client.
-pub fn sdk_defaults() -> aws_config::ConfigLoader {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let client = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(client)
-}
-
-/// [`sdk_defaults`] for a DynamoDB Local at `endpoint`, which takes any
-/// credentials and region: placeholders for both.
-pub fn local_defaults(endpoint: &str) -> aws_config::ConfigLoader {
-    sdk_defaults()
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "local"))
-}
-
 impl DynamoStore {
     /// A store on `table` using the given SDK configuration.
-    pub fn new(config: &aws_config::SdkConfig, table: &str) -> Self {
+    pub fn new(config: &SdkConfig, table: &str) -> Self {
         Self::build(config, table, None)
     }
 
     /// A store that records each call it makes into `log` (by IAM action
     /// and leading key), for holding a function to its IAM policy.
-    pub fn recording(config: &aws_config::SdkConfig, table: &str, log: &CallLog) -> Self {
+    pub fn recording(config: &SdkConfig, table: &str, log: &CallLog) -> Self {
         Self::build(config, table, Some(log))
     }
 
-    fn build(config: &aws_config::SdkConfig, table: &str, log: Option<&CallLog>) -> Self {
+    fn build(config: &SdkConfig, table: &str, log: Option<&CallLog>) -> Self {
         let meter = Arc::new(Meter::default());
         let mut builder = aws_sdk_dynamodb::config::Builder::from(config);
         if let Some(log) = log {
@@ -242,28 +211,15 @@ impl DynamoStore {
     }
 
     /// A store configured from the environment: `DYNAMODB_TABLE` (default
-    /// `feedback`) and, for DynamoDB Local, `DYNAMODB_ENDPOINT`; credentials
-    /// and region from the usual AWS chain (placeholders for a local endpoint
-    /// when none are set, since DynamoDB Local ignores them).
-    pub async fn from_env() -> Self {
+    /// `feedback`), `DYNAMODB_ENDPOINT` for DynamoDB Local, and the region
+    /// and credentials a Lambda function's environment holds
+    /// ([`env_config`]).
+    pub fn from_env() -> Result<Self, StoreError> {
         let table = std::env::var("DYNAMODB_TABLE").unwrap_or_else(|_| "feedback".to_owned());
         let endpoint = std::env::var("DYNAMODB_ENDPOINT")
             .ok()
             .filter(|e| !e.is_empty());
-        let mut loader = sdk_defaults();
-        if let Some(endpoint) = endpoint {
-            loader = loader.endpoint_url(endpoint);
-            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-                loader = loader
-                    .credentials_provider(Credentials::new("local", "local", None, None, "local"));
-            }
-            if std::env::var_os("AWS_REGION").is_none()
-                && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-            {
-                loader = loader.region(Region::new("us-east-1"));
-            }
-        }
-        Self::new(&loader.load().await, &table)
+        Ok(Self::new(&env_config(endpoint.as_deref())?, &table))
     }
 
     pub fn table(&self) -> &str {
@@ -272,7 +228,7 @@ impl DynamoStore {
 
     /// The SDK configuration, for other clients of the same account and
     /// endpoint (the local server reads the table's stream with it).
-    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+    pub fn sdk_config(&self) -> &SdkConfig {
         &self.config
     }
 

@@ -58,18 +58,18 @@ impl Fixture {
         // A table per test keeps the cases independent of each other.
         let table = format!("contract-{}", uuid::Uuid::new_v4());
         let config =
-            feedback_store::dynamo::local_defaults(&std::env::var("DYNAMODB_ENDPOINT").unwrap())
+            feedback_store::dynamo::local_config(&std::env::var("DYNAMODB_ENDPOINT").unwrap())
+                .into_builder()
                 // DynamoDB Local runs every transaction one at a time: with the
                 // whole workspace's suites on it at once, a burst of 50 waits
                 // longer than production's deadline ever lets a request wait
                 // (tests/security.rs checks that deadline on its own).
                 .timeout_config(
-                    aws_config::timeout::TimeoutConfig::builder()
+                    aws_smithy_types::timeout::TimeoutConfig::builder()
                         .operation_timeout(std::time::Duration::from_secs(60))
                         .build(),
                 )
-                .load()
-                .await;
+                .build();
         let store = DynamoStore::new(&config, &table);
         store.create_table().await.expect("create table");
         Fixture {

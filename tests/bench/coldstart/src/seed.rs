@@ -118,10 +118,7 @@ pub async fn seed(
     }
     running.kill().await.ok();
 
-    let config = feedback_store::dynamo::local_defaults(endpoint)
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
+    let client = aws_sdk_dynamodb::Client::new(&feedback_store::dynamo::local_config(endpoint));
     let item = client
         .query()
         .table_name(table)

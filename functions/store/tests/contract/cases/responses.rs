@@ -185,8 +185,10 @@ pub async fn paging_returns_every_response_exactly_once(f: &Fixture) {
         assert_eq!(listed, newest_first, "page size {page_size}");
     }
     // Filters agree with a direct filter of what was written.
-    let (zone, from, to) = (f.zone, day("2026-03-10"), day("2026-03-10"));
-    let (start, end) = zone.instants(feedback_core::time::DateRange::new(from, to).unwrap());
+    let (from, to) = (day("2026-03-10"), day("2026-03-10"));
+    let (start, end) = f
+        .zone
+        .instants(feedback_core::time::DateRange::new(from, to).unwrap());
     let filter = ResponseFilter {
         from: Some(start),
         before: Some(end),
