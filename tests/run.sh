@@ -86,10 +86,10 @@ sam build
 # sizes and the goals still ahead: 6 MB and 4 MB).
 limit() {
   case "$1" in
-    AuthorizerFunction) echo 9100000 ;;
-    NotifyFunction) echo 10700000 ;;
-    AggregateFunction) echo 8900000 ;;
-    *) echo 13200000 ;;
+    AuthorizerFunction) echo 6900000 ;;
+    NotifyFunction) echo 8400000 ;;
+    AggregateFunction) echo 6650000 ;;
+    *) echo 9300000 ;;
   esac
 }
 for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction NotifyFunction AggregateFunction; do
