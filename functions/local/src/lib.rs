@@ -64,7 +64,8 @@ pub async fn open_store(data_dir: &Path) -> Result<Backend, StoreError> {
 /// `aws-config`'s default chain (profiles, SSO, and the rest), which the
 /// Lambda functions leave out.
 async fn dynamo_store(local_endpoint: bool) -> Result<DynamoStore, StoreError> {
-    if local_endpoint || std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+    let keys_in_env = std::env::var("AWS_ACCESS_KEY_ID").is_ok_and(|v| !v.is_empty());
+    if local_endpoint || keys_in_env {
         return DynamoStore::from_env();
     }
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())

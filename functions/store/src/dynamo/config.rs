@@ -29,11 +29,7 @@ pub fn https_client() -> SharedHttpClient {
 /// A configuration for a DynamoDB Local at `endpoint`, which takes any
 /// credentials and region: placeholders for both.
 pub fn local_config(endpoint: &str) -> SdkConfig {
-    builder()
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(placeholder_credentials())
-        .build()
+    local(endpoint, None, None)
 }
 
 /// The configuration a function's environment gives: the region from
@@ -65,38 +61,44 @@ fn config_from(
         ))),
         _ => None,
     };
-    let mut config = builder();
-    match endpoint {
-        Some(endpoint) => {
-            config = config
-                .endpoint_url(endpoint)
-                .region(region.unwrap_or_else(|| Region::new("us-east-1")))
-                .credentials_provider(credentials.unwrap_or_else(placeholder_credentials));
-        }
-        None => {
-            let region = region.ok_or_else(|| {
-                StoreError::internal("no region: set AWS_REGION (Lambda sets it)")
-            })?;
-            let credentials = credentials.ok_or_else(|| {
-                StoreError::internal(
-                    "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
-                     (Lambda sets them for the function's role)",
-                )
-            })?;
-            config = config.region(region).credentials_provider(credentials);
-        }
+    if let Some(endpoint) = endpoint {
+        return Ok(local(endpoint, region, credentials));
     }
-    Ok(config.build())
+    let region =
+        region.ok_or_else(|| StoreError::internal("no region: set AWS_REGION (Lambda sets it)"))?;
+    let credentials = credentials.ok_or_else(|| {
+        StoreError::internal(
+            "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+             (Lambda sets them for the function's role)",
+        )
+    })?;
+    Ok(builder()
+        .region(region)
+        .credentials_provider(credentials)
+        .build())
+}
+
+/// A DynamoDB Local at `endpoint`, with placeholders for the region and
+/// credentials not given (it takes any).
+fn local(
+    endpoint: &str,
+    region: Option<Region>,
+    credentials: Option<SharedCredentialsProvider>,
+) -> SdkConfig {
+    let credentials = credentials.unwrap_or_else(|| {
+        SharedCredentialsProvider::new(Credentials::new("local", "local", None, None, "local"))
+    });
+    builder()
+        .endpoint_url(endpoint)
+        .region(region.unwrap_or_else(|| Region::new("us-east-1")))
+        .credentials_provider(credentials)
+        .build()
 }
 
 fn builder() -> aws_types::sdk_config::Builder {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(https_client())
-}
-
-fn placeholder_credentials() -> SharedCredentialsProvider {
-    SharedCredentialsProvider::new(Credentials::new("local", "local", None, None, "local"))
 }
 
 /// How long one DynamoDB call may take. The SDK has no deadline of its own:
