@@ -14,7 +14,7 @@ use super::{DynamoStore, Item, keys, n, s};
 use crate::ErasureStore;
 use crate::{Erased, StoreError, WebhookStore};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use feedback_core::{Code, CustomerRef, Invitation};
 
 /// Rounds of scrubbing a webhook's deliveries while senders update them.
@@ -29,23 +29,14 @@ pub(super) fn customer_keys(invitation: &Invitation, item: &mut Item) {
 }
 
 impl DynamoStore {
-    /// The marker put that rides in the invitation's transaction, when the
-    /// invitation has a retention deadline.
-    pub(super) fn retention_marker(
-        &self,
-        invitation: &Invitation,
-    ) -> Result<Option<TransactWriteItem>, StoreError> {
-        let Some(until) = invitation.personal_until else {
-            return Ok(None);
-        };
-        let put = Put::builder()
-            .table_name(&*self.table)
-            .item(PK, s(keys::invitation_pk(&invitation.code)))
-            .item(SK, s(keys::RETENTION_MARKER))
-            .item(TTL_ATTRIBUTE, n(until.timestamp()))
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok(Some(TransactWriteItem::builder().put(put).build()))
+    /// The marker an invitation with a retention deadline is stored with.
+    pub(super) fn retention_marker(invitation: &Invitation) -> Option<Item> {
+        let until = invitation.personal_until?;
+        Some(Item::from([
+            (PK.to_owned(), s(keys::invitation_pk(&invitation.code))),
+            (SK.to_owned(), s(keys::RETENTION_MARKER)),
+            (TTL_ATTRIBUTE.to_owned(), n(until.timestamp())),
+        ]))
     }
 
     /// Removes `attributes` from an item when `condition` holds; true when

@@ -6,25 +6,29 @@
 
 use super::meter::Side;
 use super::table::{PK, SK, TTL_ATTRIBUTE};
-use super::{DynamoStore, Item, keys, n, s, sdk_error};
-use crate::{ContactRule, StoreError};
+use super::{DynamoStore, Item, decode, encode, keys, n, s, sdk_error};
+use crate::{ContactRule, InvitationStore, StoreError};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnConsumedCapacity, ReturnValue, TransactWriteItem, Update,
+    AttributeValue, ReturnConsumedCapacity, ReturnValue, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
-use feedback_core::Code;
 use feedback_core::abuse::{Quota, Secret};
+use feedback_core::{Code, Invitation};
 
 /// How long a quota's item outlives its reset (TTL deletes lazily anyway).
 const QUOTA_GRACE_SECS: i64 = 86_400;
 /// When the throttle ends, in epoch milliseconds (as precise as the API).
 const UNTIL: &str = "until_ms";
+/// The code of the invitation a throttle is for.
+const CODE: &str = "code";
+/// The throttle's copy of that invitation.
+const COPY: &str = "invitation";
 
 /// The contact's throttle, parsed from the item a refused put handed back.
-pub(super) fn throttled_by(item: &Item) -> Result<(Code, DateTime<Utc>), StoreError> {
+fn throttled_by(item: &Item) -> Result<(Code, DateTime<Utc>), StoreError> {
     let code = item
-        .get("code")
+        .get(CODE)
         .and_then(|v| v.as_s().ok())
         .and_then(|c| Code::parse("code", c).ok())
         .ok_or_else(|| StoreError::internal("a contact throttle without its code"))?;
@@ -38,35 +42,60 @@ pub(super) fn throttled_by(item: &Item) -> Result<(Code, DateTime<Utc>), StoreEr
 }
 
 impl DynamoStore {
-    /// The put of a contact's throttle that rides in the invitation's
-    /// transaction: refused while another invitation's period runs, unless
-    /// forced.
-    pub(super) fn contact_put(
+    /// Holds the contact for `invitation` until `rule.until`, unless another
+    /// invitation's period runs (it always does when forced): `None` when it
+    /// holds, otherwise the invitation that holds the contact and when its
+    /// period ends. The item keeps a copy of the invitation, without its
+    /// customer ref, for a refused request to name when that invitation is
+    /// still being stored; the same invitation may hold it again, so a
+    /// request cut short can be finished by its retry.
+    pub(super) async fn hold_contact(
         &self,
         rule: &ContactRule,
-        code: &Code,
-        now: DateTime<Utc>,
-    ) -> Result<TransactWriteItem, StoreError> {
+        invitation: &Invitation,
+    ) -> Result<Option<(Invitation, DateTime<Utc>)>, StoreError> {
         let (pk, sk) = keys::contact(&rule.key);
-        let mut put = Put::builder()
-            .table_name(&*self.table)
+        let copy = Invitation {
+            customer_ref: None,
+            ..invitation.clone()
+        };
+        let mut put = self
+            .client
+            .put_item()
             .item(PK, s(pk))
             .item(SK, s(sk))
-            .item("code", s(code.to_string()))
+            .item(CODE, s(invitation.code.to_string()))
+            .item(COPY, AttributeValue::M(encode(&copy)?))
             .item(UNTIL, n(rule.until.timestamp_millis()))
-            .item(TTL_ATTRIBUTE, n(rule.until.timestamp()))
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            );
+            .item(TTL_ATTRIBUTE, n(rule.until.timestamp()));
         if !rule.force {
             put = put
-                .condition_expression("attribute_not_exists(pk) OR #until <= :now")
+                .condition_expression("attribute_not_exists(pk) OR #until <= :now OR #code = :code")
                 .expression_attribute_names("#until", UNTIL)
-                .expression_attribute_values(":now", n(now.timestamp_millis()));
+                .expression_attribute_names("#code", CODE)
+                .expression_attribute_values(":now", n(invitation.created_at.timestamp_millis()))
+                .expression_attribute_values(":code", s(invitation.code.to_string()));
         }
-        Ok(TransactWriteItem::builder()
-            .put(put.build().map_err(StoreError::internal)?)
-            .build())
+        let Some(held) = self.put_unless_refused(put).await? else {
+            return Ok(None);
+        };
+        let (code, until) = throttled_by(&held)?;
+        let last = match self.get_invitation(&code).await? {
+            Some(stored) => stored,
+            None => {
+                let copy = held
+                    .get(COPY)
+                    .and_then(|c| c.as_m().ok())
+                    .cloned()
+                    .ok_or_else(|| StoreError::internal("a throttle names a missing invitation"))?;
+                Invitation {
+                    // The same contact, so the same customer.
+                    customer_ref: invitation.customer_ref.clone(),
+                    ..decode(copy)?
+                }
+            }
+        };
+        Ok(Some((last, until)))
     }
 
     /// The update that counts an answer against `quota`, refused when full.

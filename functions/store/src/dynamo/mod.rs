@@ -65,6 +65,16 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// How current a read must be.
+#[derive(Clone, Copy)]
+enum Read {
+    /// Every write acknowledged before the read (strongly consistent).
+    Latest,
+    /// Usually every write, but may miss the last second of them, for half
+    /// the read units (eventually consistent).
+    Eventual,
+}
+
 /// A table item, as the SDK and the stream carry it.
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -398,13 +408,23 @@ impl DynamoStore {
         pk: String,
         range: Option<(String, String)>,
     ) -> Result<Vec<Item>, StoreError> {
+        self.query_partition(pk, range, Read::Latest).await
+    }
+
+    /// [`Self::query_all`], read as `read` says.
+    async fn query_partition(
+        &self,
+        pk: String,
+        range: Option<(String, String)>,
+        read: Read,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut query = self
             .client
             .query()
             .table_name(&*self.table)
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":pk", s(pk))
-            .consistent_read(true)
+            .consistent_read(matches!(read, Read::Latest))
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         query = match range {
             None => query.key_condition_expression("#pk = :pk"),
@@ -430,6 +450,44 @@ impl DynamoStore {
             .map_err(sdk_error)?;
         self.meter.add(Side::Write, out.consumed_capacity());
         Ok(())
+    }
+
+    /// Sends a conditional `PutItem`: `None` when it landed, otherwise the
+    /// item that failed the condition (empty when there was none).
+    async fn put_unless_refused(
+        &self,
+        put: aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder,
+    ) -> Result<Option<Item>, StoreError> {
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        let sent = put
+            .table_name(&*self.table)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match sent {
+            Ok(out) => {
+                self.meter.add(Side::Write, out.consumed_capacity());
+                Ok(None)
+            }
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    Ok(Some(failed.item.clone().unwrap_or_default()))
+                }
+                _ => Err(sdk_error(e)),
+            },
+        }
+    }
+
+    /// Puts `item` unless its key is taken: `None` when it landed, otherwise
+    /// the item stored under the key.
+    async fn put_new(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)");
+        self.put_unless_refused(put).await
     }
 
     async fn put_item(&self, item: Item) -> Result<(), StoreError> {

@@ -125,41 +125,32 @@ impl DynamoStore {
         quotas: &[Quota],
         opened: &submission::Effects,
     ) -> Result<Option<Response>, StoreError> {
-        // An invitation's answer checks it in the transaction (only its
-        // own customer touches it). A reusable link is read before
-        // instead: in the transaction every answer through a busy link
-        // would hold the link's item, and DynamoDB would cancel every
-        // other answer touching it meanwhile.
-        let check = if response.reusable {
-            if let Err(refused) = self.open_link(&response.code, now).await {
-                let existing = self.existing_response(&response.code, &response.id).await?;
-                return existing.map(Some).ok_or(refused);
-            }
-            None
+        // The target is read before the write rather than checked inside
+        // it. An invitation is never deleted and its expiry never changes,
+        // so the read decides as a condition check would, for a read unit
+        // instead of two write units; and a busy reusable link is not held
+        // by every answer's transaction (DynamoDB would cancel the others
+        // touching it meanwhile).
+        let open = if response.reusable {
+            self.open_link(&response.code, now).await
         } else {
-            let (pk, sk) = keys::invitation(&response.code);
-            let check = ConditionCheck::builder()
-                .table_name(&*self.table)
-                .key(PK, s(pk))
-                .key(SK, s(sk))
-                .condition_expression("attribute_exists(pk) AND #exp > :now")
-                .expression_attribute_names("#exp", EXPIRES)
-                .expression_attribute_values(":now", n(now.timestamp()))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .build()
-                .map_err(StoreError::internal)?;
-            Some(TransactWriteItem::builder().condition_check(check).build())
+            self.open_invitation(&response.code, now).await
         };
-        // The invitation's check, the response, then the quotas.
-        let at_response = usize::from(check.is_some());
-        let mut items: Vec<TransactWriteItem> = check.into_iter().collect();
-        items.push(
+        if let Err(refused) = open {
+            let existing = self.existing_response(&response.code, &response.id).await?;
+            return existing.map(Some).ok_or(refused);
+        }
+        let item = response_item(response)?;
+        // Most answers are the response alone: one conditional put.
+        if quotas.is_empty() && opened.follow_up.is_none() {
+            return self.put_new(item).await?.map(decode).transpose();
+        }
+        // The response, then the quotas, then the follow-up it opens.
+        let mut items = vec![
             TransactWriteItem::builder()
-                .put(self.put(response_item(response)?, "attribute_not_exists(pk)"))
+                .put(self.put(item, "attribute_not_exists(pk)"))
                 .build(),
-        );
+        ];
         for quota in quotas {
             items.push(self.quota_update(quota)?);
         }
@@ -170,22 +161,11 @@ impl DynamoStore {
             Ok(()) => return Ok(None),
             Err(cancelled) => cancelled,
         };
-        // The stored response comes back with the failure; when only the
-        // invitation's condition was reported, look for one explicitly (an
-        // edit may come after the invitation expired).
-        if let Some(item) = cancelled.old_item(at_response) {
+        // The stored response comes back with the failure.
+        if let Some(item) = cancelled.old_item(0) {
             return Ok(Some(decode::<Response>(item)?));
         }
-        if let Some(existing) = self.existing_response(&response.code, &response.id).await? {
-            return Ok(Some(existing));
-        }
-        if at_response == 1 && cancelled.failed(0).is_some() {
-            return Err(match cancelled.old_item(0) {
-                None => StoreError::NotFound,
-                Some(item) => StoreError::Expired(decode::<Invitation>(item)?.expires_at),
-            });
-        }
-        let full = (0..quotas.len()).find(|i| cancelled.failed(at_response + 1 + i).is_some());
+        let full = (0..quotas.len()).find(|i| cancelled.failed(1 + i).is_some());
         Err(match full {
             Some(i) => StoreError::OverQuota {
                 resets_at: quotas[i].resets_at,
