@@ -8,6 +8,19 @@ use std::borrow::Cow;
 /// The order claim's attribute naming its invitation.
 const CODE: &str = "code";
 
+/// `stored`, found under the code `wanted` was to be stored with: the
+/// same order's invitation, or (with 71-bit random codes, never in
+/// practice) another order's.
+fn existing(stored: Invitation, wanted: &Invitation) -> Result<InvitationOutcome, StoreError> {
+    if stored.order_id == wanted.order_id {
+        Ok(InvitationOutcome::Existing(stored))
+    } else {
+        Err(StoreError::internal(
+            "invitation code collision; retry with a new code",
+        ))
+    }
+}
+
 #[async_trait]
 impl InvitationStore for DynamoStore {
     async fn create_invitation(
@@ -17,8 +30,8 @@ impl InvitationStore for DynamoStore {
     ) -> Result<InvitationOutcome, StoreError> {
         let mut invitation = Cow::Borrowed(invitation);
         if let Some(code) = self.claim_order(&invitation).await? {
-            if let Some(last) = self.get_invitation(&code).await? {
-                return Ok(InvitationOutcome::Existing(last));
+            if let Some(stored) = self.get_invitation(&code).await? {
+                return existing(stored, &invitation);
             }
             // The request that claimed the order has not stored its
             // invitation (it is doing so now, was throttled, or was cut
@@ -42,16 +55,7 @@ impl InvitationStore for DynamoStore {
         }
         match self.put_new(invitation_item(&invitation)?).await? {
             None => Ok(InvitationOutcome::Created(invitation.into_owned())),
-            Some(stored) => {
-                let stored: Invitation = decode(stored)?;
-                if stored.order_id == invitation.order_id {
-                    Ok(InvitationOutcome::Existing(stored))
-                } else {
-                    Err(StoreError::internal(
-                        "invitation code collision; retry with a new code",
-                    ))
-                }
-            }
+            Some(stored) => existing(decode(stored)?, &invitation),
         }
     }
 
@@ -95,5 +99,124 @@ impl DynamoStore {
             Some(i) if i.is_expired(now) => Err(StoreError::Expired(i.expires_at)),
             Some(_) => Ok(()),
         }
+    }
+}
+
+/// A request cut short between its puts, on DynamoDB Local
+/// (`DYNAMODB_ENDPOINT`; `tests/run.sh` starts one).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+    use feedback_core::model::NewInvitation;
+    use feedback_core::time::TenantZone;
+
+    async fn store() -> DynamoStore {
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+            .expect("DYNAMODB_ENDPOINT is not set: run tests/run.sh, which starts DynamoDB Local");
+        let table = format!("invitations-{}", uuid::Uuid::new_v4());
+        let store = DynamoStore::new(&local_config(&endpoint), &table);
+        store.create_table().await.expect("create the table");
+        store
+    }
+
+    fn at() -> DateTime<Utc> {
+        "2026-03-10T06:00:00Z".parse().unwrap()
+    }
+
+    fn invitation(order: &str) -> Invitation {
+        let zone = TenantZone::parse("time_zone", "Asia/Karachi").unwrap();
+        NewInvitation {
+            order_id: Some(order.into()),
+            channel: Some("sms".into()),
+            customer_ref: Some("cust-1".into()),
+            ..Default::default()
+        }
+        .validate(feedback_core::SurveyKind::Csat)
+        .unwrap()
+        .issue(Code::generate().unwrap(), at(), Duration::days(30), &zone)
+    }
+
+    fn rule() -> ContactRule {
+        ContactRule {
+            key: "contact-1".into(),
+            until: at() + Duration::days(30),
+            force: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn dynamo_a_claimed_order_without_its_invitation_is_finished_under_the_claimed_code() {
+        let store = store().await;
+        let first = invitation("o-1");
+        assert_eq!(store.claim_order(&first).await.unwrap(), None);
+        // The request stopped there; its retry comes with another code.
+        let retry = invitation("o-1");
+        let outcome = store
+            .create_invitation(&retry, Some(&rule()))
+            .await
+            .unwrap();
+        let finished = Invitation {
+            code: first.code.clone(),
+            ..retry.clone()
+        };
+        assert_eq!(outcome, InvitationOutcome::Created(finished.clone()));
+        assert_eq!(
+            store.get_invitation(&first.code).await.unwrap(),
+            Some(finished.clone())
+        );
+        assert_eq!(store.get_invitation(&retry.code).await.unwrap(), None);
+        // And from then on the order is that invitation.
+        assert_eq!(
+            store
+                .create_invitation(&invitation("o-1"), None)
+                .await
+                .unwrap(),
+            InvitationOutcome::Existing(finished)
+        );
+    }
+
+    #[tokio::test]
+    async fn dynamo_a_contact_held_by_an_invitation_not_yet_stored_names_it() {
+        let store = store().await;
+        let first = invitation("o-1");
+        assert_eq!(store.claim_order(&first).await.unwrap(), None);
+        assert_eq!(store.hold_contact(&rule(), &first).await.unwrap(), None);
+        // Another order for the same contact, before the first is stored.
+        let other = invitation("o-2");
+        assert_eq!(
+            store
+                .create_invitation(&other, Some(&rule()))
+                .await
+                .unwrap(),
+            InvitationOutcome::Throttled {
+                last: first.clone(),
+                until: rule().until
+            }
+        );
+        assert_eq!(store.get_invitation(&other.code).await.unwrap(), None);
+        // The first request's retry finishes it: the contact is its own.
+        let retry = Invitation {
+            code: Code::generate().unwrap(),
+            ..first.clone()
+        };
+        assert_eq!(
+            store
+                .create_invitation(&retry, Some(&rule()))
+                .await
+                .unwrap(),
+            InvitationOutcome::Created(first.clone())
+        );
+        // Now the stored invitation is named.
+        assert_eq!(
+            store
+                .create_invitation(&other, Some(&rule()))
+                .await
+                .unwrap(),
+            InvitationOutcome::Throttled {
+                last: first,
+                until: rule().until
+            }
+        );
     }
 }
