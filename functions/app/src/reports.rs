@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::drivers::Driver;
 use feedback_core::followup::Status;
 use feedback_core::metrics::{self, Change, Changes, Estimate, Summary, Waiting};
+use feedback_core::rollup::ChannelCounts;
 use feedback_core::time::{DateRange, Granularity};
 use feedback_core::{Channel, FollowUp, Rep, Response, Rollup, Slice, SurveyKind};
 use feedback_store::{
@@ -103,6 +104,59 @@ pub struct ChannelRate {
     pub rate: Option<Estimate>,
 }
 
+/// Each channel's invitations, answers and responses over `range`, from
+/// the `all` rows in `days`, which keep each channel's share. A day whose
+/// row was written before the rows kept it (its shares fall short of its
+/// totals) is read from the channel slices instead.
+async fn channel_rates<S: RollupStore + ?Sized>(
+    store: &S,
+    days: &[(NaiveDate, Rollup)],
+    range: DateRange,
+) -> Result<Vec<ChannelRate>, StoreError> {
+    let mut counts = [ChannelCounts::default(); Channel::ALL.len()];
+    let mut older = Vec::new();
+    for (day, rollup) in days.iter().filter(|(d, _)| range.contains(*d)) {
+        if rollup.channels_complete() {
+            for (sum, share) in counts.iter_mut().zip(&rollup.channels) {
+                sum.add(share, 1);
+            }
+        } else {
+            older.push(*day);
+        }
+    }
+    if let (Some(&from), Some(&to)) = (older.first(), older.last()) {
+        let slices = Channel::ALL.into_iter().map(Slice::Channel);
+        let read = futures::stream::iter(slices)
+            .map(|slice| async move { store.read_rollups(&slice, from, to).await })
+            .buffered(READ_CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await;
+        for (sum, channel_days) in counts.iter_mut().zip(read) {
+            for (day, rollup) in channel_days? {
+                if older.binary_search(&day).is_ok() {
+                    sum.add(&ChannelCounts::of(&rollup), 1);
+                }
+            }
+        }
+    }
+    Ok(Channel::ALL
+        .into_iter()
+        .zip(counts)
+        .filter(|(_, c)| c.invitations > 0 || c.responses > 0)
+        .map(|(channel, c)| ChannelRate {
+            channel,
+            invitations: c.invitations,
+            answered: c.answered,
+            responses: c.responses,
+            rate: metrics::response_rate(&Rollup {
+                invitations: c.invitations,
+                answered: c.answered,
+                ..Rollup::default()
+            }),
+        })
+        .collect())
+}
+
 /// What `/v1/scores` answers.
 pub struct Scores {
     pub range: DateRange,
@@ -151,24 +205,7 @@ pub async fn scores<S: RollupStore + FollowUpStore + ?Sized>(
         None => None,
     };
     let channels = match slice {
-        Slice::All => {
-            let slices = Channel::ALL.into_iter().map(Slice::Channel).collect();
-            let rollups = sums(store, slices, range, [range]).await?;
-            Some(
-                Channel::ALL
-                    .into_iter()
-                    .zip(rollups)
-                    .filter(|(_, [r])| r.invitations > 0 || r.responses() > 0)
-                    .map(|(channel, [r])| ChannelRate {
-                        channel,
-                        invitations: r.invitations,
-                        answered: r.answered,
-                        responses: r.responses(),
-                        rate: metrics::response_rate(&r),
-                    })
-                    .collect(),
-            )
-        }
+        Slice::All => Some(channel_rates(store, &days, range).await?),
         _ => None,
     };
     Ok(Scores {
@@ -336,4 +373,89 @@ pub async fn comments<S: ResponseStore + ?Sized>(
     // Held-back answers stay out of every view until released.
     filter.flagged = Some(false);
     store.list_responses(&filter, limit, cursor).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use std::collections::HashMap;
+
+    /// Rollup rows by slice, as a store would read them.
+    struct Rows(HashMap<Slice, Vec<(NaiveDate, Rollup)>>);
+
+    #[async_trait]
+    impl RollupStore for Rows {
+        async fn read_rollups(
+            &self,
+            slice: &Slice,
+            from: NaiveDate,
+            to: NaiveDate,
+        ) -> Result<Vec<(NaiveDate, Rollup)>, StoreError> {
+            let rows = self.0.get(slice).cloned().unwrap_or_default();
+            Ok(rows
+                .into_iter()
+                .filter(|(d, _)| (from..=to).contains(d))
+                .collect())
+        }
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
+    }
+
+    fn counts(invitations: i64, answered: i64) -> Rollup {
+        Rollup {
+            invitations,
+            answered,
+            ..Rollup::default()
+        }
+    }
+
+    /// Days 1 and 3 were written before the `all` row kept each channel's
+    /// share, day 2 after: days 1 and 3 come from the channel rows (day 2's
+    /// channel row, inside their span, must not count twice).
+    #[tokio::test]
+    async fn channel_rates_take_older_days_from_the_channel_rows() {
+        let mut with_shares = counts(5, 2);
+        with_shares.channels[Channel::Sms.index()] = ChannelCounts::of(&counts(3, 2));
+        with_shares.channels[Channel::Email.index()] = ChannelCounts::of(&counts(2, 0));
+        let rows = Rows(HashMap::from([
+            (
+                Slice::All,
+                vec![
+                    (day(1), counts(4, 1)),
+                    (day(2), with_shares),
+                    (day(3), counts(1, 1)),
+                ],
+            ),
+            (
+                Slice::Channel(Channel::Sms),
+                vec![
+                    (day(1), counts(4, 1)),
+                    (day(2), counts(3, 2)),
+                    (day(3), counts(1, 1)),
+                ],
+            ),
+            (Slice::Channel(Channel::Email), vec![(day(2), counts(2, 0))]),
+        ]));
+        let days = rows
+            .read_rollups(&Slice::All, day(1), day(3))
+            .await
+            .unwrap();
+        let range = DateRange::new(day(1), day(3)).unwrap();
+        let rates = channel_rates(&rows, &days, range).await.unwrap();
+        let got: Vec<_> = rates
+            .iter()
+            .map(|r| (r.channel, r.invitations, r.answered))
+            .collect();
+        assert_eq!(got, [(Channel::Sms, 8, 4), (Channel::Email, 2, 0)]);
+        // Every row with its shares: no channel row is read at all.
+        let only_new = [(day(2), with_shares)];
+        let rates = channel_rates(&Rows(HashMap::new()), &only_new, range)
+            .await
+            .unwrap();
+        assert_eq!(rates.len(), 2);
+        assert_eq!(rates[0].invitations, 3);
+    }
 }

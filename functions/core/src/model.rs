@@ -46,6 +46,11 @@ impl Channel {
         Channel::InStore,
     ];
 
+    /// The channel's place in [`Channel::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Receipt => "receipt",
@@ -675,6 +680,13 @@ pub(crate) fn test_invitation(at: DateTime<Utc>) -> Invitation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_channels_index_is_its_place_in_all() {
+        for (i, channel) in Channel::ALL.into_iter().enumerate() {
+            assert_eq!(channel.index(), i, "{channel:?}");
+        }
+    }
 
     fn zone() -> TenantZone {
         TenantZone::parse("zone", "Asia/Karachi").unwrap()

@@ -18,9 +18,17 @@
 //! | `f_cw`             | of those contacted, how many within their SLA         |
 //! | `f_ct{b}`, `f_rt{b}` | histograms of time to first contact and to resolution ([`crate::followup::TIME_EDGES_MINUTES`]) |
 //! | `{k}_{q}_{m}`      | optional question q (`fr` friendliness, `sp` speed, `kn` knowledge, `rs` resolved, `ex` expectations), moment m over the answers x and the main score y: `n`, `x`, `xx`, `y`, `yy`, `xy` |
+//! | `ch_{channel}_inv`, `_ans`, `_rsp` | on the `all` row only: that channel's invitations, answered invitations and responses |
+//!
+//! The `all` row keeps each channel's share so that the response rate per
+//! channel is read with the business's own figures rather than from every
+//! channel's partition. Rows written before it did lack that share; their
+//! channel counters then fall short of the row's totals
+//! ([`Rollup::channels_complete`]), and readers take those days from the
+//! channel slices instead.
 
 use crate::followup::{FollowUp, FollowUpStats};
-use crate::model::{Answers, Invitation, Response};
+use crate::model::{Answers, Channel, Invitation, Response};
 use crate::slice::Slice;
 use crate::survey::SurveyKind;
 use chrono::NaiveDate;
@@ -169,6 +177,45 @@ impl ScoreStats {
     }
 }
 
+/// One channel's share of the whole business's counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChannelCounts {
+    pub invitations: i64,
+    pub answered: i64,
+    pub responses: i64,
+}
+
+const CHANNEL_COUNTER_NAMES: [&str; 3] = ["inv", "ans", "rsp"];
+
+impl ChannelCounts {
+    /// A rollup's invitations, answered invitations and responses.
+    pub fn of(delta: &Rollup) -> Self {
+        ChannelCounts {
+            invitations: delta.invitations,
+            answered: delta.answered,
+            responses: delta.responses(),
+        }
+    }
+
+    pub fn add(&mut self, other: &ChannelCounts, sign: i64) {
+        self.invitations += sign * other.invitations;
+        self.answered += sign * other.answered;
+        self.responses += sign * other.responses;
+    }
+
+    fn slots(&mut self) -> [&mut i64; 3] {
+        [
+            &mut self.invitations,
+            &mut self.answered,
+            &mut self.responses,
+        ]
+    }
+
+    fn values(&self) -> [i64; 3] {
+        [self.invitations, self.answered, self.responses]
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Rollup {
     pub invitations: i64,
@@ -179,6 +226,9 @@ pub struct Rollup {
     pub nps: ScoreStats,
     pub ces: ScoreStats,
     pub follow_up: FollowUpStats,
+    /// Each channel's share, in [`Channel::ALL`] order: kept on the `all`
+    /// slice only (zero elsewhere).
+    pub channels: [ChannelCounts; Channel::ALL.len()],
 }
 
 fn kind_prefix(kind: SurveyKind) -> &'static str {
@@ -211,6 +261,16 @@ impl Rollup {
         self.csat.count + self.nps.count + self.ces.count
     }
 
+    /// Whether the channels' shares add up to the totals: true of every
+    /// `all` row written since the rows kept them.
+    pub fn channels_complete(&self) -> bool {
+        let mut sum = ChannelCounts::default();
+        for counts in &self.channels {
+            sum.add(counts, 1);
+        }
+        sum == ChannelCounts::of(self)
+    }
+
     /// Adds `other` into this rollup.
     pub fn merge(&mut self, other: &Rollup) {
         self.combine(other, 1);
@@ -231,6 +291,9 @@ impl Rollup {
             self.stats_mut(kind).add(other.stats(kind), sign);
         }
         self.follow_up.add(&other.follow_up, sign);
+        for (counts, o) in self.channels.iter_mut().zip(&other.channels) {
+            counts.add(o, sign);
+        }
     }
 
     pub fn is_zero(&self) -> bool {
@@ -287,6 +350,11 @@ impl Rollup {
         {
             put(name, value);
         }
+        for (channel, counts) in Channel::ALL.iter().zip(&self.channels) {
+            for (suffix, value) in CHANNEL_COUNTER_NAMES.iter().zip(counts.values()) {
+                put(format!("ch_{}_{suffix}", channel.as_str()), value);
+            }
+        }
         out
     }
 
@@ -303,6 +371,13 @@ impl Rollup {
     }
 
     fn slot(&mut self, name: &str) -> Option<&mut i64> {
+        if let Some(rest) = name.strip_prefix("ch_") {
+            // Channel names may hold `_` (`in_store`); the suffix cannot.
+            let (channel, suffix) = rest.rsplit_once('_')?;
+            let channel = Channel::ALL.into_iter().find(|c| c.as_str() == channel)?;
+            let i = CHANNEL_COUNTER_NAMES.iter().position(|&n| n == suffix)?;
+            return self.channels[channel.index()].slots().into_iter().nth(i);
+        }
         match name {
             "inv" => return Some(&mut self.invitations),
             "ans" => return Some(&mut self.answered),
@@ -355,12 +430,20 @@ impl Increments {
         self.add_signed(slices, day, delta, 1);
     }
 
+    /// Adds `delta` (times `sign`) to each of `slices` on `day`. When the
+    /// slices are a record's (`Slice::all_for`), the `all` row also counts
+    /// the delta as its channel's share.
     fn add_signed(&mut self, slices: &[Slice], day: NaiveDate, delta: &Rollup, sign: i64) {
+        let channel = slices.iter().find_map(|s| match s {
+            Slice::Channel(c) => Some(*c),
+            _ => None,
+        });
         for slice in slices {
-            self.0
-                .entry((slice.clone(), day))
-                .or_default()
-                .combine(delta, sign);
+            let row = self.0.entry((slice.clone(), day)).or_default();
+            row.combine(delta, sign);
+            if let (Slice::All, Some(channel)) = (slice, channel) {
+                row.channels[channel.index()].add(&ChannelCounts::of(delta), sign);
+            }
         }
     }
 
@@ -559,6 +642,11 @@ mod tests {
         rollup.follow_up.opened = 1;
         rollup.follow_up.contacted_in_sla = 1;
         rollup.follow_up.to_resolve[13] = 1;
+        rollup.channels[Channel::InStore.index()] = ChannelCounts {
+            invitations: 3,
+            answered: 2,
+            responses: 1,
+        };
         let mut back = Rollup::default();
         for (name, value) in rollup.counters() {
             assert!(back.add_counter(&name, value), "{name}");
@@ -568,6 +656,63 @@ mod tests {
         assert!(!back.add_counter("c_h11", 1));
         assert!(!back.add_counter("c_zz_n", 1));
         assert!(!back.add_counter("f_ct14", 1));
+        assert!(!back.add_counter("ch_fax_inv", 1));
+        assert!(!back.add_counter("ch_sms_n", 1));
+        assert!(back.add_counter("ch_in_store_rsp", 1));
+    }
+
+    #[test]
+    fn the_all_row_counts_each_channels_share() {
+        let invitation = crate::model::NewInvitation {
+            order_id: Some("o-1".into()),
+            channel: Some("in_store".into()),
+            ..Default::default()
+        }
+        .validate(SurveyKind::Csat)
+        .unwrap()
+        .issue(
+            crate::Code::parse("code", "c0de0c0de0c0").unwrap(),
+            "2026-01-01T10:00:00Z".parse().unwrap(),
+            chrono::Duration::days(30),
+            &crate::time::TenantZone::parse("time_zone", "UTC").unwrap(),
+        );
+        let answered = response(4, "2026-01-03", "2026-01-01");
+        let mut all = Rollup::default();
+        let mut elsewhere = Rollup::default();
+        for inc in merged([for_invitation(&invitation), for_new_response(&answered)]) {
+            match inc.slice {
+                Slice::All => all.merge(&inc.delta),
+                _ => elsewhere.merge(&inc.delta),
+            }
+        }
+        let share = |c: Channel| all.channels[c.index()];
+        assert_eq!(
+            share(Channel::InStore),
+            ChannelCounts {
+                invitations: 1,
+                answered: 0,
+                responses: 0
+            }
+        );
+        assert_eq!(
+            share(Channel::Sms),
+            ChannelCounts {
+                invitations: 0,
+                answered: 1,
+                responses: 1
+            }
+        );
+        assert!(all.channels_complete());
+        assert_eq!(elsewhere.channels, Rollup::default().channels);
+        // A row written before the shares were kept falls short of its totals.
+        let before = Rollup {
+            invitations: 2,
+            ..Rollup::default()
+        };
+        assert!(!before.channels_complete());
+        let mut upgraded = before;
+        upgraded.merge(&all);
+        assert!(!upgraded.channels_complete());
     }
 
     #[test]
