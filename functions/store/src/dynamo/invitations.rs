@@ -4,9 +4,34 @@ use super::*;
 use crate::InvitationStore;
 use async_trait::async_trait;
 use std::borrow::Cow;
+use std::sync::Mutex;
 
 /// The order claim's attribute naming its invitation.
 const CODE: &str = "code";
+
+/// When the invitations this process has read expire. An invitation is
+/// never deleted and its expiry never changes, so what was read once stays
+/// true: an answer's check need not read again what its handler just read.
+#[derive(Default)]
+pub(super) struct Expiries(Mutex<HashMap<Code, DateTime<Utc>>>);
+
+/// Invitations remembered before the memory starts over (about 100 KB).
+const REMEMBERED: usize = 1024;
+
+impl Expiries {
+    fn remember(&self, code: &Code, expires_at: DateTime<Utc>) {
+        let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= REMEMBERED {
+            known.clear();
+        }
+        known.insert(code.clone(), expires_at);
+    }
+
+    fn recall(&self, code: &Code) -> Option<DateTime<Utc>> {
+        let known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        known.get(code).copied()
+    }
+}
 
 /// `stored`, found under the code `wanted` was to be stored with: the
 /// same order's invitation, or (with 71-bit random codes, never in
@@ -61,7 +86,11 @@ impl InvitationStore for DynamoStore {
 
     async fn get_invitation(&self, code: &Code) -> Result<Option<Invitation>, StoreError> {
         let (pk, sk) = keys::invitation(code);
-        self.get(pk, sk).await?.map(decode).transpose()
+        let invitation: Option<Invitation> = self.get(pk, sk).await?.map(decode).transpose()?;
+        if let Some(found) = &invitation {
+            self.expiries.remember(code, found.expires_at);
+        }
+        Ok(invitation)
     }
 }
 
@@ -88,17 +117,24 @@ impl DynamoStore {
     }
 
     /// Whether `code`'s invitation takes answers at `now`: `NotFound` or
-    /// `Expired` when it does not.
+    /// `Expired` when it does not. An invitation this process has read
+    /// (the answer's handler reads it first) is not read again.
     pub(super) async fn open_invitation(
         &self,
         code: &Code,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        match self.get_invitation(code).await? {
-            None => Err(StoreError::NotFound),
-            Some(i) if i.is_expired(now) => Err(StoreError::Expired(i.expires_at)),
-            Some(_) => Ok(()),
+        let expires_at = match self.expiries.recall(code) {
+            Some(at) => at,
+            None => match self.get_invitation(code).await? {
+                Some(found) => found.expires_at,
+                None => return Err(StoreError::NotFound),
+            },
+        };
+        if now >= expires_at {
+            return Err(StoreError::Expired(expires_at));
         }
+        Ok(())
     }
 }
 
@@ -184,16 +220,12 @@ mod tests {
         assert_eq!(store.hold_contact(&rule(), &first).await.unwrap(), None);
         // Another order for the same contact, before the first is stored.
         let other = invitation("o-2");
-        assert_eq!(
-            store
-                .create_invitation(&other, Some(&rule()))
-                .await
-                .unwrap(),
-            InvitationOutcome::Throttled {
-                last: first.clone(),
-                until: rule().until
-            }
-        );
+        let throttled = InvitationOutcome::Throttled {
+            last: first.clone(),
+            until: rule().until,
+        };
+        let outcome = store.create_invitation(&other, Some(&rule())).await;
+        assert_eq!(outcome.unwrap(), throttled);
         assert_eq!(store.get_invitation(&other.code).await.unwrap(), None);
         // The first request's retry finishes it: the contact is its own.
         let retry = Invitation {
@@ -208,15 +240,44 @@ mod tests {
             InvitationOutcome::Created(first.clone())
         );
         // Now the stored invitation is named.
-        assert_eq!(
-            store
-                .create_invitation(&other, Some(&rule()))
-                .await
-                .unwrap(),
-            InvitationOutcome::Throttled {
-                last: first,
-                until: rule().until
-            }
-        );
+        let outcome = store.create_invitation(&other, Some(&rule())).await;
+        assert_eq!(outcome.unwrap(), throttled);
+    }
+
+    #[tokio::test]
+    async fn dynamo_an_answer_to_an_invitation_just_read_is_one_request() {
+        use crate::ResponseStore;
+        use feedback_core::model::{Answer, Answers};
+        use feedback_core::submission::SubmitRules;
+        let store = store().await;
+        let invited = invitation("o-1");
+        store.create_invitation(&invited, None).await.unwrap();
+        // The handler reads the invitation to build the answer.
+        store.get_invitation(&invited.code).await.unwrap();
+        let answer = Answer {
+            score: 5,
+            answers: Answers::default(),
+            comment: None,
+        };
+        let zone = TenantZone::parse("time_zone", "Asia/Karachi").unwrap();
+        let response = Response::first(&invited, answer, at(), &zone);
+        let rules = SubmitRules {
+            edit_window: Duration::hours(24),
+            follow_up: Default::default(),
+        };
+        let before = store.requests_sent();
+        store
+            .record_response(&response, at(), &rules, &[])
+            .await
+            .unwrap();
+        assert_eq!(store.requests_sent() - before, 1, "the put alone");
+        // Past its expiry the remembered invitation is refused all the same.
+        let late = invited.expires_at;
+        let again = Response {
+            id: "another".into(),
+            ..response
+        };
+        let refused = store.record_response(&again, late, &rules, &[]).await;
+        assert!(matches!(refused, Err(StoreError::Expired(at)) if at == late));
     }
 }

@@ -94,6 +94,7 @@ pub struct DynamoStore {
     config: SdkConfig,
     table: Arc<str>,
     meter: Arc<Meter>,
+    expiries: Arc<invitations::Expiries>,
 }
 
 /// Maps an SDK error: throttling, server-side faults and network trouble are
@@ -217,6 +218,7 @@ impl DynamoStore {
             config: config.clone(),
             table: table.into(),
             meter,
+            expiries: Arc::default(),
         }
     }
 
