@@ -84,9 +84,6 @@ const MAX_ATTEMPTS: u32 = 12;
 /// Query pages one list request may read before it returns what it found
 /// with a cursor, so a very selective filter cannot make one request unbounded.
 const MAX_LIST_PAGES: usize = 10;
-/// The invitation's expiry as epoch seconds, so the transaction's condition
-/// compares numbers rather than timestamp strings.
-const EXPIRES: &str = "expires_epoch";
 
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -150,7 +147,6 @@ fn invitation_item(invitation: &Invitation) -> Result<Item, StoreError> {
     let (pk, sk) = keys::invitation(&invitation.code);
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(sk));
-    item.insert(EXPIRES.into(), n(invitation.expires_at.timestamp()));
     erasure::customer_keys(invitation, &mut item);
     item.insert(COUNTED_BY_STREAM.into(), AttributeValue::Bool(true));
     Ok(item)

@@ -125,12 +125,12 @@ impl DynamoStore {
         quotas: &[Quota],
         opened: &submission::Effects,
     ) -> Result<Option<Response>, StoreError> {
-        // The target is read before the write rather than checked inside
-        // it. An invitation is never deleted and its expiry never changes,
-        // so the read decides as a condition check would, for a read unit
-        // instead of two write units; and a busy reusable link is not held
-        // by every answer's transaction (DynamoDB would cancel the others
-        // touching it meanwhile).
+        // The target is checked before the write rather than inside it. An
+        // invitation is never deleted and its expiry never changes, so the
+        // check decides as a condition check would, without its two write
+        // units; and a busy reusable link is not held by every answer's
+        // transaction (DynamoDB would cancel the others touching it
+        // meanwhile).
         let open = if response.reusable {
             self.open_link(&response.code, now).await
         } else {
