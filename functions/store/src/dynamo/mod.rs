@@ -1,12 +1,13 @@
 //! `DynamoStore`: one DynamoDB table per tenant, on-demand.
 //!
 //! A write touches only its own items: the conditional put of the record
-//! (`attribute_not_exists` or a revision check) with what guards it (the
-//! invitation's check, quotas, the follow-up). No write touches a shared
-//! item, so concurrent customers never cancel each other's transactions.
-//! The rollups are a view of the table's stream, kept by the aggregator
-//! ([`aggregate`]). Each attempt carries a client request token, so the
-//! SDK's own retries of a transaction that did commit answer success
+//! (`attribute_not_exists` or a revision check), in one transaction with
+//! what must change with it (quotas, the follow-up) when there is any. No
+//! write touches a shared item but a capped link's daily count, so
+//! concurrent customers never cancel each other's transactions. The
+//! rollups are a view of the table's stream, kept by the aggregator
+//! ([`aggregate`]). Each transaction attempt carries a client request
+//! token, so the SDK's own retries of one that did commit answer success
 //! instead of applying it twice.
 
 mod aggregate;
