@@ -299,15 +299,24 @@ pub struct Flag {
     pub at: DateTime<Utc>,
 }
 
-/// A cap on answers under one key until a moment: checked and counted in the
-/// same atomic step that records the answer, so concurrent answers cannot
-/// slip past it.
+/// A cap on answers under one key until a moment: concurrent answers cannot
+/// slip past it, and an answer sent again does not count twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quota {
     pub key: String,
     pub max: u32,
     /// When the count starts again (the next tenant-local midnight).
     pub resets_at: DateTime<Utc>,
+    pub scope: QuotaScope,
+}
+
+/// Whose answers a quota counts, which decides how a store may keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaScope {
+    /// One address's few answers: small enough to keep which ones counted.
+    Address,
+    /// Everyone's answers through a link: a busy count.
+    Link,
 }
 
 impl Quota {
@@ -323,6 +332,7 @@ impl Quota {
             key: format!("{code}#{day}#{client}"),
             max,
             resets_at: next_midnight(day, zone),
+            scope: QuotaScope::Address,
         }
     }
 
@@ -332,6 +342,7 @@ impl Quota {
             key: format!("{code}#{day}"),
             max,
             resets_at: next_midnight(day, zone),
+            scope: QuotaScope::Link,
         }
     }
 }

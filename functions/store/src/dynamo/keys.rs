@@ -25,7 +25,10 @@ pub const PARTITIONS: &[(&str, &str)] = &[
     ("WEBHOOK", "the webhooks"),
     ("DLV#*", "a webhook's deliveries; gsi2: those due (DLV#due)"),
     ("CONTACT#*", "a contact's invitation throttle"),
-    ("QUOTA#*", "a per-address answer quota"),
+    (
+        "QUOTA#*",
+        "an answer quota: an address's (its answer ids) or a link's daily cap (a count)",
+    ),
     ("TALLY#*", "a burst tally"),
     ("CUST#*", "gsi1: a customer's invitations"),
     ("RESP", "gsi1: every response, newest first"),

@@ -1,6 +1,6 @@
 //! The items behind abuse protection and invitation throttling: a contact's
-//! throttle (`CONTACT#{hash}`), quotas counted inside a response's
-//! transaction (`QUOTA#{key}`), burst tallies (`TALLY#{key}`) and the
+//! throttle (`CONTACT#{hash}`), answer quotas counted before a response is
+//! stored (`QUOTA#{key}`), burst tallies (`TALLY#{key}`) and the
 //! tenant's secret. Each counter carries a `ttl`, so DynamoDB deletes it
 //! once it no longer matters.
 
@@ -13,8 +13,9 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnConsumedCapacity, ReturnValue, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
-use feedback_core::abuse::{Quota, Secret};
+use feedback_core::abuse::{Quota, QuotaScope, Secret};
 use feedback_core::{Code, Invitation};
+use std::collections::HashMap;
 
 /// How long a quota's item outlives its reset (TTL deletes lazily anyway).
 const QUOTA_GRACE_SECS: i64 = 86_400;
@@ -24,6 +25,60 @@ const UNTIL: &str = "until_ms";
 const CODE: &str = "code";
 /// The throttle's copy of that invitation.
 const COPY: &str = "invitation";
+
+/// A link quota's count of answers.
+const COUNT: &str = "n";
+/// An address quota's answers, by id.
+const IDS: &str = "ids";
+
+/// How an answer is counted against a quota. One address's quota keeps the
+/// set of answers it counted, so the same answer sent again (a double tap,
+/// a retry) passes without counting twice. A link's daily cap, which many
+/// answers meet on, is a plain count: too many ids for one item.
+struct QuotaUpdate {
+    pk: String,
+    sk: String,
+    update: &'static str,
+    condition: &'static str,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+impl QuotaUpdate {
+    fn of(quota: &Quota, id: &str) -> Self {
+        let (pk, sk) = keys::quota(&quota.key);
+        let ttl = n(quota.resets_at.timestamp() + QUOTA_GRACE_SECS);
+        let mut names = HashMap::from([("#ttl".to_owned(), TTL_ATTRIBUTE.to_owned())]);
+        let mut values = Item::from([(":ttl".to_owned(), ttl), (":max".to_owned(), n(quota.max))]);
+        let (update, condition) = match quota.scope {
+            QuotaScope::Address => {
+                names.insert("#ids".into(), IDS.into());
+                values.insert(":ids".into(), AttributeValue::Ss(vec![id.to_owned()]));
+                values.insert(":id".into(), s(id));
+                (
+                    "ADD #ids :ids SET #ttl = :ttl",
+                    "attribute_not_exists(#ids) OR size(#ids) < :max OR contains(#ids, :id)",
+                )
+            }
+            QuotaScope::Link => {
+                names.insert("#n".into(), COUNT.into());
+                values.insert(":one".into(), n(1));
+                (
+                    "ADD #n :one SET #ttl = :ttl",
+                    "attribute_not_exists(#n) OR #n < :max",
+                )
+            }
+        };
+        QuotaUpdate {
+            pk,
+            sk,
+            update,
+            condition,
+            names,
+            values,
+        }
+    }
+}
 
 /// The contact's throttle, parsed from the item a refused put handed back.
 fn throttled_by(item: &Item) -> Result<(Code, DateTime<Utc>), StoreError> {
@@ -98,23 +153,77 @@ impl DynamoStore {
         Ok(Some((last, until)))
     }
 
-    /// The update that counts an answer against `quota`, refused when full.
-    pub(super) fn quota_update(&self, quota: &Quota) -> Result<TransactWriteItem, StoreError> {
-        let (pk, sk) = keys::quota(&quota.key);
+    /// The update that counts answer `id` against `quota`, in a
+    /// transaction, refused when full.
+    pub(super) fn quota_update(
+        &self,
+        quota: &Quota,
+        id: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let q = QuotaUpdate::of(quota, id);
         let update = Update::builder()
             .table_name(&*self.table)
-            .key(PK, s(pk))
-            .key(SK, s(sk))
-            .update_expression("ADD #n :one SET #ttl = :ttl")
-            .condition_expression("attribute_not_exists(#n) OR #n < :max")
-            .expression_attribute_names("#n", "n")
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(quota.max))
-            .expression_attribute_values(":ttl", n(quota.resets_at.timestamp() + QUOTA_GRACE_SECS))
+            .key(PK, s(q.pk))
+            .key(SK, s(q.sk))
+            .update_expression(q.update)
+            .condition_expression(q.condition)
+            .set_expression_attribute_names(Some(q.names))
+            .set_expression_attribute_values(Some(q.values))
             .build()
             .map_err(StoreError::internal)?;
         Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Counts answer `id` against `quota` on its own: false when full.
+    pub(super) async fn take_quota(&self, quota: &Quota, id: &str) -> Result<bool, StoreError> {
+        let q = QuotaUpdate::of(quota, id);
+        let sent = self
+            .client
+            .update_item()
+            .table_name(&*self.table)
+            .key(PK, s(q.pk))
+            .key(SK, s(q.sk))
+            .update_expression(q.update)
+            .condition_expression(q.condition)
+            .set_expression_attribute_names(Some(q.names))
+            .set_expression_attribute_values(Some(q.values))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.landed(
+            sent,
+            |e| e.is_conditional_check_failed_exception(),
+            |o| o.consumed_capacity(),
+        )
+    }
+
+    /// Takes back what [`Self::take_quota`] counted for an answer that was
+    /// not stored. Only a link's count needs it: an address's quota holds
+    /// the answer's id, which counts once however often it comes.
+    pub(super) async fn give_back(&self, quota: &Quota) -> Result<(), StoreError> {
+        if quota.scope != QuotaScope::Link {
+            return Ok(());
+        }
+        let (pk, sk) = keys::quota(&quota.key);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&*self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .update_expression("ADD #n :minus")
+            .condition_expression("attribute_exists(#n)")
+            .expression_attribute_names("#n", COUNT)
+            .expression_attribute_values(":minus", n(-1))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.landed(
+            out,
+            |e| e.is_conditional_check_failed_exception(),
+            |o| o.consumed_capacity(),
+        )?;
+        Ok(())
     }
 
     pub(super) async fn add_tallies(

@@ -141,9 +141,10 @@ impl DynamoStore {
             return existing.map(Some).ok_or(refused);
         }
         let item = response_item(response)?;
-        // Most answers are the response alone: one conditional put.
-        if quotas.is_empty() && opened.follow_up.is_none() {
-            return self.put_new(item).await?.map(decode).transpose();
+        // Most answers are the response alone, after their quotas: one
+        // conditional put.
+        if opened.follow_up.is_none() {
+            return self.counted_put(response, item, quotas).await;
         }
         // The response, then the quotas, then the follow-up it opens.
         let mut items = vec![
@@ -152,7 +153,7 @@ impl DynamoStore {
                 .build(),
         ];
         for quota in quotas {
-            items.push(self.quota_update(quota)?);
+            items.push(self.quota_update(quota, &response.id)?);
         }
         if let Some(follow_up) = &opened.follow_up {
             items.push(self.follow_up_put(None, follow_up)?);
@@ -172,5 +173,45 @@ impl DynamoStore {
             },
             None => StoreError::internal("an answer's transaction failed for no reason given"),
         })
+    }
+
+    /// Counts `response` against each of `quotas`, then puts it (`item`)
+    /// unless it is stored already: `None` when it was stored now, else the
+    /// stored answer. Not a transaction, so a busy link's daily cap is
+    /// never held by one answer while others wait: each quota is a
+    /// conditional update of its own. What an answer that is not stored
+    /// took is given back; a request cut short between the updates and the
+    /// put leaves an address's quota holding an answer that its retry
+    /// passes with, and at worst a link's cap one answer fuller.
+    async fn counted_put(
+        &self,
+        response: &Response,
+        item: Item,
+        quotas: &[Quota],
+    ) -> Result<Option<Response>, StoreError> {
+        for (i, quota) in quotas.iter().enumerate() {
+            if !self.take_quota(quota, &response.id).await? {
+                self.give_back_all(&quotas[..i]).await?;
+                // The same answer may be stored already: it comes first.
+                let existing = self.existing_response(&response.code, &response.id).await?;
+                return existing.map(Some).ok_or(StoreError::OverQuota {
+                    resets_at: quota.resets_at,
+                });
+            }
+        }
+        let stored = match self.put_new(item).await {
+            Ok(None) => return Ok(None),
+            Ok(Some(stored)) => decode::<Response>(stored),
+            Err(e) => Err(e),
+        };
+        self.give_back_all(quotas).await?;
+        stored.map(Some)
+    }
+
+    async fn give_back_all(&self, quotas: &[Quota]) -> Result<(), StoreError> {
+        for quota in quotas {
+            self.give_back(quota).await?;
+        }
+        Ok(())
     }
 }

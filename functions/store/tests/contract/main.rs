@@ -333,6 +333,7 @@ for_each_store!(
     a_contact_is_invited_once_per_period_unless_forced,
     concurrent_invitations_for_one_contact_make_one,
     reusable_links_take_many_answers_within_their_quotas,
+    a_double_tap_through_a_link_is_one_answer,
     flagged_answers_wait_for_release_and_count_once,
     tallies_count_and_the_secret_stays,
 );

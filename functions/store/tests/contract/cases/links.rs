@@ -125,3 +125,50 @@ pub async fn reusable_links_take_many_answers_within_their_quotas(f: &Fixture) {
         Err(StoreError::NotFound)
     ));
 }
+
+pub async fn a_double_tap_through_a_link_is_one_answer(f: &Fixture) {
+    let link = link(Some(2));
+    f.store.create_link(&link).await.unwrap();
+    let at = t(T0) + Duration::hours(1);
+    let today = f.zone.day_of(at);
+    let quotas = |key: &str| {
+        vec![
+            Quota::per_address(link.code.as_str(), key, today, 1, &f.zone),
+            Quota::per_link(link.code.as_str(), today, 2, &f.zone),
+        ]
+    };
+    // The same answer sent twice at once, at its address's quota of one.
+    let tap = through(f, &link, "a", 5, at);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let (store, tap, quotas) = (Arc::clone(&f.store), tap.clone(), quotas("a"));
+        tasks.spawn(async move { store.record_response(&tap, at, &rules(), &quotas).await });
+    }
+    let outcomes = tasks.join_all().await;
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Recorded::Created(_))))
+        .count();
+    let unchanged = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Recorded::Unchanged(_))))
+        .count();
+    assert_eq!((created, unchanged), (1, 1), "{outcomes:?}");
+    // The daily cap counted it once: one more person fits, the next not.
+    let b = through(f, &link, "b", 4, at);
+    assert!(matches!(
+        f.store
+            .record_response(&b, at, &rules(), &quotas("b"))
+            .await,
+        Ok(Recorded::Created(_))
+    ));
+    let c = through(f, &link, "c", 4, at);
+    assert!(matches!(
+        f.store
+            .record_response(&c, at, &rules(), &quotas("c"))
+            .await,
+        Err(StoreError::OverQuota { .. })
+    ));
+    let total = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+    assert_eq!(total.csat.count, 2);
+}
