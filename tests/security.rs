@@ -1050,7 +1050,10 @@ fn relay_one_way(
 /// ratings: every request still gets an answer within the deadline (503
 /// with Retry-After while frozen), nothing is acknowledged that was not
 /// stored, and the customers' retries count every rating exactly once, also
-/// when a write held in the frozen connection landed after its 503.
+/// when a write held in the frozen connection landed after its 503. The
+/// freeze starts when the first answer comes back, and half the customers
+/// send only then, so some ratings land before it and some meet it however
+/// fast a rating is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_dynamodb_frozen_mid_burst_loses_nothing_and_counts_once() {
     let endpoint = feedback_e2e::dynamodb_endpoint();
@@ -1072,9 +1075,15 @@ async fn a_dynamodb_frozen_mid_burst_loses_nothing_and_counts_once() {
             .await,
         );
     }
+    let (answered, mut first_answer) = tokio::sync::watch::channel(false);
+    let (frozen, _) = tokio::sync::watch::channel(false);
     let customers = codes.iter().enumerate().map(|(i, code)| {
-        let s = &s;
+        let (s, answered) = (&s, &answered);
+        let mut frozen = frozen.subscribe();
         async move {
+            if i >= CUSTOMERS / 2 {
+                frozen.wait_for(|f| *f).await.unwrap();
+            }
             let address = format!("203.0.113.{}", i + 1);
             let mut seen = Vec::new();
             for _ in 0..20 {
@@ -1095,7 +1104,10 @@ async fn a_dynamodb_frozen_mid_burst_loses_nothing_and_counts_once() {
                 );
                 seen.push(r.status);
                 match r.status {
-                    200 | 201 => return seen,
+                    200 | 201 => {
+                        answered.send_replace(true);
+                        return seen;
+                    }
                     503 => {
                         let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
                         tokio::time::sleep(std::time::Duration::from_secs(wait.min(2))).await;
@@ -1108,8 +1120,9 @@ async fn a_dynamodb_frozen_mid_burst_loses_nothing_and_counts_once() {
     });
     let burst = futures::future::join_all(customers);
     let freeze = async {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        first_answer.wait_for(|a| *a).await.unwrap();
         relay.freeze(true);
+        frozen.send_replace(true);
         tokio::time::sleep(std::time::Duration::from_secs(6)).await;
         relay.freeze(false);
     };

@@ -78,6 +78,19 @@ impl QuotaUpdate {
             values,
         }
     }
+
+    /// One answer fewer on a link's count.
+    fn give_back(quota: &Quota) -> Self {
+        let (pk, sk) = keys::quota(&quota.key);
+        QuotaUpdate {
+            pk,
+            sk,
+            update: "ADD #n :minus",
+            condition: "attribute_exists(#n)",
+            names: HashMap::from([("#n".to_owned(), COUNT.to_owned())]),
+            values: Item::from([(":minus".to_owned(), n(-1))]),
+        }
+    }
 }
 
 /// The contact's throttle, parsed from the item a refused put handed back.
@@ -176,7 +189,21 @@ impl DynamoStore {
 
     /// Counts answer `id` against `quota` on its own: false when full.
     pub(super) async fn take_quota(&self, quota: &Quota, id: &str) -> Result<bool, StoreError> {
-        let q = QuotaUpdate::of(quota, id);
+        self.update_quota(QuotaUpdate::of(quota, id)).await
+    }
+
+    /// Takes back what [`Self::take_quota`] counted for an answer that was
+    /// not stored. Only a link's count needs it: an address's quota holds
+    /// the answer's id, which counts once however often it comes.
+    pub(super) async fn give_back(&self, quota: &Quota) -> Result<(), StoreError> {
+        if quota.scope == QuotaScope::Link {
+            self.update_quota(QuotaUpdate::give_back(quota)).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends `q` on its own: false when its condition did not hold.
+    async fn update_quota(&self, q: QuotaUpdate) -> Result<bool, StoreError> {
         let sent = self
             .client
             .update_item()
@@ -195,35 +222,6 @@ impl DynamoStore {
             |e| e.is_conditional_check_failed_exception(),
             |o| o.consumed_capacity(),
         )
-    }
-
-    /// Takes back what [`Self::take_quota`] counted for an answer that was
-    /// not stored. Only a link's count needs it: an address's quota holds
-    /// the answer's id, which counts once however often it comes.
-    pub(super) async fn give_back(&self, quota: &Quota) -> Result<(), StoreError> {
-        if quota.scope != QuotaScope::Link {
-            return Ok(());
-        }
-        let (pk, sk) = keys::quota(&quota.key);
-        let out = self
-            .client
-            .update_item()
-            .table_name(&*self.table)
-            .key(PK, s(pk))
-            .key(SK, s(sk))
-            .update_expression("ADD #n :minus")
-            .condition_expression("attribute_exists(#n)")
-            .expression_attribute_names("#n", COUNT)
-            .expression_attribute_values(":minus", n(-1))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        self.landed(
-            out,
-            |e| e.is_conditional_check_failed_exception(),
-            |o| o.consumed_capacity(),
-        )?;
-        Ok(())
     }
 
     pub(super) async fn add_tallies(
