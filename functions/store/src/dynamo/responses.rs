@@ -179,10 +179,12 @@ impl DynamoStore {
     /// unless it is stored already: `None` when it was stored now, else the
     /// stored answer. Not a transaction, so a busy link's daily cap is
     /// never held by one answer while others wait: each quota is a
-    /// conditional update of its own. What an answer that is not stored
-    /// took is given back; a request cut short between the updates and the
-    /// put leaves an address's quota holding an answer that its retry
-    /// passes with, and at worst a link's cap one answer fuller.
+    /// conditional update of its own. What an answer found stored already
+    /// took is given back. A put that failed may still have landed, so
+    /// nothing is given back then: a request cut short between the updates
+    /// and the put leaves an address's quota holding an answer that its
+    /// retry passes with, and at worst a link's cap one answer fuller,
+    /// never emptier.
     async fn counted_put(
         &self,
         response: &Response,
@@ -199,13 +201,11 @@ impl DynamoStore {
                 });
             }
         }
-        let stored = match self.put_new(item).await {
-            Ok(None) => return Ok(None),
-            Ok(Some(stored)) => decode::<Response>(stored),
-            Err(e) => Err(e),
+        let Some(stored) = self.put_new(item).await? else {
+            return Ok(None);
         };
         self.give_back_all(quotas).await?;
-        stored.map(Some)
+        decode(stored).map(Some)
     }
 
     async fn give_back_all(&self, quotas: &[Quota]) -> Result<(), StoreError> {
