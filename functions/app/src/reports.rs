@@ -30,6 +30,23 @@ fn sum(days: &[(NaiveDate, Rollup)], range: DateRange) -> Rollup {
     total
 }
 
+/// The rollups of each of `slices` on the days `from..=to`, read
+/// concurrently, in the order of `slices`.
+async fn read_each<S: RollupStore + ?Sized>(
+    store: &S,
+    slices: impl IntoIterator<Item = Slice>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Vec<(NaiveDate, Rollup)>>, StoreError> {
+    futures::stream::iter(slices)
+        .map(|slice| async move { store.read_rollups(&slice, from, to).await })
+        .buffered(READ_CONCURRENCY)
+        .collect::<Vec<Result<_, StoreError>>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
 /// The rollups of each of `slices` over `range`, read concurrently, each
 /// summed per range of `ranges` (all inside `range`).
 async fn sums<S: RollupStore + ?Sized, const N: usize>(
@@ -38,16 +55,11 @@ async fn sums<S: RollupStore + ?Sized, const N: usize>(
     range: DateRange,
     ranges: [DateRange; N],
 ) -> Result<Vec<[Rollup; N]>, StoreError> {
-    futures::stream::iter(slices)
-        .map(|slice| async move {
-            let days = store.read_rollups(&slice, range.from, range.to).await?;
-            Ok(ranges.map(|r| sum(&days, r)))
-        })
-        .buffered(READ_CONCURRENCY)
-        .collect::<Vec<Result<_, StoreError>>>()
-        .await
-        .into_iter()
-        .collect()
+    let read = read_each(store, slices, range.from, range.to).await?;
+    Ok(read
+        .iter()
+        .map(|days| ranges.map(|r| sum(days, r)))
+        .collect())
 }
 
 /// Every follow-up of `slice` awaiting first contact: the queue, which
@@ -126,13 +138,9 @@ async fn channel_rates<S: RollupStore + ?Sized>(
     }
     if let (Some(&from), Some(&to)) = (older.first(), older.last()) {
         let slices = Channel::ALL.into_iter().map(Slice::Channel);
-        let read = futures::stream::iter(slices)
-            .map(|slice| async move { store.read_rollups(&slice, from, to).await })
-            .buffered(READ_CONCURRENCY)
-            .collect::<Vec<_>>()
-            .await;
+        let read = read_each(store, slices, from, to).await?;
         for (sum, channel_days) in counts.iter_mut().zip(read) {
-            for (day, rollup) in channel_days? {
+            for (day, rollup) in channel_days {
                 if older.binary_search(&day).is_ok() {
                     sum.add(&ChannelCounts::of(&rollup), 1);
                 }
