@@ -10,7 +10,7 @@
 //! live inside items that must stay (the invitation, the response).
 
 use super::table::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
-use super::{DynamoStore, Item, keys, n, s};
+use super::{DynamoStore, Item, code_of, keys, n, s};
 use crate::ErasureStore;
 use crate::{Erased, StoreError, WebhookStore};
 use async_trait::async_trait;
@@ -150,11 +150,7 @@ impl DynamoStore {
             .expression_attribute_values(":gpk", s(keys::customer(customer)));
         let mut erased = Erased::default();
         for item in self.all_pages(query).await? {
-            let code = item
-                .get("code")
-                .and_then(|v| v.as_s().ok())
-                .and_then(|c| Code::parse("code", c).ok())
-                .ok_or_else(|| StoreError::internal("an invitation without its code"))?;
+            let code = code_of(&item, "an invitation")?;
             erased += self.erase_code(&code).await?;
         }
         Ok(erased)

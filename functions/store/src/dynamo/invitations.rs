@@ -6,9 +6,6 @@ use async_trait::async_trait;
 use std::borrow::Cow;
 use std::sync::Mutex;
 
-/// The order claim's attribute naming its invitation.
-const CODE: &str = "code";
-
 /// When the invitations this process has read expire. An invitation is
 /// never deleted and its expiry never changes, so what was read once stays
 /// true: an answer's check need not read again what its handler just read.
@@ -104,16 +101,10 @@ impl DynamoStore {
             (SK.to_owned(), s(sk)),
             (CODE.to_owned(), s(invitation.code.to_string())),
         ]);
-        let Some(claimed) = self.put_new(claim).await? else {
-            return Ok(None);
-        };
-        let code = claimed
-            .get(CODE)
-            .and_then(|c| c.as_s().ok())
-            .ok_or_else(|| StoreError::internal("an order claim without its code"))?;
-        Code::parse(CODE, code)
-            .map(Some)
-            .map_err(StoreError::internal)
+        match self.put_new(claim).await? {
+            None => Ok(None),
+            Some(claimed) => code_of(&claimed, "an order claim").map(Some),
+        }
     }
 
     /// Whether `code`'s invitation takes answers at `now`: `NotFound` or

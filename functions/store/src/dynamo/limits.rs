@@ -6,7 +6,7 @@
 
 use super::meter::Side;
 use super::table::{PK, SK, TTL_ATTRIBUTE};
-use super::{DynamoStore, Item, decode, encode, keys, n, s, sdk_error};
+use super::{CODE, DynamoStore, Item, code_of, decode, encode, keys, n, s, sdk_error};
 use crate::{ContactRule, InvitationStore, StoreError};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
@@ -21,8 +21,6 @@ use std::collections::HashMap;
 const QUOTA_GRACE_SECS: i64 = 86_400;
 /// When the throttle ends, in epoch milliseconds (as precise as the API).
 const UNTIL: &str = "until_ms";
-/// The code of the invitation a throttle is for.
-const CODE: &str = "code";
 /// The throttle's copy of that invitation.
 const COPY: &str = "invitation";
 
@@ -95,11 +93,7 @@ impl QuotaUpdate {
 
 /// The contact's throttle, parsed from the item a refused put handed back.
 fn throttled_by(item: &Item) -> Result<(Code, DateTime<Utc>), StoreError> {
-    let code = item
-        .get(CODE)
-        .and_then(|v| v.as_s().ok())
-        .and_then(|c| Code::parse("code", c).ok())
-        .ok_or_else(|| StoreError::internal("a contact throttle without its code"))?;
+    let code = code_of(item, "a contact throttle")?;
     let until = item
         .get(UNTIL)
         .and_then(|v| v.as_n().ok())

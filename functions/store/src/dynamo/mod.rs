@@ -135,6 +135,18 @@ fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// The attribute by which an item names an invitation: the invitation's
+/// own, an order's claim, a contact's throttle.
+const CODE: &str = "code";
+
+/// The invitation code `item` names; `what` the item is, for the error.
+fn code_of(item: &Item, what: &str) -> Result<Code, StoreError> {
+    item.get(CODE)
+        .and_then(|v| v.as_s().ok())
+        .and_then(|c| Code::parse(CODE, c).ok())
+        .ok_or_else(|| StoreError::internal(format!("{what} without its code")))
+}
+
 fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     from_item(item).map_err(|e| StoreError::internal(format!("corrupt stored item: {e}")))
 }
