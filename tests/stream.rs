@@ -15,7 +15,7 @@ use feedback_core::{Code, FollowUpRules, Invitation, Response, Rollup, Slice, Su
 use feedback_e2e::dynamo_store;
 use feedback_store::dynamo::{Item, StreamReader, StreamRecord, keys};
 use feedback_store::{
-    DynamoStore, FollowUpStore, InvitationStore, ResponseStore, SqliteStore, Store,
+    Detail, DynamoStore, FollowUpStore, InvitationStore, ResponseStore, SqliteStore, Store,
 };
 use serde_json::json;
 
@@ -111,7 +111,11 @@ async fn figures(store: &dyn Store) -> Vec<(Slice, Rollup)> {
         Slice::Channel(feedback_core::Channel::Sms),
     ] {
         let mut total = Rollup::default();
-        for (_, r) in store.read_rollups(&slice, day(), day()).await.unwrap() {
+        for (_, r) in store
+            .read_rollups(&slice, day(), day(), Detail::WithQuestions)
+            .await
+            .unwrap()
+        {
             total.merge(&r);
         }
         out.push((slice, total));
@@ -292,7 +296,7 @@ async fn write_as_before(store: &DynamoStore, written: Vec<Item>, counts: &[Roll
             .key("sk", AttributeValue::S(row.day.to_string()));
         let mut adds = Vec::new();
         let counters = row.delta.counters().into_iter();
-        let kept = counters.filter(|(name, _)| !name.starts_with("ch_"));
+        let kept = counters.filter(|(name, _)| !name.starts_with("ch"));
         for (i, (name, value)) in kept.enumerate() {
             adds.push(format!("#c{i} :c{i}"));
             update = update

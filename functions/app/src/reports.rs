@@ -13,7 +13,7 @@ use feedback_core::rollup::ChannelCounts;
 use feedback_core::time::{DateRange, Granularity};
 use feedback_core::{Channel, FollowUp, Rep, Response, Rollup, Slice, SurveyKind};
 use feedback_store::{
-    Cursor, FollowUpFilter, FollowUpStore, Page, RepStore, ResponseFilter, ResponseStore,
+    Cursor, Detail, FollowUpFilter, FollowUpStore, Page, RepStore, ResponseFilter, ResponseStore,
     RollupStore, StoreError,
 };
 use futures::StreamExt;
@@ -37,9 +37,10 @@ async fn read_each<S: RollupStore + ?Sized>(
     slices: impl IntoIterator<Item = Slice>,
     from: NaiveDate,
     to: NaiveDate,
+    detail: Detail,
 ) -> Result<Vec<Vec<(NaiveDate, Rollup)>>, StoreError> {
     futures::stream::iter(slices)
-        .map(|slice| async move { store.read_rollups(&slice, from, to).await })
+        .map(|slice| async move { store.read_rollups(&slice, from, to, detail).await })
         .buffered(READ_CONCURRENCY)
         .collect::<Vec<Result<_, StoreError>>>()
         .await
@@ -54,8 +55,9 @@ async fn sums<S: RollupStore + ?Sized, const N: usize>(
     slices: Vec<Slice>,
     range: DateRange,
     ranges: [DateRange; N],
+    detail: Detail,
 ) -> Result<Vec<[Rollup; N]>, StoreError> {
-    let read = read_each(store, slices, range.from, range.to).await?;
+    let read = read_each(store, slices, range.from, range.to, detail).await?;
     Ok(read
         .iter()
         .map(|days| ranges.map(|r| sum(days, r)))
@@ -138,7 +140,7 @@ async fn channel_rates<S: RollupStore + ?Sized>(
     }
     if let (Some(&from), Some(&to)) = (older.first(), older.last()) {
         let slices = Channel::ALL.into_iter().map(Slice::Channel);
-        let read = read_each(store, slices, from, to).await?;
+        let read = read_each(store, slices, from, to, Detail::Figures).await?;
         for (sum, channel_days) in counts.iter_mut().zip(read) {
             for (day, rollup) in channel_days {
                 if older.binary_search(&day).is_ok() {
@@ -192,7 +194,9 @@ pub async fn scores<S: RollupStore + FollowUpStore + ?Sized>(
     compare: Option<DateRange>,
     at: DateTime<Utc>,
 ) -> Result<Scores, StoreError> {
-    let days = store.read_rollups(&slice, range.from, range.to).await?;
+    let days = store
+        .read_rollups(&slice, range.from, range.to, Detail::Figures)
+        .await?;
     let mut queue = waiting_queue(store, &slice).await?;
     queue.sort_by_key(|f| f.opened_at);
     let summary = |days: &[(NaiveDate, Rollup)], range: DateRange| {
@@ -206,7 +210,9 @@ pub async fn scores<S: RollupStore + FollowUpStore + ?Sized>(
     let total = sum(&days, range);
     let compare = match compare {
         Some(before) => {
-            let earlier = store.read_rollups(&slice, before.from, before.to).await?;
+            let earlier = store
+                .read_rollups(&slice, before.from, before.to, Detail::Figures)
+                .await?;
             let changes = Changes::between(&total, &sum(&earlier, before));
             Some((before, summary(&earlier, before), changes))
         }
@@ -272,13 +278,13 @@ pub async fn leaderboard<S: RollupStore + RepStore + ?Sized>(
         from: previous.from,
         to: range.to,
     };
-    let [tenant] = sums(store, vec![Slice::All], range, [range])
+    let [tenant] = sums(store, vec![Slice::All], range, [range], Detail::Figures)
         .await?
         .pop()
         .unwrap_or_default();
     let reps = store.list_reps().await?;
     let slices = reps.iter().map(|r| Slice::Rep(r.id.clone())).collect();
-    let rollups = sums(store, slices, both, [range, previous]).await?;
+    let rollups = sums(store, slices, both, [range, previous], Detail::Figures).await?;
     let mut standings: Vec<Standing> = reps
         .iter()
         .cloned()
@@ -342,10 +348,16 @@ pub async fn drivers<S: RollupStore + ?Sized>(
     kind: SurveyKind,
     min_count: i64,
 ) -> Result<Drivers, StoreError> {
-    let [total] = sums(store, vec![slice.clone()], range, [range])
-        .await?
-        .pop()
-        .unwrap_or_default();
+    let [total] = sums(
+        store,
+        vec![slice.clone()],
+        range,
+        [range],
+        Detail::WithQuestions,
+    )
+    .await?
+    .pop()
+    .unwrap_or_default();
     Ok(Drivers::of(range, slice, kind, min_count, &total))
 }
 
@@ -399,6 +411,7 @@ mod tests {
             slice: &Slice,
             from: NaiveDate,
             to: NaiveDate,
+            _detail: Detail,
         ) -> Result<Vec<(NaiveDate, Rollup)>, StoreError> {
             let rows = self.0.get(slice).cloned().unwrap_or_default();
             Ok(rows
@@ -448,7 +461,7 @@ mod tests {
             (Slice::Channel(Channel::Email), vec![(day(2), counts(2, 0))]),
         ]));
         let days = rows
-            .read_rollups(&Slice::All, day(1), day(3))
+            .read_rollups(&Slice::All, day(1), day(3), Detail::Figures)
             .await
             .unwrap();
         let range = DateRange::new(day(1), day(3)).unwrap();

@@ -18,14 +18,20 @@
 //! | `f_cw`             | of those contacted, how many within their SLA         |
 //! | `f_ct{b}`, `f_rt{b}` | histograms of time to first contact and to resolution ([`crate::followup::TIME_EDGES_MINUTES`]) |
 //! | `{k}_{q}_{m}`      | optional question q (`fr` friendliness, `sp` speed, `kn` knowledge, `rs` resolved, `ex` expectations), moment m over the answers x and the main score y: `n`, `x`, `xx`, `y`, `yy`, `xy` |
-//! | `ch_{channel}_inv`, `_ans`, `_rsp` | on the `all` row only: that channel's invitations, answered invitations and responses |
+//! | `ch{i}i`, `ch{i}a`, `ch{i}r` | on the `all` row only: the invitations, answered invitations and responses of channel i (its place in [`Channel::ALL`], never reordered) |
 //!
 //! The `all` row keeps each channel's share so that the response rate per
 //! channel is read with the business's own figures rather than from every
-//! channel's partition. Rows written before it did lack that share; their
-//! channel counters then fall short of the row's totals
-//! ([`Rollup::channels_complete`]), and readers take those days from the
-//! channel slices instead.
+//! channel's partition; its names are short because a year of scores reads
+//! 365 such rows and pays for every byte. Rows written before it did lack
+//! that share (or keep it under the longer names `ch_{channel}_inv`, which
+//! are no longer read); their channel counters then fall short of the row's
+//! totals ([`Rollup::channels_complete`]), and readers take those days from
+//! the channel slices instead.
+//!
+//! Only the drivers read the optional questions' moments, which are most
+//! of a busy day's row: [`is_question_moment`] tells them apart, so that a
+//! store may keep them in a row of their own.
 
 use crate::followup::{FollowUp, FollowUpStats};
 use crate::model::{Answers, Channel, Invitation, Response};
@@ -185,7 +191,8 @@ pub struct ChannelCounts {
     pub responses: i64,
 }
 
-const CHANNEL_COUNTER_NAMES: [&str; 3] = ["inv", "ans", "rsp"];
+/// The suffixes of a channel's share, after `ch{index}`.
+const CHANNEL_COUNTER_SUFFIXES: [char; 3] = ['i', 'a', 'r'];
 
 impl ChannelCounts {
     /// A rollup's invitations, answered invitations and responses.
@@ -229,6 +236,22 @@ pub struct Rollup {
     /// Each channel's share, in [`Channel::ALL`] order: kept on the `all`
     /// slice only (zero elsewhere).
     pub channels: [ChannelCounts; Channel::ALL.len()],
+}
+
+/// Whether the counter stored as `name` is one of the optional questions'
+/// moments (`{k}_{q}_{m}`), which only the drivers read.
+pub fn is_question_moment(name: &str) -> bool {
+    let mut parts = name.split('_');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(k), Some(q), Some(m), None) => {
+            SurveyKind::ALL
+                .into_iter()
+                .any(|kind| kind_prefix(kind) == k)
+                && QUESTION_NAMES.contains(&q)
+                && MOMENT_NAMES.contains(&m)
+        }
+        _ => false,
+    }
 }
 
 fn kind_prefix(kind: SurveyKind) -> &'static str {
@@ -351,8 +374,8 @@ impl Rollup {
             put(name, value);
         }
         for (channel, counts) in Channel::ALL.iter().zip(&self.channels) {
-            for (suffix, value) in CHANNEL_COUNTER_NAMES.iter().zip(counts.values()) {
-                put(format!("ch_{}_{suffix}", channel.as_str()), value);
+            for (suffix, value) in CHANNEL_COUNTER_SUFFIXES.iter().zip(counts.values()) {
+                put(format!("ch{}{suffix}", channel.index()), value);
             }
         }
         out
@@ -371,12 +394,15 @@ impl Rollup {
     }
 
     fn slot(&mut self, name: &str) -> Option<&mut i64> {
-        if let Some(rest) = name.strip_prefix("ch_") {
-            // Channel names may hold `_` (`in_store`); the suffix cannot.
-            let (channel, suffix) = rest.rsplit_once('_')?;
-            let channel = Channel::ALL.into_iter().find(|c| c.as_str() == channel)?;
-            let i = CHANNEL_COUNTER_NAMES.iter().position(|&n| n == suffix)?;
-            return self.channels[channel.index()].slots().into_iter().nth(i);
+        if let Some(rest) = name.strip_prefix("ch") {
+            let suffix = rest.chars().last()?;
+            let index = &rest[..rest.len() - suffix.len_utf8()];
+            if !index.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let counts = self.channels.get_mut(index.parse::<usize>().ok()?)?;
+            let i = CHANNEL_COUNTER_SUFFIXES.iter().position(|&c| c == suffix)?;
+            return counts.slots().into_iter().nth(i);
         }
         match name {
             "inv" => return Some(&mut self.invitations),
@@ -656,9 +682,15 @@ mod tests {
         assert!(!back.add_counter("c_h11", 1));
         assert!(!back.add_counter("c_zz_n", 1));
         assert!(!back.add_counter("f_ct14", 1));
-        assert!(!back.add_counter("ch_fax_inv", 1));
-        assert!(!back.add_counter("ch_sms_n", 1));
-        assert!(back.add_counter("ch_in_store_rsp", 1));
+        assert!(!back.add_counter("ch8i", 1));
+        assert!(!back.add_counter("ch1n", 1));
+        assert!(!back.add_counter("ch+1i", 1));
+        assert!(!back.add_counter("chi", 1));
+        assert!(back.add_counter("ch7r", 1));
+        assert_eq!(back.channels[Channel::InStore.index()].responses, 2);
+        // The longer names an earlier version wrote are not read: the row
+        // then falls short of its totals and the channel rows are read.
+        assert!(!back.add_counter("ch_in_store_rsp", 1));
     }
 
     #[test]
@@ -727,6 +759,12 @@ mod tests {
                 "c_ex_x", "c_ex_xx", "c_ex_y", "c_ex_yy", "c_ex_xy"
             ]
         );
+        let moments: Vec<_> = names.iter().filter(|n| is_question_moment(n)).collect();
+        assert_eq!(moments.len(), 18);
+        assert!(names[..4].iter().all(|n| !is_question_moment(n)));
+        for other in ["f_ct3", "ch7r", "inv", "c_h10", "z_sp_n", "c_sp_n_x"] {
+            assert!(!is_question_moment(other), "{other}");
+        }
     }
 
     #[test]

@@ -108,6 +108,7 @@ mod tests {
                 &feedback_core::Slice::All,
                 t0.date_naive(),
                 now.date_naive(),
+                feedback_store::Detail::Figures,
             )
             .await
             .unwrap();

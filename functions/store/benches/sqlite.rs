@@ -6,7 +6,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use feedback_core::model::{Answer, Answers, Expectation, NewInvitation};
 use feedback_core::time::TenantZone;
 use feedback_core::{Code, Invitation, Response, Slice, SurveyKind};
-use feedback_store::{InvitationStore, ResponseStore, RollupStore, SqliteStore};
+use feedback_store::{Detail, InvitationStore, ResponseStore, RollupStore, SqliteStore};
 
 fn invitation(zone: &TenantZone, order: usize, at: DateTime<Utc>) -> Invitation {
     NewInvitation {
@@ -89,6 +89,7 @@ fn sqlite(c: &mut Criterion) {
                     &slice,
                     "2025-01-01".parse().unwrap(),
                     "2025-12-31".parse().unwrap(),
+                    Detail::Figures,
                 )
                 .await
                 .unwrap();

@@ -232,6 +232,17 @@ pub trait ResponseStore: Send + Sync {
     ) -> Result<Page<Response>, StoreError>;
 }
 
+/// How much of each rollup a read needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Every figure; the optional questions' moments may be left out
+    /// (scores, leaderboards). On DynamoDB they live in rows of their own,
+    /// most of a busy day's bytes, which this read does not pay for.
+    Figures,
+    /// Every counter, the optional questions' moments too (drivers).
+    WithQuestions,
+}
+
 /// The per-day rollups the figures are read from.
 #[async_trait]
 pub trait RollupStore: Send + Sync {
@@ -241,6 +252,7 @@ pub trait RollupStore: Send + Sync {
         slice: &Slice,
         from: NaiveDate,
         to: NaiveDate,
+        detail: Detail,
     ) -> Result<Vec<(NaiveDate, Rollup)>, StoreError>;
 }
 

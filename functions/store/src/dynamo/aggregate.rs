@@ -29,9 +29,9 @@ use chrono::{DateTime, Utc};
 use feedback_core::rollup::{self, RollupIncrement};
 use feedback_core::{FollowUp, Invitation, Response};
 
-/// Rows one transaction may update beside the checkpoint: DynamoDB takes
-/// at most 100 items in a transaction.
-const MAX_ROWS: usize = 99;
+/// Rollup items one transaction may update beside the checkpoint: DynamoDB
+/// takes at most 100 items in a transaction.
+const MAX_ITEMS: usize = 99;
 /// Sequence numbers are decimal strings of up to 40 digits; padded to 40,
 /// their text order is their numeric order.
 const SEQUENCE_DIGITS: usize = 40;
@@ -118,8 +118,25 @@ fn pending<'r>(
     Ok(out)
 }
 
+/// The counters `delta` adds to its slice's figures and to its questions'
+/// moments, which are kept in items of their own ([`keys::question_rollups`]).
+fn apart(delta: &rollup::Rollup) -> [Vec<(String, i64)>; 2] {
+    let (questions, figures) = delta
+        .counters()
+        .into_iter()
+        .partition(|(name, _)| rollup::is_question_moment(name));
+    [figures, questions]
+}
+
+/// The items `rows` update.
+fn items(rows: &[RollupIncrement]) -> usize {
+    rows.iter()
+        .map(|row| apart(&row.delta).iter().filter(|c| !c.is_empty()).count())
+        .sum()
+}
+
 /// Consecutive runs of records whose summed moves touch at most
-/// [`MAX_ROWS`] rows; each ends at its last record's position.
+/// [`MAX_ITEMS`] items; each ends at its last record's position.
 fn chunks(
     pending: &[(String, &StreamRecord)],
 ) -> Result<Vec<(String, Vec<RollupIncrement>)>, StoreError> {
@@ -129,7 +146,7 @@ fn chunks(
     for (at, record) in pending {
         let moves = moves(record)?;
         let with = rollup::merged([rows.clone(), moves.clone()]);
-        if with.len() > MAX_ROWS
+        if items(&with) > MAX_ITEMS
             && let Some(end) = last
         {
             out.push((end.to_owned(), std::mem::take(&mut rows)));
@@ -171,12 +188,12 @@ impl DynamoStore {
                 if rows.is_empty() {
                     continue;
                 }
-                let mut items = Vec::with_capacity(rows.len() + 1);
-                items.push(self.checkpoint_put(shard, checkpoint.as_deref(), &end, now)?);
+                let mut writes = Vec::with_capacity(rows.len() + 1);
+                writes.push(self.checkpoint_put(shard, checkpoint.as_deref(), &end, now)?);
                 for row in &rows {
-                    items.push(self.rollup_update(row)?);
+                    writes.extend(self.rollup_updates(row)?);
                 }
-                if self.transact(items).await?.is_err() {
+                if self.transact(writes).await?.is_err() {
                     // Another aggregator moved the checkpoint: what it
                     // applied must not be applied again.
                     continue 'read;
@@ -227,25 +244,39 @@ impl DynamoStore {
             .build())
     }
 
-    /// One row's `ADD`s.
-    fn rollup_update(&self, increment: &RollupIncrement) -> Result<TransactWriteItem, StoreError> {
-        let mut update = Update::builder()
-            .table_name(&*self.table)
-            .key(PK, s(keys::rollups(&increment.slice)))
-            .key(SK, s(increment.day.to_string()));
-        let mut adds = Vec::new();
-        for (i, (name, value)) in increment.delta.counters().into_iter().enumerate() {
-            adds.push(format!("#c{i} :c{i}"));
-            update = update
-                .expression_attribute_names(format!("#c{i}"), name)
-                .expression_attribute_values(format!(":c{i}"), n(value));
-        }
-        let update = update
-            .update_expression(format!("ADD {}", adds.join(", ")))
-            .build();
-        Ok(TransactWriteItem::builder()
-            .update(update.map_err(StoreError::internal)?)
-            .build())
+    /// One row's `ADD`s: to its figures' item, and to its questions' when
+    /// the change moves their moments.
+    fn rollup_updates(
+        &self,
+        increment: &RollupIncrement,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let pks = [
+            keys::rollups(&increment.slice),
+            keys::question_rollups(&increment.slice),
+        ];
+        pks.into_iter()
+            .zip(apart(&increment.delta))
+            .filter(|(_, counters)| !counters.is_empty())
+            .map(|(pk, counters)| {
+                let mut update = Update::builder()
+                    .table_name(&*self.table)
+                    .key(PK, s(pk))
+                    .key(SK, s(increment.day.to_string()));
+                let mut adds = Vec::new();
+                for (i, (name, value)) in counters.into_iter().enumerate() {
+                    adds.push(format!("#c{i} :c{i}"));
+                    update = update
+                        .expression_attribute_names(format!("#c{i}"), name)
+                        .expression_attribute_values(format!(":c{i}"), n(value));
+                }
+                let update = update
+                    .update_expression(format!("ADD {}", adds.join(", ")))
+                    .build();
+                Ok(TransactWriteItem::builder()
+                    .update(update.map_err(StoreError::internal)?)
+                    .build())
+            })
+            .collect()
     }
 }
 

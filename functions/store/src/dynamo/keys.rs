@@ -111,6 +111,12 @@ pub fn rollups(slice: &Slice) -> String {
     format!("ROLL#{}", slice.key())
 }
 
+/// The optional questions' moments of `slice`, kept apart from its figures
+/// (ids hold no `#`, so no slice's own partition is named so).
+pub fn question_rollups(slice: &Slice) -> String {
+    format!("ROLL#{}#q", slice.key())
+}
+
 /// The aggregator's checkpoint in stream shard `shard`.
 pub fn checkpoint(shard: &str) -> (String, String) {
     (CHECKPOINTS.to_owned(), shard.to_owned())

@@ -10,6 +10,7 @@
 //! | response   | `INV#{code}`       | `RESP#{id}`     | `RESP` / `{submitted}#{id}` |
 //! | follow-up  | `FU#{id}`          | `FU`            | `FU` / `{opened}#{id}`; while open also gsi2 `FU#open` / `{opened}#{id}` |
 //! | rollup     | `ROLL#{slice}`     | `{YYYY-MM-DD}`  |                           |
+//! | its questions' moments | `ROLL#{slice}#q` | `{YYYY-MM-DD}` |                   |
 //! | rep        | `REP`              | `{rep_id}`      |                           |
 //! | API key    | `KEY`              | `{sha256 hex}`  |                           |
 //! | settings   | `SETTINGS`         | `SETTINGS`      |                           |

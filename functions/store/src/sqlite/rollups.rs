@@ -1,7 +1,7 @@
 //! The per-day rollups the figures are read from. On SQLite.
 
 use super::*;
-use crate::RollupStore;
+use crate::{Detail, RollupStore};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -11,6 +11,8 @@ impl RollupStore for SqliteStore {
         slice: &Slice,
         from: NaiveDate,
         to: NaiveDate,
+        // One row per (slice, day) holds every counter: nothing to leave out.
+        _detail: Detail,
     ) -> Result<Vec<(NaiveDate, Rollup)>, StoreError> {
         let slice = slice.key();
         self.read(move |conn| {

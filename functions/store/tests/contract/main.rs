@@ -19,8 +19,8 @@ use feedback_core::{
 };
 use feedback_store::dynamo::StreamReader;
 use feedback_store::{
-    ContactRule, Cursor, DynamoStore, FollowUpFilter, InvitationOutcome, Recorded, ResponseFilter,
-    Revocation, SqliteStore, Store, StoreError,
+    ContactRule, Cursor, Detail, DynamoStore, FollowUpFilter, InvitationOutcome, Recorded,
+    ResponseFilter, Revocation, SqliteStore, Store, StoreError,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -191,7 +191,7 @@ impl Fixture {
         let mut total = Rollup::default();
         for (_, r) in self
             .store
-            .read_rollups(slice, day(from), day(to))
+            .read_rollups(slice, day(from), day(to), Detail::WithQuestions)
             .await
             .unwrap()
         {

@@ -31,16 +31,34 @@ pub async fn four_hundred_days_of_rollups_in_few_round_trips(f: &Fixture) {
     tasks.join_all().await;
     f.settle().await;
     let slice = Slice::Rep(RepId::parse("r", "ayesha").unwrap());
+    let (from, to) = (day("2025-01-01"), day("2026-02-04"));
     let before = f.dynamo.as_ref().map(DynamoStore::requests_sent);
     let days = f
         .store
-        .read_rollups(&slice, day("2025-01-01"), day("2026-02-04"))
+        .read_rollups(&slice, from, to, Detail::WithQuestions)
         .await
         .unwrap();
     if let (Some(dynamo), Some(before)) = (&f.dynamo, before) {
         let trips = dynamo.requests_sent() - before;
         println!("400 days of rollups read in {trips} DynamoDB round trip(s)");
         assert!(trips <= 2, "{trips} round trips");
+    }
+    // The figures alone are the same figures, in one round trip.
+    let before = f.dynamo.as_ref().map(DynamoStore::requests_sent);
+    let figures = f
+        .store
+        .read_rollups(&slice, from, to, Detail::Figures)
+        .await
+        .unwrap();
+    if let (Some(dynamo), Some(before)) = (&f.dynamo, before) {
+        assert_eq!(dynamo.requests_sent() - before, 1);
+    }
+    assert_eq!(figures.len(), days.len());
+    for ((d1, with), (d2, without)) in days.iter().zip(&figures) {
+        assert_eq!(d1, d2);
+        let mut without_moments = *with;
+        without_moments.csat.questions = without.csat.questions;
+        assert_eq!(&without_moments, without);
     }
     assert_eq!(days.len(), 400);
     assert!(days.windows(2).all(|w| w[0].0 < w[1].0));
@@ -54,7 +72,12 @@ pub async fn four_hundred_days_of_rollups_in_few_round_trips(f: &Fixture) {
     // A range inside the data returns exactly its days.
     let march = f
         .store
-        .read_rollups(&slice, day("2025-03-01"), day("2025-03-31"))
+        .read_rollups(
+            &slice,
+            day("2025-03-01"),
+            day("2025-03-31"),
+            Detail::Figures,
+        )
         .await
         .unwrap();
     assert_eq!(march.len(), 31);
