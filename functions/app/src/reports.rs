@@ -5,9 +5,9 @@
 //! and the follow-up queue are lists, read a page at a time. How they are
 //! rendered is the caller's (`feedback_http::reports`).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use feedback_core::drivers::Driver;
-use feedback_core::followup::Status;
+use feedback_core::followup::{MAX_SLA_HOURS, Status};
 use feedback_core::metrics::{self, Change, Changes, Estimate, Summary, Waiting};
 use feedback_core::rollup::ChannelCounts;
 use feedback_core::time::{DateRange, Granularity};
@@ -17,6 +17,7 @@ use feedback_store::{
     RollupStore, StoreError,
 };
 use futures::StreamExt;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Rollup reads one report runs at once (one per rep or channel).
 const READ_CONCURRENCY: usize = 8;
@@ -64,14 +65,11 @@ async fn sums<S: RollupStore + ?Sized, const N: usize>(
         .collect())
 }
 
-/// Every follow-up of `slice` awaiting first contact: the queue, which
-/// the rollups cannot split into due and overdue.
-async fn waiting_queue<S: FollowUpStore + ?Sized>(
-    store: &S,
-    slice: &Slice,
-) -> Result<Vec<FollowUp>, StoreError> {
+/// The open follow-ups of `slice` (opened since `since`, if given).
+fn open_in(slice: &Slice, since: Option<DateTime<Utc>>) -> FollowUpFilter {
     let mut filter = FollowUpFilter {
         status: Some(Status::Open),
+        opened_since: since,
         ..Default::default()
     };
     match slice {
@@ -80,31 +78,103 @@ async fn waiting_queue<S: FollowUpStore + ?Sized>(
         Slice::Channel(c) => filter.channel = Some(*c),
         Slice::Location(l) => filter.location = Some(l.clone()),
     }
-    let mut queue = Vec::new();
+    filter
+}
+
+/// Every follow-up matching `filter`, a page at a time.
+async fn every_follow_up<S: FollowUpStore + ?Sized>(
+    store: &S,
+    filter: &FollowUpFilter,
+) -> Result<Vec<FollowUp>, StoreError> {
+    let mut all = Vec::new();
     let mut cursor = None;
     loop {
         let page = store
-            .list_follow_ups(&filter, feedback_store::MAX_PAGE, cursor.as_ref())
+            .list_follow_ups(filter, feedback_store::MAX_PAGE, cursor.as_ref())
             .await?;
-        queue.extend(page.items);
+        all.extend(page.items);
         match page.next {
             Some(next) => cursor = Some(next),
-            None => return Ok(queue),
+            None => return Ok(all),
         }
     }
 }
 
-/// The queue's follow-ups opened in `range`, due or overdue at `at`.
-fn waiting(queue: &[FollowUp], range: DateRange, at: DateTime<Utc>) -> Waiting {
-    let mut w = Waiting::default();
-    for f in queue.iter().filter(|f| range.contains(f.day)) {
-        if f.is_overdue(at) {
-            w.overdue += 1;
-        } else {
-            w.not_due += 1;
+/// Follow-ups awaiting first contact at a time, by the day of their
+/// response, split into due and overdue.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Awaiting(BTreeMap<NaiveDate, Waiting>);
+
+impl Awaiting {
+    /// How many of `slice`'s follow-ups of each of `days` await first
+    /// contact at `at`, and how many of those are overdue.
+    ///
+    /// Each day's row counts its follow-ups awaiting first contact
+    /// (`FollowUpStats::awaiting`), so only those still inside their SLA
+    /// are read: they opened within the longest SLA before `at`, the
+    /// newest end of the queue. A business that leaves its queue to grow
+    /// does not make its scores read more. Days whose rows were written
+    /// before the rows counted them are read from the whole queue instead.
+    async fn at<S: FollowUpStore + ?Sized>(
+        store: &S,
+        slice: &Slice,
+        days: &[&(NaiveDate, Rollup)],
+        at: DateTime<Utc>,
+    ) -> Result<Awaiting, StoreError> {
+        let older: BTreeSet<NaiveDate> = days
+            .iter()
+            .filter(|(_, r)| !r.follow_up.counts_awaiting())
+            .map(|(d, _)| *d)
+            .collect();
+        let since = older
+            .is_empty()
+            .then(|| at - Duration::hours(MAX_SLA_HOURS.into()));
+        let queue = every_follow_up(store, &open_in(slice, since)).await?;
+        let mut by_day: BTreeMap<NaiveDate, Waiting> = BTreeMap::new();
+        for f in &queue {
+            let overdue = f.is_overdue(at);
+            if older.contains(&f.day) {
+                let w = by_day.entry(f.day).or_default();
+                if overdue {
+                    w.overdue += 1;
+                } else {
+                    w.not_due += 1;
+                }
+            } else if !overdue {
+                by_day.entry(f.day).or_default().not_due += 1;
+            }
         }
+        for (day, rollup) in days.iter().filter(|(d, _)| !older.contains(d)) {
+            let w = by_day.entry(*day).or_default();
+            // The rows and the queue are read a moment apart: never below 0.
+            w.overdue = (rollup.follow_up.awaiting - w.not_due).max(0);
+        }
+        Ok(Awaiting(by_day))
     }
-    w
+
+    /// Those of the days in `range`.
+    fn within(&self, range: DateRange) -> Waiting {
+        let mut total = Waiting::default();
+        for w in self.0.range(range.from..=range.to).map(|(_, w)| w) {
+            total.not_due += w.not_due;
+            total.overdue += w.overdue;
+        }
+        total
+    }
+}
+
+/// The follow-ups of `slice` opened since `since` and still awaiting first
+/// contact, the longest waiting first, `limit` at most: whom to call back
+/// first.
+pub async fn longest_waiting<S: FollowUpStore + ?Sized>(
+    store: &S,
+    slice: &Slice,
+    since: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<FollowUp>, StoreError> {
+    store
+        .oldest_follow_ups(&open_in(slice, Some(since)), limit)
+        .await
 }
 
 /// One channel's invitations and how many were answered.
@@ -172,7 +242,8 @@ pub struct Scores {
     pub range: DateRange,
     pub granularity: Granularity,
     pub slice: Slice,
-    /// The sums of the whole range.
+    /// The sums of the whole range (with the questions' moments only when
+    /// read with [`Detail::WithQuestions`]).
     pub total: Rollup,
     pub summary: Summary,
     pub series: Vec<(DateRange, Summary)>,
@@ -181,8 +252,6 @@ pub struct Scores {
     /// Per channel, for the whole business (slice `All`) only: a channel
     /// within a rep's or location's slice is not kept.
     pub channels: Option<Vec<ChannelRate>>,
-    /// The slice's follow-ups awaiting first contact, oldest first.
-    pub queue: Vec<FollowUp>,
     pub at: DateTime<Utc>,
 }
 
@@ -193,14 +262,28 @@ pub async fn scores<S: RollupStore + FollowUpStore + ?Sized>(
     slice: Slice,
     compare: Option<DateRange>,
     at: DateTime<Utc>,
+    detail: Detail,
 ) -> Result<Scores, StoreError> {
-    let days = store
-        .read_rollups(&slice, range.from, range.to, Detail::Figures)
-        .await?;
-    let mut queue = waiting_queue(store, &slice).await?;
-    queue.sort_by_key(|f| f.opened_at);
+    let earlier = async {
+        match compare {
+            Some(before) => store
+                .read_rollups(&slice, before.from, before.to, detail)
+                .await
+                .map(|rows| Some((before, rows))),
+            None => Ok(None),
+        }
+    };
+    let (days, earlier) = futures::try_join!(
+        store.read_rollups(&slice, range.from, range.to, detail),
+        earlier
+    )?;
+    let every_day: Vec<_> = days
+        .iter()
+        .chain(earlier.iter().flat_map(|(_, e)| e))
+        .collect();
+    let awaiting = Awaiting::at(store, &slice, &every_day, at).await?;
     let summary = |days: &[(NaiveDate, Rollup)], range: DateRange| {
-        Summary::of(&sum(days, range), waiting(&queue, range, at))
+        Summary::of(&sum(days, range), awaiting.within(range))
     };
     let series = range
         .buckets(granularity)
@@ -208,22 +291,16 @@ pub async fn scores<S: RollupStore + FollowUpStore + ?Sized>(
         .map(|bucket| (bucket, summary(&days, bucket)))
         .collect();
     let total = sum(&days, range);
-    let compare = match compare {
-        Some(before) => {
-            let earlier = store
-                .read_rollups(&slice, before.from, before.to, Detail::Figures)
-                .await?;
-            let changes = Changes::between(&total, &sum(&earlier, before));
-            Some((before, summary(&earlier, before), changes))
-        }
-        None => None,
-    };
+    let compare = earlier.map(|(before, earlier)| {
+        let changes = Changes::between(&total, &sum(&earlier, before));
+        (before, summary(&earlier, before), changes)
+    });
     let channels = match slice {
         Slice::All => Some(channel_rates(store, &days, range).await?),
         _ => None,
     };
     Ok(Scores {
-        summary: Summary::of(&total, waiting(&queue, range, at)),
+        summary: Summary::of(&total, awaiting.within(range)),
         total,
         range,
         granularity,
@@ -231,7 +308,6 @@ pub async fn scores<S: RollupStore + FollowUpStore + ?Sized>(
         series,
         compare,
         channels,
-        queue,
         at,
     })
 }
@@ -478,5 +554,180 @@ mod tests {
             .unwrap();
         assert_eq!(rates.len(), 2);
         assert_eq!(rates[0].invitations, 3);
+    }
+
+    /// Rollup rows and open follow-ups of the whole business; remembers how
+    /// many follow-ups each list returned.
+    struct Queue {
+        rows: Vec<(NaiveDate, Rollup)>,
+        open: Vec<FollowUp>,
+        listed: std::sync::Mutex<Vec<usize>>,
+    }
+
+    #[async_trait]
+    impl FollowUpStore for Queue {
+        async fn get_follow_up(&self, _: &str) -> Result<Option<FollowUp>, StoreError> {
+            unreachable!("the reports read lists")
+        }
+
+        async fn list_follow_ups(
+            &self,
+            filter: &FollowUpFilter,
+            _: usize,
+            _: Option<&Cursor>,
+        ) -> Result<Page<FollowUp>, StoreError> {
+            let items: Vec<_> = self
+                .open
+                .iter()
+                .filter(|f| filter.matches(f))
+                .cloned()
+                .collect();
+            self.listed.lock().unwrap().push(items.len());
+            Ok(Page { items, next: None })
+        }
+
+        async fn oldest_follow_ups(
+            &self,
+            filter: &FollowUpFilter,
+            limit: usize,
+        ) -> Result<Vec<FollowUp>, StoreError> {
+            let mut items: Vec<_> = self
+                .open
+                .iter()
+                .filter(|f| filter.matches(f))
+                .cloned()
+                .collect();
+            items.sort_by_key(|f| f.opened_at);
+            items.truncate(limit);
+            Ok(items)
+        }
+
+        async fn update_follow_up(&self, _: &FollowUp, _: &FollowUp) -> Result<(), StoreError> {
+            unreachable!("the reports only read")
+        }
+    }
+
+    /// A follow-up of day `d` opened at `opened` with an SLA of `sla` hours.
+    fn open(id: &str, d: NaiveDate, opened: &str, sla: u32) -> FollowUp {
+        let opened_at: DateTime<Utc> = opened.parse().unwrap();
+        FollowUp {
+            id: id.into(),
+            attribution: feedback_core::model::Attribution {
+                survey: SurveyKind::Csat,
+                rep_id: None,
+                channel: Channel::Sms,
+                location: None,
+            },
+            score: 1,
+            status: Status::Open,
+            opened_at,
+            day: d,
+            sla_hours: sla,
+            contacted_at: None,
+            resolved_at: None,
+            assignee: None,
+            notes: Vec::new(),
+            updated_at: opened_at,
+            revision: 1,
+        }
+    }
+
+    /// A row counting `opened` follow-ups, `awaiting` of them still open
+    /// and the rest resolved (or, `older`, written before rows counted
+    /// the open ones).
+    fn follow_ups(opened: i64, awaiting: i64, older: bool) -> Rollup {
+        let mut r = Rollup::default();
+        r.follow_up.opened = opened;
+        if !older {
+            r.follow_up.awaiting = awaiting;
+            r.follow_up.resolved = opened - awaiting;
+        }
+        r
+    }
+
+    /// The rows count who awaits first contact; the queue is read only for
+    /// those still inside their SLA, which opened within the longest SLA.
+    #[tokio::test]
+    async fn the_overdue_are_counted_by_the_rows_and_only_the_recent_queue_is_read() {
+        let at: DateTime<Utc> = "2026-03-10T12:00:00Z".parse().unwrap();
+        let long_ago = NaiveDate::from_ymd_opt(2026, 1, 20).unwrap();
+        let queue = Queue {
+            rows: vec![
+                (long_ago, follow_ups(3, 2, false)),
+                (day(10), follow_ups(2, 2, false)),
+            ],
+            open: vec![
+                open("a", long_ago, "2026-01-20T10:00:00Z", 24),
+                open("b", long_ago, "2026-01-20T11:00:00Z", 24),
+                // Opened this morning: one inside its SLA, one past its 1 h.
+                open("c", day(10), "2026-03-10T09:00:00Z", 24),
+                open("d", day(10), "2026-03-10T09:00:00Z", 1),
+            ],
+            listed: Default::default(),
+        };
+        let days: Vec<_> = queue.rows.iter().collect();
+        let awaiting = Awaiting::at(&queue, &Slice::All, &days, at).await.unwrap();
+        let range = |from, to| DateRange::new(from, to).unwrap();
+        assert_eq!(
+            awaiting.within(range(long_ago, long_ago)),
+            Waiting {
+                not_due: 0,
+                overdue: 2
+            }
+        );
+        assert_eq!(
+            awaiting.within(range(day(10), day(10))),
+            Waiting {
+                not_due: 1,
+                overdue: 1
+            }
+        );
+        assert_eq!(
+            awaiting.within(range(long_ago, day(10))),
+            Waiting {
+                not_due: 1,
+                overdue: 3
+            }
+        );
+        // Only this morning's two were read, not the 49-day-old ones.
+        assert_eq!(*queue.listed.lock().unwrap(), [2]);
+        // Whom to call back first: the longest waiting.
+        let since: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let first = longest_waiting(&queue, &Slice::All, since, 3)
+            .await
+            .unwrap();
+        let ids: Vec<_> = first.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+    }
+
+    /// A day whose row was written before the rows counted who awaits
+    /// contact is read from the whole queue; the other days still from
+    /// their rows.
+    #[tokio::test]
+    async fn older_rows_take_their_awaiting_from_the_whole_queue() {
+        let at: DateTime<Utc> = "2026-03-10T12:00:00Z".parse().unwrap();
+        let queue = Queue {
+            rows: vec![
+                (day(1), follow_ups(3, 2, false)),
+                (day(5), follow_ups(2, 0, true)),
+                (day(10), follow_ups(1, 1, false)),
+            ],
+            open: vec![
+                open("a", day(1), "2026-03-01T10:00:00Z", 24),
+                open("b", day(1), "2026-03-01T10:00:00Z", 24),
+                open("c", day(5), "2026-03-05T10:00:00Z", 24),
+                open("d", day(10), "2026-03-10T11:00:00Z", 24),
+            ],
+            listed: Default::default(),
+        };
+        assert!(!queue.rows[1].1.follow_up.counts_awaiting());
+        let days: Vec<_> = queue.rows.iter().collect();
+        let awaiting = Awaiting::at(&queue, &Slice::All, &days, at).await.unwrap();
+        assert_eq!(*queue.listed.lock().unwrap(), [4]);
+        let per_day: Vec<_> = [1, 5, 10]
+            .map(|d| awaiting.within(DateRange::new(day(d), day(d)).unwrap()))
+            .map(|w| (w.not_due, w.overdue))
+            .to_vec();
+        assert_eq!(per_day, [(0, 2), (0, 1), (1, 0)]);
     }
 }

@@ -82,7 +82,12 @@ impl FollowUpRules {
             &mut next.ces_at_most,
         );
         if let Some(hours) = patch.sla_hours
-            && let Some(v) = errors.check(bounded("follow_up.sla_hours", hours, 1, 24 * 30))
+            && let Some(v) = errors.check(bounded(
+                "follow_up.sla_hours",
+                hours,
+                1,
+                MAX_SLA_HOURS.into(),
+            ))
         {
             next.sla_hours = v as u32;
         }
@@ -243,6 +248,10 @@ pub fn time_bucket(elapsed: Duration) -> usize {
         .unwrap_or(TIME_EDGES_MINUTES.len())
 }
 
+/// The longest SLA a business may set: a follow-up opened longer ago than
+/// this is overdue whatever its SLA was.
+pub const MAX_SLA_HOURS: u32 = 24 * 30;
+
 /// What follow-ups add to a rollup. Sums, so they merge like the rest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FollowUpStats {
@@ -254,6 +263,10 @@ pub struct FollowUpStats {
     pub contacted_in_sla: i64,
     /// Currently resolved.
     pub resolved: i64,
+    /// Currently awaiting first contact (open).
+    pub awaiting: i64,
+    /// Currently contacted and not yet resolved.
+    pub in_hand: i64,
     /// Time from opening to first contact.
     pub to_contact: [i64; TIME_BUCKETS],
     /// Time from opening to resolution.
@@ -274,6 +287,8 @@ impl FollowUpStats {
             self.contacted,
             self.contacted_in_sla,
             self.resolved,
+            self.awaiting,
+            self.in_hand,
         ];
         v.extend(self.to_contact);
         v.extend(self.to_resolve);
@@ -286,19 +301,32 @@ impl FollowUpStats {
             &mut self.contacted,
             &mut self.contacted_in_sla,
             &mut self.resolved,
+            &mut self.awaiting,
+            &mut self.in_hand,
         ];
         v.extend(self.to_contact.iter_mut());
         v.extend(self.to_resolve.iter_mut());
         v
     }
 
-    /// The counters' storage names: `f_o`, `f_c`, `f_cw`, `f_r`, then the
-    /// histograms `f_ct{bucket}` and `f_rt{bucket}`. Never rename one.
+    /// The counters' storage names: `f_o`, `f_c`, `f_cw`, `f_r`, `f_w`,
+    /// `f_k`, then the histograms `f_ct{bucket}` and `f_rt{bucket}`. Never
+    /// rename one.
     pub(crate) fn names() -> Vec<String> {
-        let mut v: Vec<String> = ["f_o", "f_c", "f_cw", "f_r"].map(String::from).to_vec();
+        let mut v: Vec<String> = ["f_o", "f_c", "f_cw", "f_r", "f_w", "f_k"]
+            .map(String::from)
+            .to_vec();
         v.extend((0..TIME_BUCKETS).map(|i| format!("f_ct{i}")));
         v.extend((0..TIME_BUCKETS).map(|i| format!("f_rt{i}")));
         v
+    }
+
+    /// Whether every follow-up counted here is also counted by its status
+    /// (awaiting, in hand or resolved): true of every row written since
+    /// rows kept [`FollowUpStats::awaiting`]. A row written before falls
+    /// short unless all its follow-ups were resolved, when it is right too.
+    pub fn counts_awaiting(&self) -> bool {
+        self.awaiting + self.in_hand + self.resolved == self.opened
     }
 }
 
@@ -497,6 +525,8 @@ impl FollowUp {
             return stats;
         }
         stats.opened = 1;
+        stats.awaiting = i64::from(self.status == Status::Open);
+        stats.in_hand = i64::from(self.status == Status::Contacted);
         if let Some(at) = self.contacted_at {
             let elapsed = at - self.opened_at;
             stats.contacted = 1;
@@ -622,8 +652,11 @@ mod tests {
         let contacted = opened
             .patched(&status("contacted"), t("2026-01-01T10:40:00Z"), Some("k1"))
             .unwrap();
+        let o = opened.contribution();
+        assert_eq!((o.awaiting, o.in_hand, o.resolved), (1, 0, 0));
         let c = contacted.contribution();
         assert_eq!((c.opened, c.contacted, c.contacted_in_sla), (1, 1, 1));
+        assert_eq!((c.awaiting, c.in_hand), (0, 1));
         assert_eq!(c.to_contact[2], 1, "40 minutes is in the 30–60 bucket");
         let err = contacted
             .patched(&status("open"), t("2026-01-01T11:00:00Z"), None)
@@ -640,12 +673,32 @@ mod tests {
             .unwrap();
         let r = resolved.contribution();
         assert_eq!((r.resolved, r.to_resolve[8]), (1, 1), "48 hours");
+        assert_eq!((r.awaiting, r.in_hand), (0, 0));
         let reopened = resolved
             .patched(&status("open"), t("2026-01-04T10:00:00Z"), None)
             .unwrap();
         assert_eq!(reopened.resolved_at, None);
         assert_eq!(reopened.contacted_at, contacted.contacted_at);
         assert_eq!(reopened.contribution().resolved, 0);
+        // Reopened, it awaits contact again although it was contacted once.
+        let back = reopened.contribution();
+        assert_eq!((back.awaiting, back.contacted), (1, 1));
+        // Each state is counted by exactly one status.
+        for f in [&opened, &contacted, &resolved, &reopened] {
+            assert!(f.contribution().counts_awaiting(), "{:?}", f.status);
+        }
+        let mut sum = FollowUpStats::default();
+        for f in [&opened, &contacted, &resolved] {
+            sum.add(&f.contribution(), 1);
+        }
+        assert!(sum.counts_awaiting());
+        // A row that counted follow-ups before the statuses were kept.
+        let before = FollowUpStats {
+            opened: 2,
+            resolved: 1,
+            ..FollowUpStats::default()
+        };
+        assert!(!before.counts_awaiting());
         for to in ["closed", "contacted"] {
             assert!(matches!(
                 resolved.patched(&status(to), t("2026-01-04T10:00:00Z"), None),

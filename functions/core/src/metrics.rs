@@ -247,7 +247,8 @@ pub struct Summary {
 
 impl Summary {
     /// Every figure of `rollup`; `waiting` are the period's follow-ups
-    /// still awaiting first contact (the rollups cannot know which are due).
+    /// still awaiting first contact, split by whether they are due (which
+    /// the rollups alone cannot know: time makes them due, not a write).
     pub fn of(rollup: &Rollup, waiting: Waiting) -> Summary {
         Summary {
             responses: rollup.responses(),
@@ -263,7 +264,8 @@ impl Summary {
     }
 }
 
-/// Follow-ups awaiting first contact now, read from the open queue.
+/// Follow-ups awaiting first contact now: how many from the rollups,
+/// which of them are still inside their SLA from the open queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Waiting {
     /// Still inside their SLA.

@@ -32,6 +32,8 @@ pub struct FollowUpFilter {
     /// Only open follow-ups whose first contact was due at or before this
     /// instant (overdue as of then).
     pub overdue_at: Option<DateTime<Utc>>,
+    /// Only follow-ups opened at or after this instant.
+    pub opened_since: Option<DateTime<Utc>>,
 }
 
 impl FollowUpFilter {
@@ -49,5 +51,6 @@ impl FollowUpFilter {
                 .as_ref()
                 .is_none_or(|l| a.location.as_ref() == Some(l))
             && self.overdue_at.is_none_or(|at| f.is_overdue(at))
+            && self.opened_since.is_none_or(|at| f.opened_at >= at)
     }
 }

@@ -270,6 +270,14 @@ pub trait FollowUpStore: Send + Sync {
         cursor: Option<&Cursor>,
     ) -> Result<Page<FollowUp>, StoreError>;
 
+    /// The first `limit` (1..=[`MAX_PAGE`]) follow-ups matching `filter` to
+    /// have opened, oldest first: the head of a queue.
+    async fn oldest_follow_ups(
+        &self,
+        filter: &FollowUpFilter,
+        limit: usize,
+    ) -> Result<Vec<FollowUp>, StoreError>;
+
     /// Replaces `previous` by `next` (the same follow-up, one revision on)
     /// and moves its figures in the rollups, in one atomic step.
     /// [`StoreError::Conflict`] when it changed since `previous` was read.

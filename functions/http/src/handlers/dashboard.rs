@@ -28,7 +28,7 @@ use feedback_core::Channel;
 use feedback_core::drivers::MIN_COUNT;
 use feedback_core::time::{DateRange, Granularity, parse_day};
 use feedback_core::{Scope, Settings, Slice};
-use feedback_store::ResponseFilter;
+use feedback_store::{Detail, ResponseFilter};
 use std::collections::HashMap;
 use utoipa::IntoParams;
 use utoipa::openapi::RefOr;
@@ -40,6 +40,8 @@ use utoipa::openapi::schema::{
 /// The session cookie. `__Host-` makes browsers refuse it unless it is
 /// Secure, set by this host and for the whole path.
 const COOKIE: &str = "__Host-feedback_session";
+/// Follow-ups awaiting first contact the dashboard lists.
+const QUEUE_SHOWN: usize = 10;
 /// Days the dashboard shows until the filters say otherwise.
 const DEFAULT_DAYS: u64 = 30;
 /// Ratings a rep needs on the dashboard's leaderboard.
@@ -239,6 +241,15 @@ pub async fn show(
         filters.slice.clone(),
         Some(range.previous_period()),
         at,
+        // The page shows the drivers of the same total.
+        Detail::WithQuestions,
+    )
+    .await?;
+    let waiting = figures::longest_waiting(
+        store,
+        &filters.slice,
+        zone.start_of(range.from),
+        QUEUE_SHOWN,
     )
     .await?;
     let board = figures::leaderboard(store, range, kind, BOARD_MIN_COUNT).await?;
@@ -273,6 +284,7 @@ pub async fn show(
         scores: &scores,
         board: &board,
         drivers: &drivers,
+        waiting: &waiting,
         comments: comments.as_deref(),
     }))
 }

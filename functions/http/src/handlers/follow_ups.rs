@@ -84,6 +84,7 @@ pub async fn list(
         channel,
         location,
         overdue_at: (overdue == Some(true)).then_some(at),
+        opened_since: None,
     };
     let page = state
         .store

@@ -18,6 +18,7 @@ use feedback_app::reports as figures;
 use feedback_core::drivers::{LEAST_MIN_COUNT, MIN_COUNT};
 use feedback_core::time::Granularity;
 use feedback_core::{FieldError, Rule, SurveyKind};
+use feedback_store::Detail;
 
 /// The `survey` a request names, or the tenant's default.
 async fn survey(state: &AppState, q: &Query) -> Result<SurveyKind, ApiError> {
@@ -76,7 +77,16 @@ pub async fn scores(
         )),
     })?;
     let store = state.store.as_ref();
-    let report = figures::scores(store, range, granularity, slice, compare, now()).await?;
+    let report = figures::scores(
+        store,
+        range,
+        granularity,
+        slice,
+        compare,
+        now(),
+        Detail::Figures,
+    )
+    .await?;
     Ok(json(
         StatusCode::OK,
         &reports::scores_view(&report, state.tenant.zone.name()),

@@ -16,7 +16,7 @@ use feedback_core::metrics::{Change, Summary};
 use feedback_core::model;
 use feedback_core::survey::Question;
 use feedback_core::time::{DateRange, Granularity};
-use feedback_core::{Channel, Rep, Slice, SurveyKind};
+use feedback_core::{Channel, FollowUp, Rep, Slice, SurveyKind};
 use std::fmt::Write;
 
 /// What the filters ask for: the page's own query string.
@@ -63,6 +63,9 @@ pub struct View<'a> {
     pub scores: &'a Scores,
     pub board: &'a Leaderboard,
     pub drivers: &'a Drivers,
+    /// The period's follow-ups awaiting first contact, the longest waiting
+    /// first (the first few).
+    pub waiting: &'a [FollowUp],
     /// `None`: the key may not read comments.
     pub comments: Option<&'a [model::Response]>,
 }
@@ -423,8 +426,13 @@ fn rep_name<'a>(reps: &'a [Rep], id: Option<&feedback_core::RepId>) -> &'a str {
 }
 
 fn follow_ups(out: &mut String, d: &DashboardStrings, v: &View<'_>) {
-    let queue = &v.scores.queue;
-    let overdue = queue.iter().filter(|f| f.is_overdue(v.scores.at)).count();
+    let queue = v.waiting;
+    let (waiting, overdue) = v
+        .scores
+        .summary
+        .follow_up
+        .as_ref()
+        .map_or((0, 0), |f| (f.waiting + f.overdue_now, f.overdue_now));
     let _ = write!(
         out,
         "<section><h2>{}</h2><p id=\"waiting\">{}</p>",
@@ -432,7 +440,7 @@ fn follow_ups(out: &mut String, d: &DashboardStrings, v: &View<'_>) {
         fill_html(
             &d.waiting_summary,
             &[
-                ("waiting", &queue.len().to_string()),
+                ("waiting", &waiting.to_string()),
                 ("overdue", &overdue.to_string())
             ]
         )
@@ -455,7 +463,7 @@ fn follow_ups(out: &mut String, d: &DashboardStrings, v: &View<'_>) {
         esc(&d.channel)
     );
     // Oldest first: the longest wait is the one to call back first.
-    for f in queue.iter().take(10) {
+    for f in queue {
         let late = if f.is_overdue(v.scores.at) {
             format!(" <span class=\"down\">{}</span>", esc(&d.overdue))
         } else {

@@ -556,7 +556,7 @@ impl DynamoStore {
                 .set_filter_expression(query.filter.clone())
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(false)
+                .scan_index_forward(query.forward)
                 .limit(((limit as i32 + 1) * 2).clamp(50, 1000))
                 .set_exclusive_start_key(start)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
@@ -679,6 +679,8 @@ struct IndexQuery {
     lower: Option<String>,
     /// Exclusive upper sort key.
     upper: Option<String>,
+    /// Ascending (oldest first) rather than descending.
+    forward: bool,
     filter: Option<String>,
     names: HashMap<String, String>,
     values: Item,

@@ -106,6 +106,7 @@ impl ResponseStore for DynamoStore {
             pk: keys::RESPONSES,
             lower: filter.from.map(instant_key),
             upper: upper_bound(filter.before, cursor),
+            forward: false,
             filter: terms.expression(),
             names: terms.names,
             values: terms.values,

@@ -108,6 +108,7 @@ pub async fn follow_ups_move_through_their_states_and_the_rollups(f: &Fixture) {
         (1, 1, 1, 1)
     );
     assert_eq!((r.to_contact[2], r.to_resolve[8]), (1, 1));
+    assert_eq!((r.awaiting, r.in_hand), (0, 0));
     // Reopened: no longer resolved; the first contact stays.
     let reopened = resolved
         .patched(&contact("open"), at + Duration::hours(40), None)
@@ -122,6 +123,9 @@ pub async fn follow_ups_move_through_their_states_and_the_rollups(f: &Fixture) {
         .follow_up;
     assert_eq!((r.opened, r.contacted, r.resolved), (1, 1, 0));
     assert_eq!(r.to_resolve.iter().sum::<i64>(), 0);
+    // Reopened, it awaits first contact again: the row counts it so.
+    assert_eq!((r.awaiting, r.in_hand), (1, 0));
+    assert!(r.counts_awaiting());
     assert_eq!(
         f.store
             .get_follow_up(&low.id)
@@ -218,4 +222,44 @@ pub async fn follow_ups_are_listed_filtered_and_paged(f: &Fixture) {
         .await;
     let overdue: Vec<_> = overdue.iter().map(|x| x.id.clone()).collect();
     assert_eq!(overdue, [ids[2].clone(), ids[1].clone(), ids[0].clone()]);
+    // Opened since hour 3 and still open: hours 3, 4 and 5, newest first.
+    let since = FollowUpFilter {
+        status: Some(Status::Open),
+        opened_since: Some(base + Duration::hours(3)),
+        ..Default::default()
+    };
+    let recent = f.all_follow_ups(&since, 2).await;
+    let recent: Vec<_> = recent.iter().map(|x| x.id.clone()).collect();
+    assert_eq!(recent, [ids[5].clone(), ids[4].clone(), ids[3].clone()]);
+    // The head of the queue: the longest waiting first.
+    let oldest = f
+        .store
+        .oldest_follow_ups(
+            &FollowUpFilter {
+                status: Some(Status::Open),
+                ..Default::default()
+            },
+            2,
+        )
+        .await
+        .unwrap();
+    let oldest: Vec<_> = oldest.iter().map(|x| x.id.clone()).collect();
+    assert_eq!(oldest, [ids[0].clone(), ids[1].clone()]);
+    let bilal = f
+        .store
+        .oldest_follow_ups(
+            &FollowUpFilter {
+                rep_id: Some(RepId::parse("r", "bilal").unwrap()),
+                opened_since: Some(base + Duration::hours(5)),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    let bilal: Vec<_> = bilal.iter().map(|x| x.id.clone()).collect();
+    assert_eq!(bilal, [ids[5].clone(), ids[6].clone()]);
+    // Each day's row counts who awaits first contact and who is in hand.
+    let r = f.rollup(&Slice::All, "2026-03-10", "2026-03-10").await;
+    assert_eq!((r.follow_up.awaiting, r.follow_up.in_hand), (6, 1));
 }
