@@ -117,6 +117,14 @@ pub async fn insights_and_dashboard(s: &Server) {
         Some("not_enough_data")
     );
     assert!(r.body["drivers"][0]["correlation"].is_null());
+    let speed_answers = r.body["drivers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["question"] == "speed")
+        .and_then(|d| d["count"].as_i64())
+        .unwrap();
+    assert!(speed_answers > 0);
     let r = s
         .get(&format!("/v1/drivers?{period}&min_count=2"), &scores_only)
         .await;
@@ -329,6 +337,11 @@ pub async fn insights_and_dashboard(s: &Server) {
         )
         .await;
     assert!(r.text.contains("responses:read") && !r.text.contains("Slow and rude"));
+    // Its drivers count the same answers as the API's.
+    let speed = format!(
+        "Speed</th><td><span class=\"muted\">not enough data (<bdi>{speed_answers}</bdi> answers)"
+    );
+    assert!(r.text.contains(&speed), "{speed}");
     let r = s
         .browser("GET", "/dashboard?from=2026-13-01", "", &with)
         .await;
