@@ -241,3 +241,98 @@ pub async fn follow_up_workflow(s: &Server) {
         .await;
     assert_eq!((r.status, r.body["sla_hours"].as_u64()), (200, Some(4)));
 }
+
+/// The scores split the follow-ups awaiting first contact into those still
+/// inside their SLA and those past it, per day: an unhappy answer from two
+/// days ago is overdue (24 h SLA), this morning's is not yet due, and one
+/// contacted is neither.
+pub async fn waiting_follow_ups_are_split_into_due_and_overdue(s: &Server) {
+    let reader = s.key(&["scores:read"]).await;
+    let rules = feedback_core::submission::SubmitRules {
+        edit_window: Duration::hours(24),
+        follow_up: feedback_core::FollowUpRules::default(),
+    };
+    let now = Utc::now();
+    let mut opened = Vec::new();
+    for (order, at) in [
+        ("W-1", now - Duration::days(2)),
+        ("W-2", now - Duration::days(2)),
+        ("W-3", now - Duration::minutes(10)),
+    ] {
+        let invitation = feedback_core::model::NewInvitation {
+            order_id: Some(order.into()),
+            channel: Some("sms".into()),
+            ..Default::default()
+        }
+        .validate(feedback_core::SurveyKind::Csat)
+        .unwrap()
+        .issue(
+            feedback_core::Code::generate().unwrap(),
+            at,
+            Duration::days(30),
+            &s.tenant.zone,
+        );
+        s.store.create_invitation(&invitation, None).await.unwrap();
+        let answer = feedback_core::model::Answer {
+            score: 1,
+            answers: Default::default(),
+            comment: None,
+        };
+        let response = feedback_core::Response::first(&invitation, answer, at, &s.tenant.zone);
+        s.store
+            .record_response(&response, at, &rules, &[])
+            .await
+            .unwrap();
+        opened.push(response);
+    }
+    // One of the two old ones was called back.
+    let first = s.store.get_follow_up(&opened[0].id).await.unwrap().unwrap();
+    let contacted = first
+        .patched(
+            &feedback_core::followup::FollowUpPatch {
+                status: Some("contacted".into()),
+                ..Default::default()
+            },
+            now - Duration::days(1),
+            None,
+        )
+        .unwrap();
+    s.store.update_follow_up(&first, &contacted).await.unwrap();
+    let today = today(s);
+    let old_day = opened[0].day;
+    let r = s
+        .get(
+            &format!(
+                "/v1/scores?from={}&to={today}&granularity=day",
+                today - Duration::days(3)
+            ),
+            &reader,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let f = &r.body["summary"]["follow_up"];
+    assert_eq!(
+        (
+            f["opened"].as_i64(),
+            f["contacted"].as_i64(),
+            f["waiting"].as_i64(),
+            f["overdue_now"].as_i64()
+        ),
+        (Some(3), Some(1), Some(1), Some(1)),
+        "{}",
+        r.body
+    );
+    let day = |d: NaiveDate| {
+        r.body["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["start"] == d.to_string())
+            .map(|b| {
+                let f = &b["follow_up"];
+                (f["waiting"].as_i64(), f["overdue_now"].as_i64())
+            })
+    };
+    assert_eq!(day(old_day), Some((Some(0), Some(1))), "{}", r.body);
+    assert_eq!(day(opened[2].day), Some((Some(1), Some(0))), "{}", r.body);
+}
