@@ -102,7 +102,6 @@ async fn every_follow_up<S: FollowUpStore + ?Sized>(
 
 /// Follow-ups awaiting first contact at a time, by the day of their
 /// response, split into due and overdue.
-#[derive(Debug, Default, PartialEq, Eq)]
 struct Awaiting(BTreeMap<NaiveDate, Waiting>);
 
 impl Awaiting {
