@@ -315,4 +315,66 @@ mod tests {
         assert_eq!(left, ["300", "1000"]);
         assert_eq!(pending(&records, None).unwrap().len(), 3);
     }
+
+    /// 40 answers on 40 days, each with an optional question answered: each
+    /// moves four rows (all, channel, rep, location), each row its figures
+    /// and its moments, so eight items; the batch is cut so that no
+    /// transaction passes DynamoDB's 100 items, and nothing is lost.
+    #[test]
+    fn a_batch_is_cut_before_a_transaction_passes_its_item_limit() {
+        use feedback_core::model::{Answer, Answers, NewInvitation};
+        use feedback_core::{Code, SurveyKind, time::TenantZone};
+        let zone = TenantZone::parse("time_zone", "UTC").unwrap();
+        let first: DateTime<Utc> = "2026-01-01T10:00:00Z".parse().unwrap();
+        let records: Vec<StreamRecord> = (0..40)
+            .map(|i| {
+                let at = first + chrono::Duration::days(i);
+                let invitation = NewInvitation {
+                    order_id: Some(format!("o-{i}")),
+                    rep_id: Some("ayesha".into()),
+                    location: Some("gulberg".into()),
+                    channel: Some("sms".into()),
+                    ..Default::default()
+                }
+                .validate(SurveyKind::Csat)
+                .unwrap()
+                .issue(
+                    Code::generate().unwrap(),
+                    at,
+                    chrono::Duration::days(30),
+                    &zone,
+                );
+                let answer = Answer {
+                    score: 4,
+                    answers: Answers {
+                        speed: Some(4),
+                        ..Answers::default()
+                    },
+                    comment: None,
+                };
+                let response = Response::first(&invitation, answer, at, &zone);
+                let mut new = super::super::encode(&response).unwrap();
+                new.insert(
+                    COUNTED_BY_STREAM.into(),
+                    aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+                );
+                let (pk, sk) = keys::response(&response.code, &response.id);
+                StreamRecord {
+                    sequence: (100 + i).to_string(),
+                    keys: Item::from([(PK.into(), s(pk)), (SK.into(), s(sk))]),
+                    new,
+                    ..StreamRecord::default()
+                }
+            })
+            .collect();
+        assert_eq!(items(&moves(&records[0]).unwrap()), 8);
+        let records: Vec<&StreamRecord> = records.iter().collect();
+        let pending = pending(&records, None).unwrap();
+        let chunks = chunks(&pending).unwrap();
+        assert!(chunks.len() > 1);
+        assert!(chunks.iter().all(|(_, rows)| items(rows) <= MAX_ITEMS));
+        let total: usize = chunks.iter().map(|(_, rows)| items(rows)).sum();
+        assert_eq!(total, 40 * 8);
+        assert_eq!(chunks.last().unwrap().0, position("139").unwrap());
+    }
 }
