@@ -28,6 +28,15 @@ pub(crate) fn parse_instant_key(key: &str) -> Result<DateTime<Utc>, crate::Store
         .map_err(crate::StoreError::internal)
 }
 
+/// Which end of a list comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// Every list the API pages through.
+    NewestFirst,
+    /// The head of a queue: no cursor goes with it.
+    OldestFirst,
+}
+
 /// Something a list returns, with its place in the list.
 pub(crate) trait Listed {
     fn sort_key(&self) -> String;

@@ -6,7 +6,7 @@
 use super::table::{COUNTED_BY_STREAM, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
 use super::{DynamoStore, FilterTerms, IndexQuery, Item, decode, encode, keys, n, s};
 use crate::FollowUpStore;
-use crate::cursor::{Cursor, Listed, instant_key, upper_bound};
+use crate::cursor::{Cursor, Listed, Order, instant_key, upper_bound};
 use crate::{FollowUpFilter, Page, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -79,7 +79,7 @@ impl DynamoStore {
         filter: &FollowUpFilter,
         limit: usize,
         cursor: Option<&Cursor>,
-        forward: bool,
+        order: Order,
     ) -> Result<Page<FollowUp>, StoreError> {
         let mut t = FilterTerms::default();
         // The open queue has its own index; any other status is a filter.
@@ -110,7 +110,7 @@ impl DynamoStore {
             pk,
             lower: filter.opened_since.map(instant_key),
             upper: upper_bound(None, cursor),
-            forward,
+            forward: order == Order::OldestFirst,
             filter: t.expression(),
             names: t.names,
             values: t.values,
@@ -143,7 +143,8 @@ impl FollowUpStore for DynamoStore {
         limit: usize,
         cursor: Option<&Cursor>,
     ) -> Result<Page<FollowUp>, StoreError> {
-        self.query_follow_ups(filter, limit, cursor, false).await
+        self.query_follow_ups(filter, limit, cursor, Order::NewestFirst)
+            .await
     }
 
     async fn oldest_follow_ups(
@@ -152,7 +153,7 @@ impl FollowUpStore for DynamoStore {
         limit: usize,
     ) -> Result<Vec<FollowUp>, StoreError> {
         Ok(self
-            .query_follow_ups(filter, limit, None, true)
+            .query_follow_ups(filter, limit, None, Order::OldestFirst)
             .await?
             .items)
     }

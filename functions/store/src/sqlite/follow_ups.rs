@@ -2,13 +2,8 @@
 
 use super::*;
 use crate::FollowUpStore;
+use crate::cursor::Order;
 use async_trait::async_trait;
-
-#[derive(Clone, Copy)]
-enum Order {
-    NewestFirst,
-    OldestFirst,
-}
 
 impl SqliteStore {
     /// At most `limit` follow-ups matching `filter` in `order`, opened
