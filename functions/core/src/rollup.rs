@@ -30,8 +30,8 @@
 //! the channel slices instead.
 //!
 //! Only the drivers read the optional questions' moments, which are most
-//! of a busy day's row: [`is_question_moment`] tells them apart, so that a
-//! store may keep them in a row of their own.
+//! of a busy day's row: [`Rollup::apart`] splits them off, so that a store
+//! may keep them in a row of their own.
 
 use crate::followup::{FollowUp, FollowUpStats};
 use crate::model::{Answers, Channel, Invitation, Response};
@@ -238,22 +238,6 @@ pub struct Rollup {
     pub channels: [ChannelCounts; Channel::ALL.len()],
 }
 
-/// Whether the counter stored as `name` is one of the optional questions'
-/// moments (`{k}_{q}_{m}`), which only the drivers read.
-pub fn is_question_moment(name: &str) -> bool {
-    let mut parts = name.split('_');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(k), Some(q), Some(m), None) => {
-            SurveyKind::ALL
-                .into_iter()
-                .any(|kind| kind_prefix(kind) == k)
-                && QUESTION_NAMES.contains(&q)
-                && MOMENT_NAMES.contains(&m)
-        }
-        _ => false,
-    }
-}
-
 fn kind_prefix(kind: SurveyKind) -> &'static str {
     match kind {
         SurveyKind::Csat => "c",
@@ -321,6 +305,18 @@ impl Rollup {
 
     pub fn is_zero(&self) -> bool {
         *self == Rollup::default()
+    }
+
+    /// This rollup in two: its figures, and its optional questions' moments
+    /// (`{k}_{q}_{m}`), which only the drivers read. They sum back to it.
+    pub fn apart(&self) -> (Rollup, Rollup) {
+        let mut figures = *self;
+        let mut moments = Rollup::default();
+        for kind in SurveyKind::ALL {
+            moments.stats_mut(kind).questions = self.stats(kind).questions;
+            figures.stats_mut(kind).questions = Questions::default();
+        }
+        (figures, moments)
     }
 
     /// The scores of one response (not its invitation counters); of a
@@ -759,12 +755,15 @@ mod tests {
                 "c_ex_x", "c_ex_xx", "c_ex_y", "c_ex_yy", "c_ex_xy"
             ]
         );
-        let moments: Vec<_> = names.iter().filter(|n| is_question_moment(n)).collect();
-        assert_eq!(moments.len(), 18);
-        assert!(names[..4].iter().all(|n| !is_question_moment(n)));
-        for other in ["f_ct3", "ch7r", "inv", "c_h10", "z_sp_n", "c_sp_n_x"] {
-            assert!(!is_question_moment(other), "{other}");
-        }
+        let (figures, moments) = rollup.apart();
+        let names_of =
+            |r: Rollup| -> Vec<String> { r.counters().into_iter().map(|(n, _)| n).collect() };
+        assert_eq!(names_of(moments).len(), 18);
+        assert_eq!(names_of(figures), names[..4]);
+        assert_eq!([names_of(figures), names_of(moments)].concat(), names);
+        let mut whole = figures;
+        whole.merge(&moments);
+        assert_eq!(whole, rollup);
     }
 
     #[test]

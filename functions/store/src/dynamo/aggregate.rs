@@ -118,21 +118,22 @@ fn pending<'r>(
     Ok(out)
 }
 
-/// The counters `delta` adds to its slice's figures and to its questions'
-/// moments, which are kept in items of their own ([`keys::question_rollups`]).
-fn apart(delta: &rollup::Rollup) -> [Vec<(String, i64)>; 2] {
-    let (questions, figures) = delta
-        .counters()
-        .into_iter()
-        .partition(|(name, _)| rollup::is_question_moment(name));
-    [figures, questions]
+/// The items a row's change updates, with what each adds: its figures',
+/// and its questions' moments', which are kept apart
+/// ([`keys::question_rollups`]); each only when the change moves it.
+fn row_items(increment: &RollupIncrement) -> impl Iterator<Item = (String, rollup::Rollup)> {
+    let (figures, moments) = increment.delta.apart();
+    [
+        (keys::rollups(&increment.slice), figures),
+        (keys::question_rollups(&increment.slice), moments),
+    ]
+    .into_iter()
+    .filter(|(_, delta)| !delta.is_zero())
 }
 
 /// The items `rows` update.
 fn items(rows: &[RollupIncrement]) -> usize {
-    rows.iter()
-        .map(|row| apart(&row.delta).iter().filter(|c| !c.is_empty()).count())
-        .sum()
+    rows.iter().map(|row| row_items(row).count()).sum()
 }
 
 /// Consecutive runs of records whose summed moves touch at most
@@ -244,26 +245,19 @@ impl DynamoStore {
             .build())
     }
 
-    /// One row's `ADD`s: to its figures' item, and to its questions' when
-    /// the change moves their moments.
+    /// One row's `ADD`s, an update of each of its [`row_items`].
     fn rollup_updates(
         &self,
         increment: &RollupIncrement,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let pks = [
-            keys::rollups(&increment.slice),
-            keys::question_rollups(&increment.slice),
-        ];
-        pks.into_iter()
-            .zip(apart(&increment.delta))
-            .filter(|(_, counters)| !counters.is_empty())
-            .map(|(pk, counters)| {
+        row_items(increment)
+            .map(|(pk, delta)| {
                 let mut update = Update::builder()
                     .table_name(&*self.table)
                     .key(PK, s(pk))
                     .key(SK, s(increment.day.to_string()));
                 let mut adds = Vec::new();
-                for (i, (name, value)) in counters.into_iter().enumerate() {
+                for (i, (name, value)) in delta.counters().into_iter().enumerate() {
                     adds.push(format!("#c{i} :c{i}"));
                     update = update
                         .expression_attribute_names(format!("#c{i}"), name)
