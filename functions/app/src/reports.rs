@@ -132,15 +132,15 @@ impl Awaiting {
         let mut by_day: BTreeMap<NaiveDate, Waiting> = BTreeMap::new();
         for f in &queue {
             let overdue = f.is_overdue(at);
-            if older.contains(&f.day) {
-                let w = by_day.entry(f.day).or_default();
-                if overdue {
-                    w.overdue += 1;
-                } else {
-                    w.not_due += 1;
-                }
-            } else if !overdue {
-                by_day.entry(f.day).or_default().not_due += 1;
+            // A newer row counts its overdue itself (below).
+            if overdue && !older.contains(&f.day) {
+                continue;
+            }
+            let w = by_day.entry(f.day).or_default();
+            if overdue {
+                w.overdue += 1;
+            } else {
+                w.not_due += 1;
             }
         }
         for (day, rollup) in days.iter().filter(|(d, _)| !older.contains(d)) {
@@ -563,6 +563,16 @@ mod tests {
         listed: std::sync::Mutex<Vec<usize>>,
     }
 
+    impl Queue {
+        fn matching(&self, filter: &FollowUpFilter) -> Vec<FollowUp> {
+            self.open
+                .iter()
+                .filter(|f| filter.matches(f))
+                .cloned()
+                .collect()
+        }
+    }
+
     #[async_trait]
     impl FollowUpStore for Queue {
         async fn get_follow_up(&self, _: &str) -> Result<Option<FollowUp>, StoreError> {
@@ -575,12 +585,7 @@ mod tests {
             _: usize,
             _: Option<&Cursor>,
         ) -> Result<Page<FollowUp>, StoreError> {
-            let items: Vec<_> = self
-                .open
-                .iter()
-                .filter(|f| filter.matches(f))
-                .cloned()
-                .collect();
+            let items = self.matching(filter);
             self.listed.lock().unwrap().push(items.len());
             Ok(Page { items, next: None })
         }
@@ -590,12 +595,7 @@ mod tests {
             filter: &FollowUpFilter,
             limit: usize,
         ) -> Result<Vec<FollowUp>, StoreError> {
-            let mut items: Vec<_> = self
-                .open
-                .iter()
-                .filter(|f| filter.matches(f))
-                .cloned()
-                .collect();
+            let mut items = self.matching(filter);
             items.sort_by_key(|f| f.opened_at);
             items.truncate(limit);
             Ok(items)
