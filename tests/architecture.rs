@@ -214,8 +214,14 @@ fn no_crate_has_a_module_cycle() {
 /// The packages `function`'s binary links (normal dependencies), resolved
 /// as when it is built alone, which is how `sam build` builds each one.
 fn linked(function: &str) -> Vec<String> {
+    tree(&["-p", function])
+}
+
+/// The packages `cargo tree` lists with `args` (normal dependencies).
+fn tree(args: &[&str]) -> Vec<String> {
     let out = std::process::Command::new(env!("CARGO"))
-        .args(["tree", "-p", function, "-e", "normal", "--prefix", "none"])
+        .args(["tree", "-e", "normal", "--prefix", "none"])
+        .args(args)
         .args(["--format", "{p}"])
         .current_dir(root())
         .output()
@@ -252,6 +258,26 @@ fn no_lambda_function_links_sqlite() {
         }
     }
     assert!(linked("feedback-local").iter().any(|p| p == "rusqlite"));
+}
+
+/// `cargo run --release` at the root builds the workspace's default
+/// members: the local server alone, on the embedded store, with neither the
+/// AWS SDK nor the Lambda runtime to compile (a first build's time). Its
+/// `dynamo` feature brings the SDK and the stream reader, and still no
+/// Lambda runtime.
+#[test]
+fn the_local_server_builds_without_the_aws_sdk_unless_asked() {
+    let lambda_or_aws = |p: &String| p.starts_with("aws-") || p.starts_with("lambda_");
+    for packages in [tree(&[]), linked("feedback-local")] {
+        assert!(packages.iter().any(|p| p == "rusqlite"), "{packages:?}");
+        let unwanted: Vec<_> = packages.iter().filter(|p| lambda_or_aws(p)).collect();
+        assert!(unwanted.is_empty(), "{unwanted:?}");
+    }
+    let with_dynamo = tree(&["-p", "feedback-local", "--features", "dynamo"]);
+    for wanted in ["aws-sdk-dynamodb", "aws-sdk-dynamodbstreams", "aws-config"] {
+        assert!(with_dynamo.iter().any(|p| p == wanted), "{wanted}");
+    }
+    assert!(!with_dynamo.iter().any(|p| p.starts_with("lambda_")));
 }
 
 /// The authorizer links neither the router nor the pages (it needs the key

@@ -100,12 +100,15 @@ fn every_function_crate_is_in_the_template_and_back() {
             resource["Metadata"]["BuildMethod"], "rust-cargolambda",
             "{binary}"
         );
+        // Built from its own crate, with that crate's features.
+        assert_eq!(
+            resource["Properties"]["CodeUri"],
+            format!("functions/{binary}"),
+            "{binary}"
+        );
     }
     let globals = &t["Globals"]["Function"];
-    assert_eq!(
-        (globals["Runtime"].as_str(), globals["CodeUri"].as_str()),
-        (Some("provided.al2023"), Some("."))
-    );
+    assert_eq!(globals["Runtime"], "provided.al2023");
     assert_eq!(globals["Architectures"][0], "arm64");
 }
 

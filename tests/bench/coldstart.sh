@@ -30,7 +30,8 @@ done
 log "building the baselines"
 lambda_build -p coldstart --bin hello-baseline --bin dynamo-baseline
 log "building the local server (which seeds the table) and the harness"
-cargo build --quiet --release -p feedback-local -p coldstart --bin feedback --bin coldstart
+cargo build --quiet --release -p feedback-local -p coldstart --features feedback-local/dynamo \
+  --bin feedback --bin coldstart
 
 # shellcheck source=tests/dynamodb-local.sh
 . tests/dynamodb-local.sh

@@ -52,10 +52,8 @@ fn peer(extensions: &Extensions, headers: &HeaderMap, via: Via) -> Option<IpAddr
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
     }
-    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
-        extensions.get::<lambda_http::request::RequestContext>()
-    {
-        return context.http.source_ip.as_deref()?.parse().ok();
+    if let Some(source) = crate::gateway::source_ip(extensions) {
+        return source?.parse().ok();
     }
     if via == Via::ForwardedFor
         && let Some(forwarded) = headers
@@ -96,6 +94,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "lambda")]
     fn behind_the_distribution_its_viewer_header_names_the_client() {
         let mut extensions = Extensions::new();
         let mut context = aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();

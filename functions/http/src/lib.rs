@@ -7,7 +7,9 @@ mod apidoc;
 mod body;
 mod client;
 mod error;
+mod gateway;
 mod handlers;
+#[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod middleware;
 mod openapi;

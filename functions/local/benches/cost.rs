@@ -2,9 +2,10 @@
 //! function's request consumes (as DynamoDB reports them) and how long its
 //! handler runs, request by request, through the same routers the Lambdas
 //! serve. Needs `DYNAMODB_ENDPOINT` (tests/run.sh starts DynamoDB Local);
-//! `cargo bench -p feedback-local --bench cost` prints the table that
-//! BENCHMARKS.md and the README's cost section are built from. Under
-//! `cargo test` it makes a short run and checks every request was metered.
+//! `cargo bench -p feedback-local --features dynamo --bench cost` prints
+//! the table that BENCHMARKS.md and the README's cost section are built
+//! from. Under `cargo test` it makes a short run and checks every request
+//! was metered.
 
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request,

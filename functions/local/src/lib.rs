@@ -11,9 +11,11 @@ use feedback_app::keys;
 use feedback_core::Scope;
 use feedback_http::ratelimit::RateLimiter;
 use feedback_http::{AppState, AuthMode, Function, Tenant, router};
-use feedback_store::{DynamoStore, SqliteStore, Store, StoreError};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+#[cfg(feature = "dynamo")]
+use feedback_store::DynamoStore;
+use feedback_store::{SqliteStore, Store, StoreError};
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
@@ -36,16 +38,7 @@ pub async fn open_store(data_dir: &Path) -> Result<Backend, StoreError> {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").is_ok_and(|v| !v.is_empty());
     let table = std::env::var("DYNAMODB_TABLE").is_ok_and(|v| !v.is_empty());
     if endpoint || table {
-        let store = dynamo_store(endpoint).await?;
-        if endpoint {
-            store.create_table().await?;
-        }
-        tracing::info!(table = store.table(), "using DynamoDB");
-        let changes = notifier::Changes::stream(&store, &store);
-        return Ok(Backend {
-            store: Arc::new(store),
-            changes,
-        });
+        return open_dynamo(endpoint).await;
     }
     std::fs::create_dir_all(data_dir)
         .map_err(|e| StoreError::Internal(format!("cannot create {}: {e}", data_dir.display())))?;
@@ -59,10 +52,36 @@ pub async fn open_store(data_dir: &Path) -> Result<Backend, StoreError> {
     })
 }
 
+#[cfg(feature = "dynamo")]
+async fn open_dynamo(local_endpoint: bool) -> Result<Backend, StoreError> {
+    let store = dynamo_store(local_endpoint).await?;
+    if local_endpoint {
+        store.create_table().await?;
+    }
+    tracing::info!(table = store.table(), "using DynamoDB");
+    let changes = notifier::Changes::stream(&store, &store);
+    Ok(Backend {
+        store: Arc::new(store),
+        changes,
+    })
+}
+
+/// A build without the `dynamo` feature refuses a DynamoDB configuration
+/// rather than keep the ratings in a SQLite file nobody would look in.
+#[cfg(not(feature = "dynamo"))]
+async fn open_dynamo(_local_endpoint: bool) -> Result<Backend, StoreError> {
+    Err(StoreError::Internal(
+        "DYNAMODB_ENDPOINT or DYNAMODB_TABLE is set, but this build has no DynamoDB \
+         support: build it with `cargo run --release --features dynamo`"
+            .into(),
+    ))
+}
+
 /// The DynamoDB store the environment names. A deployed table reached from
 /// a workstation without credentials in the environment takes them from
 /// `aws-config`'s default chain (profiles, SSO, and the rest), which the
 /// Lambda functions leave out.
+#[cfg(feature = "dynamo")]
 async fn dynamo_store(local_endpoint: bool) -> Result<DynamoStore, StoreError> {
     let keys_in_env = std::env::var("AWS_ACCESS_KEY_ID").is_ok_and(|v| !v.is_empty());
     if local_endpoint || keys_in_env {
@@ -118,12 +137,10 @@ pub async fn serve(
             .with_rate_limits(RateLimiter::default())
             .with_deadline(LOCAL_DEADLINE),
     );
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
-    let builder = builder.http1_only();
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -146,9 +163,8 @@ pub async fn serve(
                 request
             },
         );
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {

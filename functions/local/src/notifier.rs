@@ -8,8 +8,11 @@
 use chrono::Utc;
 use feedback_core::webhook::{Backoff, Change, UrlPolicy};
 use feedback_notify::Notifier;
-use feedback_store::dynamo::{StreamChange, StreamReader, read_record};
-use feedback_store::{DynamoStore, SqliteStore, Store, StoreError};
+#[cfg(feature = "dynamo")]
+use feedback_store::DynamoStore;
+#[cfg(feature = "dynamo")]
+use feedback_store::dynamo::{StreamReader, read_record};
+use feedback_store::{SqliteStore, Store, StoreError, StreamChange};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,14 +30,26 @@ pub enum Changes {
     Outbox(SqliteStore),
     /// DynamoDB: the table's stream (new and old images), and the store
     /// whose calls apply it to the rollups.
+    #[cfg(feature = "dynamo")]
     Stream(Box<(StreamReader, DynamoStore)>),
 }
 
 impl Changes {
     /// The stream of `store`'s table, aggregated through `aggregator` (the
     /// same store, or the same table on another client).
+    #[cfg(feature = "dynamo")]
     pub fn stream(store: &DynamoStore, aggregator: &DynamoStore) -> Changes {
         Changes::Stream(Box::new((StreamReader::new(store), aggregator.clone())))
+    }
+
+    /// The SQLite store whose outbox this is, which also keeps the
+    /// deliveries (DynamoDB's TTL prunes its own).
+    fn outbox(&self) -> Option<&SqliteStore> {
+        match self {
+            Changes::Outbox(store) => Some(store),
+            #[cfg(feature = "dynamo")]
+            Changes::Stream(_) => None,
+        }
     }
 
     /// Dispatches what changed since the last call.
@@ -58,6 +73,7 @@ impl Changes {
                     }
                 }
             },
+            #[cfg(feature = "dynamo")]
             Changes::Stream(stream) => {
                 let (reader, aggregator) = &mut **stream;
                 for batch in reader.next_batches().await? {
@@ -93,7 +109,7 @@ pub fn spawn(store: Arc<dyn Store>, mut changes: Changes, backoff: Backoff) {
             if let Err(e) = notifier.retry_due(Utc::now()).await {
                 tracing::warn!(error = %e, "webhooks: retry sweep failed; trying again");
             }
-            if let Changes::Outbox(store) = &changes {
+            if let Some(store) = changes.outbox() {
                 let now = Utc::now();
                 if pruned_at.is_none_or(|at| now - at > chrono::Duration::hours(1)) {
                     pruned_at = Some(now);

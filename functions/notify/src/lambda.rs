@@ -5,8 +5,8 @@
 use crate::Notifier;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use feedback_store::StoreError;
-use feedback_store::dynamo::{StreamChange, StreamRecord, read_record};
+use feedback_store::dynamo::{StreamRecord, read_record};
+use feedback_store::{StoreError, StreamChange};
 
 /// What a stream record means, from the Lambda event's shape.
 pub fn change_of(record: EventRecord) -> Result<StreamChange, StoreError> {

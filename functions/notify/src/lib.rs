@@ -10,6 +10,7 @@
 //! concurrently with a timeout, and a failure is a retry scheduled with
 //! backoff — never an error that holds up the stream or anyone's rating.
 
+#[cfg(feature = "lambda")]
 pub mod lambda;
 mod sender;
 
@@ -18,7 +19,7 @@ pub use sender::Sender;
 use chrono::{DateTime, Utc};
 use feedback_core::FollowUpRules;
 use feedback_core::webhook::{Backoff, Change, Delivery, EventType, UrlPolicy, Webhook};
-use feedback_store::dynamo::StreamChange;
+use feedback_store::StreamChange;
 use feedback_store::{Store, StoreError};
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -259,6 +260,8 @@ pub(crate) mod tests {
         (invitation, response)
     }
 
+    /// An answer, for the Lambda side's tests of stream records.
+    #[cfg(feature = "lambda")]
     pub(crate) fn response() -> Response {
         answered().1
     }

@@ -16,6 +16,7 @@
 // backends share are then idle.
 #![cfg_attr(not(any(feature = "sqlite", feature = "dynamo")), allow(dead_code))]
 
+mod change;
 mod cursor;
 #[cfg(feature = "dynamo")]
 pub mod dynamo;
@@ -24,6 +25,7 @@ mod filter;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+pub use change::StreamChange;
 pub use cursor::Cursor;
 #[cfg(feature = "dynamo")]
 pub use dynamo::DynamoStore;

@@ -3,6 +3,7 @@
 //! decide scopes.
 
 use crate::error::ApiError;
+use crate::gateway;
 use crate::routes;
 use crate::state::{AppState, AuthMode};
 use axum::extract::{MatchedPath, Request, State};
@@ -12,17 +13,10 @@ use axum::response::{IntoResponse, Response};
 use feedback_app::keys::{CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal, authenticate};
 use feedback_core::Scope;
 
+/// The key the gateway's authorizer found, from the context it returned.
 fn from_gateway(request: &Request) -> Option<Principal> {
-    use lambda_http::request::RequestContext;
-    let Some(RequestContext::ApiGatewayV2(context)) = request.extensions().get::<RequestContext>()
-    else {
-        return None;
-    };
-    let fields = &context.authorizer.as_ref()?.fields;
-    let key_id = fields.get(CONTEXT_KEY_ID)?.as_str()?.to_owned();
-    let scopes = fields
-        .get(CONTEXT_SCOPES)?
-        .as_str()?
+    let key_id = gateway::authorizer_field(request.extensions(), CONTEXT_KEY_ID)?.to_owned();
+    let scopes = gateway::authorizer_field(request.extensions(), CONTEXT_SCOPES)?
         .split(',')
         .filter_map(|s| Scope::parse("scopes", s).ok())
         .collect();

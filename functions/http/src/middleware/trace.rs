@@ -5,6 +5,7 @@
 //! log's `requestId`) in AWS; locally a sane `x-request-id` from the
 //! client, or a new one. The answer carries it in `x-request-id`.
 
+use crate::gateway;
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
@@ -43,13 +44,8 @@ pub async fn span(State(function): State<&'static str>, request: Request, next: 
 }
 
 fn request_id(request: &Request) -> String {
-    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
-        request
-            .extensions()
-            .get::<lambda_http::request::RequestContext>()
-        && let Some(id) = &context.request_id
-    {
-        return id.clone();
+    if let Some(id) = gateway::request_id(request.extensions()) {
+        return id.to_owned();
     }
     request
         .headers()

@@ -39,7 +39,7 @@ pub use meter::Capacity;
 use meter::{Meter, Side};
 #[cfg(feature = "stream-reader")]
 pub use reader::{ShardBatch, StreamReader};
-pub use stream::{StreamChange, StreamRecord, read_record};
+pub use stream::{StreamRecord, read_record};
 pub use table::{COUNTED_BY_STREAM, create_table};
 use table::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 

@@ -8,18 +8,8 @@
 
 use super::table::{PK, SK};
 use super::{Item, decode, keys};
-use crate::StoreError;
-use feedback_core::Code;
+use crate::{StoreError, StreamChange};
 use feedback_core::webhook::Change;
-
-/// What one stream record means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StreamChange {
-    Changed(Change),
-    /// TTL removed this invitation's retention marker: erase it.
-    Expired(Code),
-    Ignored,
-}
 
 /// One record of the table's stream, however it was read: from Lambda's
 /// event or by the local server's reader.
