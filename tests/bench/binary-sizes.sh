@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR="$root/target/sizes"
 bin="$CARGO_TARGET_DIR/release/collect"
 
 build() { # lto codegen-units strip
-  CARGO_PROFILE_RELEASE_LTO="$1" CARGO_PROFILE_RELEASE_CODEGEN_UNITS="$2" CARGO_PROFILE_RELEASE_STRIP="$3" \
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO="$1" CARGO_PROFILE_RELEASE_CODEGEN_UNITS="$2" CARGO_PROFILE_RELEASE_STRIP="$3" \
     cargo build --release -p collect --quiet
   stat -c %s "$bin"
 }

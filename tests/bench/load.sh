@@ -12,7 +12,8 @@ cargo build --release -p feedback-local --quiet
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-FEEDBACK_DATA="$work/data" FEEDBACK_ADDR="127.0.0.1:$port" target/release/feedback >"$work/out.log" 2>"$work/err.log" &
+# The submit run names a client per request in X-Forwarded-For (submit.lua).
+TRUST_X_FORWARDED_FOR=1 FEEDBACK_DATA="$work/data" FEEDBACK_ADDR="127.0.0.1:$port" target/release/feedback >"$work/out.log" 2>"$work/err.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do grep -q "Serving on" "$work/out.log" 2>/dev/null && break; sleep 0.1; done
