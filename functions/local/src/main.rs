@@ -60,29 +60,6 @@ enum KeyAction {
     Revoke { id: String },
 }
 
-/// Logs to stderr, filtered by `RUST_LOG`: a level (`debug`) or targets
-/// with levels (`info,feedback_store=debug`). `Targets` rather than
-/// `EnvFilter`: the same directives without span and field filters, and
-/// without the regex engine those need (a quicker first build).
-fn init_logs() {
-    use tracing_subscriber::filter::Targets;
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    let directives = std::env::var("RUST_LOG").unwrap_or_default();
-    let (filter, invalid) = match directives.parse::<Targets>() {
-        Ok(filter) if !directives.trim().is_empty() => (filter, None),
-        Ok(_) => (Targets::new().with_default(tracing::Level::INFO), None),
-        Err(e) => (Targets::new().with_default(tracing::Level::INFO), Some(e)),
-    };
-    tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(filter)
-        .init();
-    if let Some(e) = invalid {
-        tracing::warn!(error = %e, RUST_LOG = directives, "RUST_LOG not understood; logging at info");
-    }
-}
-
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("feedback: {message}");
     ExitCode::FAILURE
@@ -90,7 +67,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logs();
+    feedback_telemetry::logs::init_local();
     let cli = Cli::parse();
     let backend = match feedback_local::open_store(&cli.data).await {
         Ok(backend) => backend,

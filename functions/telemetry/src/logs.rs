@@ -1,5 +1,5 @@
-//! A Lambda function's log lines, as Lambda's advanced logging controls
-//! ask for them.
+//! Log lines: a Lambda function's, as Lambda's advanced logging controls
+//! ask for them, and the local server's.
 
 use tracing_subscriber::filter::LevelFilter;
 
@@ -26,5 +26,29 @@ pub fn init_lambda() {
         logs.json().init();
     } else {
         logs.init();
+    }
+}
+
+/// The local server's logs: on stderr, filtered by `RUST_LOG`, a level
+/// (`debug`) or targets with levels (`info,feedback_store=debug`); `INFO`
+/// when unset. `Targets` rather than `EnvFilter`: the same directives
+/// without span and field filters, and without the regex engine those need
+/// (a quicker first build).
+pub fn init_local() {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let directives = std::env::var("RUST_LOG").unwrap_or_default();
+    let (filter, invalid) = match directives.parse::<Targets>() {
+        Ok(filter) if !directives.trim().is_empty() => (filter, None),
+        Ok(_) => (Targets::new().with_default(tracing::Level::INFO), None),
+        Err(e) => (Targets::new().with_default(tracing::Level::INFO), Some(e)),
+    };
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+    if let Some(e) = invalid {
+        tracing::warn!(error = %e, RUST_LOG = directives, "RUST_LOG not understood; logging at info");
     }
 }
