@@ -158,6 +158,7 @@ feedback_e2e::suite!([sqlite, dynamo]:
     contacts_are_invited_once_per_period,
     a_reusable_link_counts_every_customer_once,
     bots_are_refused_and_bursts_held_for_review,
+    an_answer_shared_by_two_reps_counts_for_each,
 );
 
 // The cases again on the functions as deployed (each on its own client,
@@ -183,6 +184,7 @@ feedback_e2e::suite!(gateway:
     contacts_are_invited_once_per_period,
     a_reusable_link_counts_every_customer_once,
     bots_are_refused_and_bursts_held_for_review,
+    an_answer_shared_by_two_reps_counts_for_each,
 );
 
 /// A store that cannot be reached is a 503 with Retry-After, never a 500.

@@ -37,7 +37,7 @@ impl From<StoreError> for InviteError {
 }
 
 /// Why new ratings cannot name rep `id` (missing or inactive), if so.
-pub async fn rep_problem(
+async fn rep_problem(
     store: &(impl RepStore + ?Sized),
     id: &RepId,
 ) -> Result<Option<String>, StoreError> {
@@ -48,6 +48,29 @@ pub async fn rep_problem(
         Some(rep) if !rep.active => Some(format!("rep '{id}' is inactive")),
         Some(_) => None,
     })
+}
+
+/// An error for each field in `named` (its path, the rep it names) whose rep
+/// does not exist or is inactive; each rep is read once.
+pub async fn rep_problems<'a>(
+    store: &(impl RepStore + ?Sized),
+    named: impl IntoIterator<Item = (String, &'a RepId)>,
+) -> Result<Vec<FieldError>, StoreError> {
+    let mut wanted: BTreeMap<&RepId, Vec<String>> = BTreeMap::new();
+    for (field, rep) in named {
+        wanted.entry(rep).or_default().push(field);
+    }
+    let mut errors = Vec::new();
+    for (id, fields) in wanted {
+        if let Some(message) = rep_problem(store, id).await? {
+            errors.extend(
+                fields
+                    .into_iter()
+                    .map(|f| FieldError::new(f, Rule::UnknownValue, message.clone())),
+            );
+        }
+    }
+    Ok(errors)
 }
 
 /// Makes `invites` at `at`: every rep they name must be active; then each
@@ -100,20 +123,15 @@ async fn check_reps(
     store: &(impl RepStore + ?Sized),
     invites: &[Invite],
 ) -> Result<(), InviteError> {
-    let mut wanted: BTreeMap<&RepId, Vec<&str>> = BTreeMap::new();
+    // Collected first: a lazy iterator's closures would make the future
+    // too general for the handler's `Send` bound.
+    let mut named = Vec::new();
     for invite in invites {
-        if let Some(rep) = &invite.spec.attribution.rep_id {
-            wanted.entry(rep).or_default().push(&invite.path);
+        for (field, rep) in invite.spec.attribution.named_reps() {
+            named.push((format!("{}{field}", invite.path), rep));
         }
     }
-    let mut errors = Vec::new();
-    for (id, paths) in wanted {
-        if let Some(message) = rep_problem(store, id).await? {
-            errors.extend(paths.iter().map(|p| {
-                FieldError::new(format!("{p}rep_id"), Rule::UnknownValue, message.clone())
-            }));
-        }
-    }
+    let errors = rep_problems(store, named).await?;
     match errors.is_empty() {
         true => Ok(()),
         false => Err(InviteError::UnknownReps(errors)),

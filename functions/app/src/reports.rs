@@ -614,6 +614,7 @@ mod tests {
             attribution: feedback_core::model::Attribution {
                 survey: SurveyKind::Csat,
                 rep_id: None,
+                also_rep_ids: Vec::new(),
                 channel: Channel::Sms,
                 location: None,
             },

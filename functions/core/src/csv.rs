@@ -6,12 +6,13 @@
 //! return would be read as a formula (CSV injection), so it gets a leading
 //! `'`, which spreadsheets show as text and do not evaluate.
 
+use crate::RepId;
 use crate::model::Response;
 
 /// The byte-order mark some spreadsheet programs need to read UTF-8.
 pub const BOM: &str = "\u{feff}";
 
-pub const HEADER: [&str; 16] = [
+pub const HEADER: [&str; 17] = [
     "id",
     "code",
     "submitted_at",
@@ -19,6 +20,7 @@ pub const HEADER: [&str; 16] = [
     "survey",
     "score",
     "rep_id",
+    "also_rep_ids",
     "channel",
     "location",
     "locale",
@@ -77,6 +79,13 @@ pub fn row(out: &mut String, r: &Response) {
             r.attribution.survey.as_str().to_owned(),
             r.score.to_string(),
             opt(r.attribution.rep_id.as_ref().map(|x| inert(x.as_str()))),
+            // Ids are URL-safe, so a space cannot be part of one.
+            inert(
+                &(r.attribution.also_rep_ids.iter())
+                    .map(RepId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             r.attribution.channel.as_str().to_owned(),
             opt(r.attribution.location.as_ref().map(|x| inert(x.as_str()))),
             opt(r.locale.as_ref().map(ToString::to_string)),

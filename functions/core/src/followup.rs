@@ -570,6 +570,7 @@ mod tests {
             attribution: Attribution {
                 survey: SurveyKind::Csat,
                 rep_id: None,
+                also_rep_ids: Vec::new(),
                 channel: Channel::Sms,
                 location: None,
             },

@@ -86,6 +86,10 @@ string_id!(
     url_safe_id
 );
 
+/// The most reps one invitation or link credits: the first in `rep_id`,
+/// the others in `also_rep_ids`.
+pub const MAX_REPS: usize = 3;
+
 string_id!(
     /// A store, branch or till (`lahore-gulberg`).
     LocationId,

@@ -4,8 +4,8 @@
 
 use crate::code::Code;
 use crate::error::{Errors, FieldError, Rule};
-use crate::ids::{Locale, LocationId, RepId};
-use crate::model::{Answerable, Attribution, Channel, validate_label};
+use crate::ids::{Locale, LocationId};
+use crate::model::{Answerable, Attribution, Channel, credited_reps, validate_label};
 use crate::survey::SurveyKind;
 use crate::time::TenantZone;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -90,6 +90,8 @@ pub struct NewLink {
     pub channel: Option<String>,
     #[schema(schema_with = crate::schema::nullable_id)]
     pub rep_id: Option<String>,
+    #[schema(schema_with = crate::schema::also_rep_ids)]
+    pub also_rep_ids: Option<Vec<String>>,
     #[schema(schema_with = crate::schema::nullable_id)]
     pub location: Option<String>,
     #[schema(value_type = Option<SurveyKind>)]
@@ -178,7 +180,8 @@ impl NewLink {
             Some(v) => errors.check(channel("channel", v)),
             None => Some(Channel::Qr),
         };
-        let rep_id = opt(&self.rep_id).and_then(|v| errors.check(RepId::parse("rep_id", v)));
+        let (rep_id, also_rep_ids) =
+            credited_reps(&mut errors, opt(&self.rep_id), self.also_rep_ids.as_deref());
         let location =
             opt(&self.location).and_then(|v| errors.check(LocationId::parse("location", v)));
         let survey = opt(&self.survey).and_then(|v| errors.check(SurveyKind::parse("survey", v)));
@@ -194,6 +197,7 @@ impl NewLink {
             attribution: Attribution {
                 survey: survey.unwrap_or(default_survey),
                 rep_id,
+                also_rep_ids,
                 channel: channel.expect("checked"),
                 location,
             },

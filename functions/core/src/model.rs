@@ -2,7 +2,7 @@
 
 use crate::code::Code;
 use crate::error::{Errors, FieldError, Rule};
-use crate::ids::{CustomerRef, Locale, LocationId, OrderId, RepId};
+use crate::ids::{CustomerRef, Locale, LocationId, MAX_REPS, OrderId, RepId};
 use crate::survey::{SurveyKind, truncate};
 use crate::time::TenantZone;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -157,13 +157,92 @@ impl Answers {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attribution {
     pub survey: SurveyKind,
+    /// The rep who served the customer, or the first of those who did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub rep_id: Option<RepId>,
+    /// The others who served in the same interaction (a cashier and a
+    /// tailor): each rep's figures count the answer in full, the business's
+    /// once. Never without `rep_id`, never repeating a rep.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>, max_items = 2)]
+    pub also_rep_ids: Vec<RepId>,
     pub channel: Channel,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub location: Option<LocationId>,
+}
+
+impl Attribution {
+    /// Every rep credited, the first named first.
+    pub fn reps(&self) -> impl Iterator<Item = &RepId> {
+        self.rep_id.iter().chain(&self.also_rep_ids)
+    }
+
+    /// Every rep credited, with the request field that named it (`rep_id`,
+    /// `also_rep_ids[0]`, …).
+    pub fn named_reps(&self) -> impl Iterator<Item = (String, &RepId)> {
+        let first = self.rep_id.iter().map(|r| ("rep_id".to_owned(), r));
+        let also =
+            (self.also_rep_ids.iter().enumerate()).map(|(i, r)| (format!("also_rep_ids[{i}]"), r));
+        first.chain(also)
+    }
+
+    /// Whether `rep` is one of the reps credited.
+    pub fn credits(&self, rep: &RepId) -> bool {
+        self.reps().any(|r| r == rep)
+    }
+}
+
+/// The reps a request credits: `rep_id`, then up to two more in
+/// `also_rep_ids`, each a valid id named once. Errors go to `errors`, each
+/// naming its field (`also_rep_ids[1]`).
+pub fn credited_reps(
+    errors: &mut Errors,
+    rep_id: Option<&str>,
+    also: Option<&[String]>,
+) -> (Option<RepId>, Vec<RepId>) {
+    let first = rep_id.and_then(|v| errors.check(RepId::parse("rep_id", v)));
+    let also = also.unwrap_or_default();
+    if also.is_empty() {
+        return (first, Vec::new());
+    }
+    if rep_id.is_none() {
+        errors.push(FieldError::new(
+            "also_rep_ids",
+            Rule::Required,
+            "name the first rep in rep_id; also_rep_ids holds the others",
+        ));
+    }
+    if also.len() > MAX_REPS - 1 {
+        errors.push(FieldError::new(
+            "also_rep_ids",
+            Rule::TooLong,
+            format!(
+                "at most {} more reps (up to {MAX_REPS} in all), got {}",
+                MAX_REPS - 1,
+                also.len()
+            ),
+        ));
+        return (first, Vec::new());
+    }
+    let mut others: Vec<RepId> = Vec::with_capacity(also.len());
+    for (i, v) in also.iter().enumerate() {
+        let field = format!("also_rep_ids[{i}]");
+        let Some(id) = errors.check(RepId::parse(&field, v)) else {
+            continue;
+        };
+        if first.as_ref() == Some(&id) || others.contains(&id) {
+            errors.push(FieldError::new(
+                field,
+                Rule::BadFormat,
+                format!("names {id} twice; each rep is credited once"),
+            ));
+        } else {
+            others.push(id);
+        }
+    }
+    (first, others)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +276,7 @@ impl Invitation {
 pub struct NewInvitation {
     pub order_id: Option<String>,
     pub rep_id: Option<String>,
+    pub also_rep_ids: Option<Vec<String>>,
     pub channel: Option<String>,
     pub location: Option<String>,
     pub customer_ref: Option<String>,
@@ -237,7 +317,11 @@ impl NewInvitation {
         );
         let channel = errors
             .check(required("channel", &self.channel).and_then(|v| Channel::parse("channel", v)));
-        let rep_id = errors.check(optional("rep_id", &self.rep_id, RepId::parse));
+        let (rep_id, also_rep_ids) = credited_reps(
+            &mut errors,
+            self.rep_id.as_deref(),
+            self.also_rep_ids.as_deref(),
+        );
         let location = errors.check(optional("location", &self.location, LocationId::parse));
         let customer_ref = errors.check(optional(
             "customer_ref",
@@ -250,7 +334,8 @@ impl NewInvitation {
             order_id: order_id.expect("checked"),
             attribution: Attribution {
                 survey: survey.flatten().unwrap_or(default_survey),
-                rep_id: rep_id.flatten(),
+                rep_id,
+                also_rep_ids,
                 channel: channel.expect("checked"),
                 location: location.flatten(),
             },
@@ -473,6 +558,10 @@ pub struct ResponseView<'a> {
     survey: SurveyKind,
     #[schema(value_type = Option<String>)]
     rep_id: Option<&'a RepId>,
+    /// The other reps credited with the same interaction.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    also_rep_ids: &'a [RepId],
     channel: Channel,
     #[schema(value_type = Option<String>)]
     location: Option<&'a LocationId>,
@@ -499,6 +588,7 @@ impl Response {
             code: &self.code,
             survey: self.attribution.survey,
             rep_id: self.attribution.rep_id.as_ref(),
+            also_rep_ids: &self.attribution.also_rep_ids,
             channel: self.attribution.channel,
             location: self.attribution.location.as_ref(),
             score: self.score,
@@ -722,6 +812,52 @@ mod tests {
                 ("rep_id", Rule::BadFormat),
                 ("survey", Rule::UnknownValue)
             ]
+        );
+    }
+
+    #[test]
+    fn up_to_three_distinct_reps_are_credited_the_first_in_rep_id() {
+        let reps = |first: Option<&str>, also: &[&str]| NewInvitation {
+            rep_id: first.map(Into::into),
+            also_rep_ids: Some(also.iter().map(|s| s.to_string()).collect()),
+            ..new_invitation()
+        };
+        let ok = reps(Some("ayesha"), &["bilal", "chen"])
+            .validate(SurveyKind::Csat)
+            .unwrap()
+            .attribution;
+        let names: Vec<_> = ok.reps().map(RepId::as_str).collect();
+        assert_eq!(names, ["ayesha", "bilal", "chen"]);
+        assert!(ok.credits(&RepId::parse("r", "chen").unwrap()));
+        assert!(!ok.credits(&RepId::parse("r", "zara").unwrap()));
+        let none = reps(Some("ayesha"), &[])
+            .validate(SurveyKind::Csat)
+            .unwrap();
+        assert!(none.attribution.also_rep_ids.is_empty());
+
+        let fields = |n: NewInvitation| -> Vec<(String, Rule)> {
+            let errors = n.validate(SurveyKind::Csat).unwrap_err();
+            errors.into_iter().map(|e| (e.field, e.rule)).collect()
+        };
+        assert_eq!(
+            fields(reps(None, &["bilal"])),
+            [("also_rep_ids".to_owned(), Rule::Required)]
+        );
+        assert_eq!(
+            fields(reps(Some("ayesha"), &["bilal", "chen", "dana"])),
+            [("also_rep_ids".to_owned(), Rule::TooLong)]
+        );
+        assert_eq!(
+            fields(reps(Some("ayesha"), &["ayesha", "a b"])),
+            [
+                ("also_rep_ids[0]".to_owned(), Rule::BadFormat),
+                ("also_rep_ids[1]".to_owned(), Rule::BadFormat),
+            ],
+            "a repeat and a bad id, each named"
+        );
+        assert_eq!(
+            fields(reps(Some("ayesha"), &["bilal", "bilal"])),
+            [("also_rep_ids[1]".to_owned(), Rule::BadFormat)]
         );
     }
 

@@ -583,6 +583,7 @@ mod tests {
             attribution: Attribution {
                 survey: SurveyKind::Csat,
                 rep_id: Some(crate::RepId::parse("r", "ayesha").unwrap()),
+                also_rep_ids: Vec::new(),
                 channel: Channel::Sms,
                 location: None,
             },
@@ -604,6 +605,26 @@ mod tests {
             client: None,
             flagged: None,
         }
+    }
+
+    #[test]
+    fn an_answer_credited_to_two_reps_counts_in_full_for_each_and_once_for_the_business() {
+        let bilal = crate::RepId::parse("r", "bilal").unwrap();
+        // Answered on the day it was invited: one row per slice.
+        let mut shared = response(2, "2026-01-03", "2026-01-03");
+        shared.attribution.also_rep_ids = vec![bilal.clone()];
+        let incs = for_new_response(&shared);
+        let row = |slice: &Slice| {
+            let rows: Vec<_> = incs.iter().filter(|i| &i.slice == slice).collect();
+            assert_eq!(rows.len(), 1, "{slice:?} once");
+            rows[0].delta
+        };
+        let ayesha = row(&Slice::Rep(crate::RepId::parse("r", "ayesha").unwrap()));
+        assert_eq!((ayesha.csat.count, ayesha.answered), (1, 1));
+        assert_eq!(row(&Slice::Rep(bilal)), ayesha);
+        let all = row(&Slice::All);
+        assert_eq!((&all.csat, all.answered), (&ayesha.csat, 1));
+        assert_eq!(incs.len(), 4, "all, channel and two reps");
     }
 
     #[test]

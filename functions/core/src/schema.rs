@@ -67,6 +67,21 @@ pub fn nullable_id() -> RefOr<Schema> {
     id_schema(true)
 }
 
+/// The other reps a request credits (`credited_reps`): up to two distinct
+/// rep ids beside `rep_id`.
+pub fn also_rep_ids() -> RefOr<Schema> {
+    use utoipa::openapi::schema::ArrayBuilder;
+    let array = ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(id())
+        .max_items(Some(crate::ids::MAX_REPS - 1))
+        .unique_items(true)
+        .description(Some(
+            "Up to two more reps credited with the answer, each in full; needs rep_id, and names none twice",
+        ));
+    RefOr::T(Schema::Array(array.build()))
+}
+
 /// A BCP 47 language tag as `Locale::parse` takes it.
 pub fn nullable_locale() -> RefOr<Schema> {
     done(locale(string(true)))

@@ -27,9 +27,7 @@ impl Slice {
     /// Every slice a response or invitation with this attribution counts in.
     pub fn all_for(attribution: &Attribution) -> Vec<Slice> {
         let mut slices = vec![Slice::All, Slice::Channel(attribution.channel)];
-        if let Some(rep) = &attribution.rep_id {
-            slices.push(Slice::Rep(rep.clone()));
-        }
+        slices.extend(attribution.reps().cloned().map(Slice::Rep));
         if let Some(location) = &attribution.location {
             slices.push(Slice::Location(location.clone()));
         }
@@ -55,9 +53,25 @@ mod tests {
         let a = Attribution {
             survey: SurveyKind::Csat,
             rep_id: Some(RepId::parse("r", "ayesha").unwrap()),
+            also_rep_ids: Vec::new(),
             channel: Channel::Receipt,
             location: None,
         };
         assert_eq!(Slice::all_for(&a).len(), 3);
+        let bilal = RepId::parse("r", "bilal").unwrap();
+        let shared = Attribution {
+            also_rep_ids: vec![bilal.clone()],
+            ..a
+        };
+        assert_eq!(
+            Slice::all_for(&shared),
+            [
+                Slice::All,
+                Slice::Channel(Channel::Receipt),
+                Slice::Rep(RepId::parse("r", "ayesha").unwrap()),
+                Slice::Rep(bilal),
+            ],
+            "the business once, each rep in full"
+        );
     }
 }

@@ -203,10 +203,13 @@ proptest! {
     }
 
     #[test]
-    fn invitation_validation_never_panics(fields in proptest::collection::vec(proptest::option::of(".{0,300}"), 7)) {
+    fn invitation_validation_never_panics(
+        fields in proptest::collection::vec(proptest::option::of(".{0,300}"), 7),
+        also in proptest::option::of(proptest::collection::vec("[a-c]{0,2}|.{0,70}", 0..5)),
+    ) {
         let f = |i: usize| fields[i].clone();
         let input = NewInvitation {
-            order_id: f(0), rep_id: f(1), channel: f(2), location: f(3),
+            order_id: f(0), rep_id: f(1), also_rep_ids: also, channel: f(2), location: f(3),
             customer_ref: f(4), survey: f(5), locale: f(6),
         };
         if let Err(errors) = input.validate(SurveyKind::Csat) {

@@ -54,7 +54,11 @@ pub struct SliceParams;
 impl IntoParams for SliceParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         vec![
-            query_param("rep_id", "", feedback_core::schema::id()),
+            query_param(
+                "rep_id",
+                "Answers that credit this rep, as the first rep or one of the others",
+                feedback_core::schema::id(),
+            ),
             query_param("channel", "", schema_ref::<Channel>()),
             query_param("location", "", feedback_core::schema::id()),
         ]
@@ -415,6 +419,10 @@ pub struct CommentView<'a> {
     comment: Option<&'a str>,
     #[schema(value_type = Option<String>)]
     rep_id: Option<&'a RepId>,
+    /// The other reps credited with the answer.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    also_rep_ids: &'a [RepId],
     channel: Channel,
     #[schema(value_type = Option<String>)]
     location: Option<&'a LocationId>,
@@ -433,6 +441,7 @@ impl<'a> From<&'a Response> for CommentView<'a> {
             band: kind.band(r.score),
             comment: r.comment.as_deref(),
             rep_id: r.attribution.rep_id.as_ref(),
+            also_rep_ids: &r.attribution.also_rep_ids,
             channel: r.attribution.channel,
             location: r.attribution.location.as_ref(),
             locale: r.locale.as_ref(),

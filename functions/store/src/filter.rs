@@ -11,6 +11,7 @@ pub struct ResponseFilter {
     pub from: Option<DateTime<Utc>>,
     /// Submitted strictly before this instant.
     pub before: Option<DateTime<Utc>>,
+    /// Credited to this rep, first or not.
     pub rep_id: Option<RepId>,
     pub channel: Option<Channel>,
     pub location: Option<LocationId>,
@@ -26,6 +27,7 @@ pub struct ResponseFilter {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FollowUpFilter {
     pub status: Option<Status>,
+    /// Credited to this rep, first or not.
     pub rep_id: Option<RepId>,
     pub channel: Option<Channel>,
     pub location: Option<LocationId>,
@@ -41,10 +43,7 @@ impl FollowUpFilter {
     pub fn matches(&self, f: &feedback_core::FollowUp) -> bool {
         let a = &f.attribution;
         self.status.is_none_or(|s| s == f.status)
-            && self
-                .rep_id
-                .as_ref()
-                .is_none_or(|r| a.rep_id.as_ref() == Some(r))
+            && self.rep_id.as_ref().is_none_or(|r| a.credits(r))
             && self.channel.is_none_or(|c| a.channel == c)
             && self
                 .location

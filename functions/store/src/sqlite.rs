@@ -454,6 +454,11 @@ fn decode_rows<T: serde::de::DeserializeOwned>(
         .collect()
 }
 
+/// Whether a row's body credits rep `?3` among its other reps; `instr`
+/// spares parsing the JSON of the rows that credit one rep or none.
+const CREDITS_ALSO: &str = "(instr(body, '\"also_rep_ids\"') > 0 AND EXISTS \
+     (SELECT 1 FROM json_each(body, '$.also_rep_ids') WHERE value = ?3))";
+
 const GET_INVITATION: &str = "SELECT body FROM invitations WHERE code = ?1";
 const GET_RESPONSE: &str = "SELECT body FROM responses WHERE id = ?1";
 const GET_FOLLOW_UP: &str = "SELECT body FROM follow_ups WHERE id = ?1";

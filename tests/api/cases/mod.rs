@@ -10,6 +10,7 @@ mod insights;
 mod invitations;
 mod links;
 mod responses;
+mod shared_credit;
 mod walkthrough;
 mod webhooks;
 
@@ -22,5 +23,6 @@ pub use insights::*;
 pub use invitations::*;
 pub use links::*;
 pub use responses::*;
+pub use shared_credit::*;
 pub use walkthrough::*;
 pub use webhooks::*;

@@ -16,7 +16,7 @@ use feedback_app::invitations::{self, Invite, InviteError};
 use feedback_app::keys::Principal;
 use feedback_core::model::NewInvitation;
 use feedback_core::{
-    Channel, CustomerRef, FieldError, Invitation, Rule, Scope, Settings, SurveyKind, sms,
+    Channel, CustomerRef, FieldError, Invitation, RepId, Rule, Scope, Settings, SurveyKind, sms,
 };
 use feedback_store::InvitationOutcome;
 use serde::Serialize;
@@ -29,9 +29,10 @@ pub const MAX_BATCH: usize = 500;
 pub const BATCH_FIELDS: [&str; 1] = ["invitations"];
 
 /// The fields of one invitation.
-pub const FIELDS: [&str; 8] = [
+pub const FIELDS: [&str; 9] = [
     "order_id",
     "rep_id",
+    "also_rep_ids",
     "channel",
     "location",
     "customer_ref",
@@ -45,6 +46,7 @@ pub const FIELDS: [&str; 8] = [
 fn new_invitation(object: &Object) -> (NewInvitation, bool, Vec<FieldError>) {
     let mut errors = object.unknown_fields(&FIELDS);
     let force = take(&mut errors, object.bool("force")).unwrap_or(false);
+    let also_rep_ids = take(&mut errors, object.strings("also_rep_ids"));
     let mut get = |name: &str| {
         object.string(name).unwrap_or_else(|e| {
             errors.push(e);
@@ -54,6 +56,7 @@ fn new_invitation(object: &Object) -> (NewInvitation, bool, Vec<FieldError>) {
     let input = NewInvitation {
         order_id: get("order_id"),
         rep_id: get("rep_id"),
+        also_rep_ids,
         channel: get("channel"),
         location: get("location"),
         customer_ref: get("customer_ref"),
@@ -74,6 +77,8 @@ struct InvitationInput {
     order_id: String,
     #[schema(schema_with = feedback_core::schema::nullable_id)]
     rep_id: Option<String>,
+    #[schema(schema_with = feedback_core::schema::also_rep_ids)]
+    also_rep_ids: Option<Vec<String>>,
     channel: Channel,
     #[schema(schema_with = feedback_core::schema::nullable_id)]
     location: Option<String>,
@@ -133,6 +138,10 @@ pub struct InvitationView<'a> {
     order_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rep_id: Option<&'a str>,
+    /// The other reps credited with the answer.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    also_rep_ids: &'a [RepId],
     #[serde(skip_serializing_if = "Option::is_none")]
     channel: Option<Channel>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,6 +208,7 @@ pub fn view<'a>(
         url: Some(url),
         order_id: Some(invitation.order_id.as_str()),
         rep_id: invitation.attribution.rep_id.as_ref().map(|r| r.as_str()),
+        also_rep_ids: &invitation.attribution.also_rep_ids,
         channel: Some(invitation.attribution.channel),
         location: invitation.attribution.location.as_ref().map(|l| l.as_str()),
         customer_ref: invitation.customer_ref.as_ref().map(|c| c.as_str()),

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use feedback_core::links::{LinkPatch, NewLink};
-use feedback_core::{Channel, Code, FieldError, Link, Locale, LocationId, RepId, Rule, SurveyKind};
+use feedback_core::{Channel, Code, Link, Locale, LocationId, RepId, SurveyKind};
 use serde::Serialize;
 
 /// A link as the API shows it, with the URL to print on a card or a QR
@@ -26,6 +26,9 @@ struct LinkView<'a> {
     label: Option<&'a str>,
     #[schema(value_type = Option<String>)]
     rep_id: Option<&'a RepId>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    also_rep_ids: &'a [RepId],
     channel: Channel,
     #[schema(value_type = Option<String>)]
     location: Option<&'a LocationId>,
@@ -49,6 +52,7 @@ fn view<'a>(link: &'a Link, state: &AppState, headers: &HeaderMap) -> LinkView<'
         url: state.tenant.link(&link.code, headers),
         label: link.label.as_deref(),
         rep_id: link.attribution.rep_id.as_ref(),
+        also_rep_ids: &link.attribution.also_rep_ids,
         channel: link.attribution.channel,
         location: link.attribution.location.as_ref(),
         survey: link.attribution.survey,
@@ -64,9 +68,10 @@ fn view<'a>(link: &'a Link, state: &AppState, headers: &HeaderMap) -> LinkView<'
 pub const PATCH_FIELDS: [&str; 4] = ["active", "label", "expires_at", "daily_cap"];
 
 /// The fields of `POST /v1/links`.
-pub const FIELDS: [&str; 8] = [
+pub const FIELDS: [&str; 9] = [
     "channel",
     "rep_id",
+    "also_rep_ids",
     "location",
     "survey",
     "locale",
@@ -97,10 +102,12 @@ pub async fn create(
     let map = body::read_json(&headers, body).await?;
     let o = Object::new("", &map);
     let mut errors = o.unknown_fields(&FIELDS);
+    let also_rep_ids = take(&mut errors, o.strings("also_rep_ids"));
     let mut get = |name: &str| take(&mut errors, o.string(name));
     let input = NewLink {
         channel: get("channel"),
         rep_id: get("rep_id"),
+        also_rep_ids,
         location: get("location"),
         survey: get("survey"),
         locale: get("locale"),
@@ -111,15 +118,13 @@ pub async fn create(
     let settings = state.settings().await?;
     let code = Code::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
     let link = body::combine(errors, input.validate(code, settings.default_survey, now()))?;
-    if let Some(rep) = &link.attribution.rep_id
-        && let Some(message) =
-            feedback_app::invitations::rep_problem(state.store.as_ref(), rep).await?
-    {
-        return Err(ApiError::Unprocessable(vec![FieldError::new(
-            "rep_id",
-            Rule::UnknownValue,
-            message,
-        )]));
+    let unknown = feedback_app::invitations::rep_problems(
+        state.store.as_ref(),
+        link.attribution.named_reps(),
+    )
+    .await?;
+    if !unknown.is_empty() {
+        return Err(ApiError::Unprocessable(unknown));
     }
     state.store.create_link(&link).await?;
     Ok(json(StatusCode::CREATED, &view(&link, &state, &headers)))

@@ -79,7 +79,11 @@ pub fn rating_view<'a>(rating: &'a model::Response, settings: &Settings) -> Rati
 struct RatingPage<'a> {
     code: &'a str,
     business: &'a str,
+    /// The first of `reps`, for apps written before an answer could credit
+    /// several.
     rep: Option<RepName<'a>>,
+    /// Every rep the answer credits, the first named first.
+    reps: Vec<RepName<'a>>,
     survey: Scale,
     questions: &'a [Question],
     #[schema(schema_with = crate::pages::i18n::language_schema)]
@@ -98,6 +102,15 @@ struct RatingPage<'a> {
 struct RepName<'a> {
     id: &'a str,
     display_name: &'a str,
+}
+
+impl<'a> From<&'a model::Rep> for RepName<'a> {
+    fn from(r: &'a model::Rep) -> Self {
+        RepName {
+            id: r.id.as_str(),
+            display_name: &r.display_name,
+        }
+    }
 }
 
 /// The main question's kind and scale.
@@ -176,16 +189,11 @@ async fn rating_json(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let target = target(state, &code(raw)?).await?;
-    // The settings, the rep and the answer do not depend on each other: read
+    // The settings, the reps and the answer do not depend on each other: read
     // at once, a cold page waits for one round trip rather than three.
-    let (settings, rep, answer) = tokio::try_join!(
+    let (settings, reps, answer) = tokio::try_join!(
         state.settings(),
-        async {
-            match &target.attribution().rep_id {
-                Some(id) => Ok(state.store.get_rep(id).await?),
-                None => Ok(None),
-            }
-        },
+        async { Ok(super::rating_pages::credited_reps(state, &target).await?) },
         async {
             // A reusable link has no one answer: each visit answers anew.
             match &target {
@@ -219,10 +227,8 @@ async fn rating_json(
         code: target.code().as_str(),
         reusable: matches!(target, Target::Link(_)),
         business: &settings.display_name,
-        rep: rep.as_ref().map(|r| RepName {
-            id: r.id.as_str(),
-            display_name: &r.display_name,
-        }),
+        rep: reps.first().map(RepName::from),
+        reps: reps.iter().map(RepName::from).collect(),
         survey: Scale {
             kind,
             min: kind.min(),

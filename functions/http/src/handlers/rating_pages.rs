@@ -20,7 +20,7 @@ use feedback_core::model;
 use feedback_core::model::Submission;
 use feedback_core::submission::editable_until;
 use feedback_core::{Answers, Expectation, Rule, Settings};
-use feedback_store::Recorded;
+use feedback_store::{Recorded, StoreError};
 
 /// A browser's form post, which wants a page back rather than JSON.
 pub fn wants_page(headers: &HeaderMap) -> bool {
@@ -146,15 +146,25 @@ fn answered<'a>(
     }
 }
 
-async fn rep_name(state: &AppState, target: &Target) -> Option<String> {
-    let id = target.attribution().rep_id.as_ref()?;
-    state
-        .store
-        .get_rep(id)
-        .await
-        .ok()
-        .flatten()
-        .map(|r| r.display_name)
+/// The reps `target` credits, the first named first, read at once; a rep
+/// no longer stored is left out.
+pub(super) async fn credited_reps(
+    state: &AppState,
+    target: &Target,
+) -> Result<Vec<model::Rep>, StoreError> {
+    let reads = target
+        .attribution()
+        .reps()
+        .map(|id| state.store.get_rep(id));
+    let reps = futures::future::try_join_all(reads).await?;
+    Ok(reps.into_iter().flatten().collect())
+}
+
+/// The names a page asks about; without them (a failed read) it asks
+/// about the business instead of failing.
+async fn rep_names(state: &AppState, target: &Target) -> Vec<String> {
+    let reps = credited_reps(state, target).await.unwrap_or_default();
+    reps.into_iter().map(|r| r.display_name).collect()
 }
 
 /// The answers of a submission that were valid, to show the form again.
@@ -234,7 +244,7 @@ pub async fn rating_page(
             None => {}
         }
     }
-    let (stored, controls, rep) = tokio::join!(
+    let (stored, controls, reps) = tokio::join!(
         async {
             match &target {
                 Target::Invitation(_) => state.store.get_response(&code).await,
@@ -242,16 +252,17 @@ pub async fn rating_page(
             }
         },
         controls(state, &target, None),
-        rep_name(state, &target),
+        rep_names(state, &target),
     );
     let (Ok(stored), Ok((token, rid))) = (stored, controls) else {
         return busy(lang, 1);
     };
+    let reps: Vec<&str> = reps.iter().map(String::as_str).collect();
     let mut form = Form {
         lang,
         code: &code,
         business: &settings.display_name,
-        rep: rep.as_deref(),
+        reps: &reps,
         survey: target.attribution().survey,
         questions: &settings.questions,
         score: None,
@@ -395,13 +406,14 @@ pub async fn submit_page(
                     let Ok((token, rid)) = controls(state, &target, posted_rid).await else {
                         return busy(lang, 1);
                     };
-                    let rep = rep_name(state, &target).await;
+                    let reps = rep_names(state, &target).await;
+                    let reps: Vec<&str> = reps.iter().map(String::as_str).collect();
                     let kind = target.attribution().survey;
                     let form = Form {
                         lang,
                         code: target.code(),
                         business: &settings.display_name,
-                        rep: rep.as_deref(),
+                        reps: &reps,
                         survey: kind,
                         questions: &settings.questions,
                         score: submission.score.and_then(|v| kind.score("score", v).ok()),

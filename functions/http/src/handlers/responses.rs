@@ -244,7 +244,7 @@ const EXPORT_BUDGET: usize = 5 * 1024 * 1024;
     path = "/v1/responses/export.csv",
     operation_id = "exportResponses",
     summary = "Responses as CSV (RFC 4180, UTF-8), with the list's filters",
-    description = "Columns: id, code, submitted_at, edited_at, survey, score, rep_id, channel, location, locale, friendliness, speed, knowledge, resolved, expectations, comment. Text cells that a spreadsheet would read as a formula (starting with =, +, -, @, tab or CR) get a leading apostrophe. One answer carries up to 5 MiB; a `Link: <…>; rel=\"next\"` header then names the URL of the rest.",
+    description = "Columns: id, code, submitted_at, edited_at, survey, score, rep_id, also_rep_ids (the other reps credited, separated by spaces), channel, location, locale, friendliness, speed, knowledge, resolved, expectations, comment. Text cells that a spreadsheet would read as a formula (starting with =, +, -, @, tab or CR) get a leading apostrophe. One answer carries up to 5 MiB; a `Link: <…>; rel=\"next\"` header then names the URL of the rest.",
     params(
         FilterParams,
         ("bom" = Option<bool>, Query, description = "Start with a UTF-8 byte-order mark (for spreadsheet programs that need one)"),

@@ -5,7 +5,7 @@
 //! GET form, so it works without JavaScript.
 
 use super::chart::{self, Point};
-use super::i18n::{DashboardStrings, fill_html, languages, strings};
+use super::i18n::{DashboardStrings, fill_html, fill_names_html, languages, strings};
 use super::{dashboard_page, esc};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -419,10 +419,14 @@ fn age(d: &DashboardStrings, since: DateTime<Utc>, at: DateTime<Utc>) -> String 
     }
 }
 
-fn rep_name<'a>(reps: &'a [Rep], id: Option<&feedback_core::RepId>) -> &'a str {
-    id.and_then(|id| reps.iter().find(|r| &r.id == id))
+/// The names of the reps `a` credits (HTML), listed in the page's language.
+fn rep_names(v: &View<'_>, a: &model::Attribution) -> String {
+    let names: Vec<&str> = a
+        .reps()
+        .filter_map(|id| v.reps.iter().find(|r| &r.id == id))
         .map(|r| r.display_name.as_str())
-        .unwrap_or("")
+        .collect();
+    fill_names_html(strings(v.filters.lang), "{reps}", "reps", &names)
 }
 
 fn follow_ups(out: &mut String, d: &DashboardStrings, v: &View<'_>) {
@@ -475,7 +479,7 @@ fn follow_ups(out: &mut String, d: &DashboardStrings, v: &View<'_>) {
             esc(&age(d, f.opened_at, v.scores.at)),
             survey_name(f.attribution.survey),
             f.score,
-            esc(rep_name(v.reps, f.attribution.rep_id.as_ref())),
+            rep_names(v, &f.attribution),
             esc(f.attribution.channel.as_str())
         );
     }
@@ -504,7 +508,7 @@ fn comments(out: &mut String, d: &DashboardStrings, v: &View<'_>) {
                     text = esc(r.comment.as_deref().unwrap_or("")),
                     survey = survey_name(kind),
                     score = r.score,
-                    rep = esc(rep_name(v.reps, r.attribution.rep_id.as_ref())),
+                    rep = rep_names(v, &r.attribution),
                     channel = esc(r.attribution.channel.as_str()),
                     day = r.day,
                 );

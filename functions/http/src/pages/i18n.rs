@@ -17,6 +17,10 @@ pub struct Strings {
     pub title: String,
     pub csat_question: String,
     pub csat_question_rep: String,
+    /// Between the last two names of a list ("Ayesha and Bilal").
+    pub names_and: String,
+    /// Between the other names of a list ("Ayesha, Bilal and Chen").
+    pub names_comma: String,
     pub nps_question: String,
     pub ces_question: String,
     pub csat_low: String,
@@ -190,11 +194,32 @@ pub fn fill_html(template: &str, values: &[(&str, &str)]) -> String {
     values
         .iter()
         .fold(super::esc(template), |html, (name, value)| {
-            html.replace(
-                &format!("{{{name}}}"),
-                &format!("<bdi>{}</bdi>", super::esc(value)),
-            )
+            html.replace(&format!("{{{name}}}"), &isolated(value))
         })
+}
+
+/// `value` escaped and isolated from the text around it, so a name in
+/// another script cannot reorder a sentence.
+fn isolated(value: &str) -> String {
+    format!("<bdi>{}</bdi>", super::esc(value))
+}
+
+/// `template` with `{name}` replaced by `names` listed as the language
+/// lists them ("Ayesha, Bilal and Chen"), each isolated as in [`fill_html`].
+pub fn fill_names_html(s: &Strings, template: &str, name: &str, names: &[&str]) -> String {
+    let listed = match names.split_last() {
+        None => String::new(),
+        Some((last, rest)) => {
+            let rest: Vec<String> = rest.iter().map(|n| isolated(n)).collect();
+            let mut html = rest.join(&super::esc(&s.names_comma));
+            if !html.is_empty() {
+                html.push_str(&super::esc(&s.names_and));
+            }
+            html.push_str(&isolated(last));
+            html
+        }
+    };
+    super::esc(template).replace(&format!("{{{name}}}"), &listed)
 }
 
 /// The first language of the browser's `Accept-Language` that pages exist in.
@@ -238,6 +263,29 @@ mod tests {
         assert_eq!(
             fill_html("<{rep}>", &[("rep", "A&B")]),
             "&lt;<bdi>A&amp;B</bdi>&gt;"
+        );
+    }
+
+    #[test]
+    fn names_are_listed_as_each_language_lists_them() {
+        let en = strings("en");
+        let q = |s: &Strings, names: &[&str]| fill_names_html(s, "<{rep}>", "rep", names);
+        assert_eq!(q(en, &["A&B"]), "&lt;<bdi>A&amp;B</bdi>&gt;");
+        assert_eq!(
+            q(en, &["Ayesha", "Bilal"]),
+            "&lt;<bdi>Ayesha</bdi> and <bdi>Bilal</bdi>&gt;"
+        );
+        assert_eq!(
+            q(en, &["Ayesha", "Bilal", "Chen"]),
+            "&lt;<bdi>Ayesha</bdi>, <bdi>Bilal</bdi> and <bdi>Chen</bdi>&gt;"
+        );
+        assert_eq!(
+            q(strings("ur"), &["عائشہ", "بلال", "Chen"]),
+            "&lt;<bdi>عائشہ</bdi>، <bdi>بلال</bdi> اور <bdi>Chen</bdi>&gt;"
+        );
+        assert_eq!(
+            q(strings("hi"), &["Ayesha", "Bilal"]),
+            "&lt;<bdi>Ayesha</bdi> और <bdi>Bilal</bdi>&gt;"
         );
     }
 

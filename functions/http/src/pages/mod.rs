@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use feedback_core::survey::Question;
 use feedback_core::time::TenantZone;
 use feedback_core::{Answers, Code, SurveyKind};
-use i18n::{Strings, fill_html, strings};
+use i18n::{Strings, fill_html, fill_names_html, strings};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use std::sync::LazyLock;
@@ -139,7 +139,8 @@ pub struct Form<'a> {
     pub lang: &'a str,
     pub code: &'a Code,
     pub business: &'a str,
-    pub rep: Option<&'a str>,
+    /// The names of the reps credited, the first named first.
+    pub reps: &'a [&'a str],
     pub survey: SurveyKind,
     pub questions: &'a [Question],
     /// Preselected answer: a one-click score, or the stored answer to change.
@@ -203,18 +204,19 @@ fn scale(min: u8, max: u8) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The main question of a survey kind (HTML), naming the rep or the business.
+/// The main question of a survey kind (HTML), naming the reps or the
+/// business.
 fn main_question<'s>(
     s: &'s Strings,
     survey: SurveyKind,
     business: &str,
-    rep: Option<&str>,
+    reps: &[&str],
 ) -> (String, &'s str, &'s str) {
     match survey {
         SurveyKind::Csat => {
-            let q = match rep {
-                Some(rep) => fill_html(&s.csat_question_rep, &[("rep", rep)]),
-                None => fill_html(&s.csat_question, &[("business", business)]),
+            let q = match reps {
+                [] => fill_html(&s.csat_question, &[("business", business)]),
+                names => fill_names_html(s, &s.csat_question_rep, "rep", names),
             };
             (q, &s.csat_low, &s.csat_high)
         }
@@ -265,7 +267,7 @@ pub fn rating_form(status: StatusCode, f: &Form<'_>) -> Response {
             );
         }
     }
-    let (question, low, high) = main_question(s, f.survey, f.business, f.rep);
+    let (question, low, high) = main_question(s, f.survey, f.business, f.reps);
     let score = f.score.map(|n| n.to_string());
     radios(
         &mut b,

@@ -87,7 +87,7 @@ impl DynamoStore {
         if !queue {
             t.equal("status", filter.status.map(|st| st.as_str().to_owned()));
         }
-        t.equal("rep_id", filter.rep_id.as_ref().map(ToString::to_string));
+        t.credits(filter.rep_id.as_ref());
         t.equal("channel", filter.channel.map(|c| c.as_str().to_owned()));
         t.equal(
             "location",

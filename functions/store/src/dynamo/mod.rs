@@ -705,6 +705,20 @@ impl FilterTerms {
         }
     }
 
+    /// Requires the item to credit `rep`: as its first rep, or in the list
+    /// of the others.
+    fn credits(&mut self, rep: Option<&RepId>) {
+        if let Some(rep) = rep {
+            let i = self.names.len();
+            self.terms
+                .push(format!("(#f{i} = :f{i} OR contains(#f{}, :f{i}))", i + 1));
+            self.names.insert(format!("#f{i}"), "rep_id".to_owned());
+            self.names
+                .insert(format!("#f{}", i + 1), "also_rep_ids".to_owned());
+            self.values.insert(format!(":f{i}"), s(rep.to_string()));
+        }
+    }
+
     /// Requires attribute `attr` to be there (`true`) or not (`false`),
     /// when asked.
     fn present(&mut self, attr: &str, wanted: Option<bool>) {
@@ -728,7 +742,7 @@ impl FilterTerms {
 /// The response filter as DynamoDB filter terms.
 fn filter_terms(filter: &ResponseFilter) -> FilterTerms {
     let mut t = FilterTerms::default();
-    t.equal("rep_id", filter.rep_id.as_ref().map(ToString::to_string));
+    t.credits(filter.rep_id.as_ref());
     t.equal("channel", filter.channel.map(|c| c.as_str().to_owned()));
     t.equal(
         "location",

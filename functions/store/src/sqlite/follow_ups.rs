@@ -30,7 +30,7 @@ impl SqliteStore {
                 .prepare_cached(&format!(
                     "SELECT body FROM follow_ups
                      WHERE (?1 IS NULL OR sort_key < ?1) AND (?2 IS NULL OR status = ?2)
-                       AND (?3 IS NULL OR rep_id = ?3) AND (?4 IS NULL OR channel = ?4)
+                       AND (?3 IS NULL OR rep_id = ?3 OR {CREDITS_ALSO}) AND (?4 IS NULL OR channel = ?4)
                        AND (?5 IS NULL OR location = ?5) AND (?6 IS NULL OR due_at <= ?6)
                        AND (?7 IS NULL OR sort_key >= ?7)
                      ORDER BY sort_key {order} LIMIT ?8"

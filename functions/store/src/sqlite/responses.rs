@@ -117,15 +117,15 @@ impl ResponseStore for SqliteStore {
         let upper = upper_bound(filter.before, cursor);
         self.read(move |conn| {
             let mut stmt = conn
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "SELECT body FROM responses
                      WHERE (?1 IS NULL OR sort_key >= ?1) AND (?2 IS NULL OR sort_key < ?2)
-                       AND (?3 IS NULL OR rep_id = ?3) AND (?4 IS NULL OR channel = ?4)
+                       AND (?3 IS NULL OR rep_id = ?3 OR {CREDITS_ALSO}) AND (?4 IS NULL OR channel = ?4)
                        AND (?5 IS NULL OR location = ?5) AND (?6 IS NULL OR survey = ?6)
                        AND (?7 IS NULL OR score >= ?7) AND (?8 IS NULL OR score <= ?8)
                        AND (?9 IS NULL OR has_comment = ?9) AND (?11 IS NULL OR flagged = ?11)
-                     ORDER BY sort_key DESC LIMIT ?10",
-                )
+                     ORDER BY sort_key DESC LIMIT ?10"
+                ))
                 .map_err(sql_err)?;
             let rows = stmt
                 .query_map(

@@ -100,6 +100,8 @@ struct Invite<'a> {
     order: &'a str,
     customer: Option<&'a str>,
     rep: Option<&'a str>,
+    /// Reps credited beside `rep`.
+    also: &'a [&'a str],
     channel: &'a str,
     location: Option<&'a str>,
     survey: SurveyKind,
@@ -112,6 +114,7 @@ impl Default for Invite<'_> {
             order: "order-1",
             customer: None,
             rep: Some("ayesha"),
+            also: &[],
             channel: "sms",
             location: Some("gulberg"),
             survey: SurveyKind::Csat,
@@ -125,6 +128,7 @@ impl Fixture {
         NewInvitation {
             order_id: Some(i.order.into()),
             rep_id: i.rep.map(Into::into),
+            also_rep_ids: Some(i.also.iter().map(|r| r.to_string()).collect()),
             channel: Some(i.channel.into()),
             location: i.location.map(Into::into),
             survey: Some(i.survey.as_str().into()),
@@ -326,6 +330,7 @@ for_each_store!(
     an_unhappy_answer_opens_a_follow_up_and_edits_close_it,
     follow_ups_move_through_their_states_and_the_rollups,
     follow_ups_are_listed_filtered_and_paged,
+    an_answer_shared_by_two_reps_counts_and_lists_under_each,
     erasure_keeps_the_counts_and_is_idempotent,
     an_erasure_racing_a_release_stays_erased,
     erasure_reaches_stored_deliveries,

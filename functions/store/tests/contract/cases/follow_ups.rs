@@ -62,6 +62,58 @@ pub async fn an_unhappy_answer_opens_a_follow_up_and_edits_close_it(f: &Fixture)
     assert_eq!(f.store.get_follow_up(&response.id).await.unwrap(), None);
 }
 
+pub async fn an_answer_shared_by_two_reps_counts_and_lists_under_each(f: &Fixture) {
+    let shared = f
+        .invite(Invite {
+            also: &["bilal"],
+            ..Invite::default()
+        })
+        .await;
+    let alone = f
+        .invite(Invite {
+            order: "order-2",
+            rep: Some("bilal"),
+            ..Invite::default()
+        })
+        .await;
+    let at = t(T0) + Duration::hours(1);
+    for (inv, score) in [(&shared, 1), (&alone, 2)] {
+        let r = f.answer(inv, score, None, at);
+        f.store
+            .record_response(&r, at, &rules(), &[])
+            .await
+            .unwrap();
+    }
+    let stored = f.store.get_response(&shared.code).await.unwrap().unwrap();
+    let names: Vec<_> = stored.attribution.reps().map(RepId::as_str).collect();
+    assert_eq!(names, ["ayesha", "bilal"]);
+    // Each rep's figures count the shared answer in full; the business's once.
+    let counts = |r: Rollup| (r.invitations, r.csat.count, r.follow_up.opened);
+    let rep = |id: &str| Slice::Rep(RepId::parse("r", id).unwrap());
+    let day = "2026-03-10";
+    assert_eq!(counts(f.rollup(&Slice::All, day, day).await), (2, 2, 2));
+    assert_eq!(counts(f.rollup(&rep("ayesha"), day, day).await), (1, 1, 1));
+    assert_eq!(counts(f.rollup(&rep("bilal"), day, day).await), (2, 2, 2));
+    // A rep's filter finds what credits them, first or not.
+    for (id, want) in [("ayesha", 1), ("bilal", 2), ("chen", 0)] {
+        let responses = ResponseFilter {
+            rep_id: Some(RepId::parse("r", id).unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(f.all_responses(&responses, 1).await.len(), want, "{id}");
+        let follow_ups = FollowUpFilter {
+            rep_id: Some(RepId::parse("r", id).unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(f.all_follow_ups(&follow_ups, 1).await.len(), want, "{id}");
+        let open = FollowUpFilter {
+            status: Some(Status::Open),
+            ..follow_ups
+        };
+        assert_eq!(f.all_follow_ups(&open, 5).await.len(), want, "{id} open");
+    }
+}
+
 pub async fn follow_ups_move_through_their_states_and_the_rollups(f: &Fixture) {
     let inv = f.invite(Invite::default()).await;
     let at = t(T0) + Duration::hours(1);
