@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod rollup;
 pub mod schema;
+pub mod sending;
 pub mod settings;
 pub mod slice;
 pub mod sms;

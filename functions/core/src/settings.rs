@@ -5,6 +5,7 @@ use crate::error::{Errors, FieldError, Rule, in_range};
 use crate::followup::{FollowUpRules, FollowUpRulesPatch};
 use crate::ids::Locale;
 use crate::model::{validate_comment, validate_label};
+use crate::sending::{SendRules, SendRulesPatch};
 use crate::survey::Question;
 use crate::survey::SurveyKind;
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,9 @@ pub struct Settings {
     /// Limits on the public routes.
     #[serde(default)]
     pub abuse: AbuseRules,
+    /// When the invitations the product sends go out.
+    #[serde(default)]
+    pub sending: SendRules,
 }
 
 fn default_contact_throttle_days() -> u32 {
@@ -67,6 +71,7 @@ impl Settings {
             retention_months: None,
             contact_throttle_days: default_contact_throttle_days(),
             abuse: AbuseRules::default(),
+            sending: SendRules::default(),
         }
     }
 
@@ -181,6 +186,12 @@ impl Settings {
                 Err(bad) => bad.into_iter().for_each(|e| errors.push(e)),
             }
         }
+        if let Some(rules) = &patch.sending {
+            match self.sending.apply(rules) {
+                Ok(rules) => next.sending = rules,
+                Err(bad) => bad.into_iter().for_each(|e| errors.push(e)),
+            }
+        }
         if let Some(rules) = &patch.follow_up {
             match self.follow_up.apply(rules) {
                 Ok(rules) => next.follow_up = rules,
@@ -237,6 +248,7 @@ pub struct SettingsPatch {
     #[schema(minimum = 0, maximum = 365)]
     pub contact_throttle_days: Option<i64>,
     pub abuse: Option<AbuseRulesPatch>,
+    pub sending: Option<SendRulesPatch>,
 }
 
 #[cfg(test)]

@@ -49,23 +49,36 @@ impl TenantZone {
 
     /// The local calendar day that `instant` falls on.
     pub fn day_of(&self, instant: DateTime<Utc>) -> NaiveDate {
-        instant.with_timezone(&self.offset_at(instant)).date_naive()
+        self.local(instant).date()
     }
 
     /// The instant the local `day` begins. Where midnight does not exist (a
     /// DST jump at 00:00, as in America/Santiago) the day begins at the first
     /// local time that does.
     pub fn start_of(&self, day: NaiveDate) -> DateTime<Utc> {
-        let mut local = day.and_time(NaiveTime::MIN);
+        self.first_instant_at(day.and_time(NaiveTime::MIN))
+    }
+
+    /// The first instant the zone's clocks read `local`; where `local` does
+    /// not exist (a DST gap), the first local time after it that does.
+    pub fn first_instant_at(&self, local: NaiveDateTime) -> DateTime<Utc> {
+        let mut at = local;
         // Gaps last at most a few hours; step over them a quarter hour at a time.
         for _ in 0..=96 {
-            if let Some(offset) = self.earliest_offset(local) {
-                return (local - offset).and_utc();
+            if let Some(offset) = self.earliest_offset(at) {
+                return (at - offset).and_utc();
             }
-            local += chrono::Duration::minutes(15);
+            at += chrono::Duration::minutes(15);
         }
-        // Unreachable for real zones: fall back to the UTC midnight.
-        day.and_time(NaiveTime::MIN).and_utc()
+        // Unreachable for real zones: fall back to reading it as UTC.
+        local.and_utc()
+    }
+
+    /// What the zone's clocks read at `instant`.
+    pub fn local(&self, instant: DateTime<Utc>) -> NaiveDateTime {
+        instant
+            .with_timezone(&self.offset_at(instant))
+            .naive_local()
     }
 
     /// The half-open instant range `[start, end)` covering local days

@@ -170,6 +170,15 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// A nullable object: absent → `None`, `null` → `Some(None)`.
+    pub fn nullable_object(&self, name: &str) -> Result<Option<Option<Object<'a>>>, FieldError> {
+        match self.map.get(name) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(_) => self.object(name).map(Some),
+        }
+    }
+
     pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, FieldError> {
         match self.get(name) {
             None => Ok(None),

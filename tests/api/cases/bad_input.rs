@@ -206,6 +206,55 @@ pub async fn bad_input_gets_its_problem(s: &Server) {
     let r = s
         .call(
             "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"sending": {"delay_minutes": 43201, "quiet_hours": {"start": "9pm"}, "reminder_days": 0, "when": 1}})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.sorted_fields()),
+        (
+            400,
+            vec![
+                "sending.delay_minutes".to_owned(),
+                "sending.quiet_hours.end".to_owned(),
+                "sending.reminder_days".to_owned(),
+                "sending.when".to_owned()
+            ]
+        )
+    );
+    // The sending rules in the tenant's zone: changed field by field,
+    // quiet hours and the reminder turned off with null.
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"sending": {"quiet_hours": {"start": "22:30", "end": "08:00"}, "reminder_days": 3}})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, &r.body["sending"]),
+        (
+            200,
+            &json!({"delay_minutes": 60, "quiet_hours": {"start": "22:30", "end": "08:00"}, "reminder_days": 3})
+        )
+    );
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"sending": {"quiet_hours": null, "reminder_days": null}})),
+        )
+        .await;
+    assert_eq!(
+        &r.body["sending"],
+        &json!({"delay_minutes": 60, "quiet_hours": null, "reminder_days": null})
+    );
+    let r = s
+        .call(
+            "PUT",
             "/v1/reps/bad%20id",
             Some(&admin),
             Some(json!({"display_name": "x"})),

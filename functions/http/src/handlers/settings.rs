@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use feedback_core::abuse::AbuseRulesPatch;
 use feedback_core::followup::FollowUpRulesPatch;
+use feedback_core::sending::SendRulesPatch;
 use feedback_core::settings::SettingsPatch;
 use feedback_core::{FieldError, Rule, Settings};
 use serde::Serialize;
@@ -49,7 +50,7 @@ pub async fn get(State(state): State<AppState>) -> Result<Response, ApiError> {
     ))
 }
 
-pub const FIELDS: [&str; 12] = [
+pub const FIELDS: [&str; 13] = [
     "display_name",
     "default_survey",
     "default_locale",
@@ -62,7 +63,12 @@ pub const FIELDS: [&str; 12] = [
     "retention_months",
     "contact_throttle_days",
     "abuse",
+    "sending",
 ];
+
+pub const SENDING_FIELDS: [&str; 3] = ["delay_minutes", "quiet_hours", "reminder_days"];
+
+pub const QUIET_HOURS_FIELDS: [&str; 2] = ["start", "end"];
 
 pub const FOLLOW_UP_FIELDS: [&str; 4] = ["csat_at_most", "nps_at_most", "ces_at_most", "sla_hours"];
 
@@ -84,6 +90,45 @@ fn abuse_patch(errors: &mut Vec<FieldError>, o: &Object<'_>) -> Option<AbuseRule
         burst_minutes: take(errors, rules.int("burst_minutes")),
         burst_per_address: take(errors, rules.int("burst_per_address")),
         burst_per_link: take(errors, rules.int("burst_per_link")),
+    })
+}
+
+/// The `sending` object of a settings change.
+fn sending_patch(errors: &mut Vec<FieldError>, o: &Object<'_>) -> Option<SendRulesPatch> {
+    let rules = take(errors, o.object("sending"))?;
+    errors.extend(rules.unknown_fields(&SENDING_FIELDS));
+    let quiet_hours = match rules.nullable_object("quiet_hours") {
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+        Ok(None) => None,
+        Ok(Some(None)) => Some(None),
+        Ok(Some(Some(hours))) => {
+            errors.extend(hours.unknown_fields(&QUIET_HOURS_FIELDS));
+            let mut time = |name: &str| match hours.string(name) {
+                Ok(Some(t)) => Some(t),
+                Ok(None) => {
+                    errors.push(FieldError::new(
+                        hours.field(name),
+                        Rule::Required,
+                        "is required",
+                    ));
+                    None
+                }
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            };
+            let (start, end) = (time("start"), time("end"));
+            start.zip(end).map(Some)
+        }
+    };
+    Some(SendRulesPatch {
+        delay_minutes: take(errors, rules.int("delay_minutes")),
+        quiet_hours,
+        reminder_days: take(errors, rules.nullable_int("reminder_days")),
     })
 }
 
@@ -143,6 +188,7 @@ pub async fn put(
         retention_months: take(&mut errors, o.nullable_int("retention_months")),
         contact_throttle_days: take(&mut errors, o.int("contact_throttle_days")),
         abuse: abuse_patch(&mut errors, &o),
+        sending: sending_patch(&mut errors, &o),
     };
     let next = body::combine(errors, state.settings().await?.apply(&patch))?;
     state.store.put_settings(&next).await?;
