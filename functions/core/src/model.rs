@@ -263,6 +263,10 @@ pub struct Invitation {
     /// business's retention setting; `None`: kept until erased on request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub personal_until: Option<DateTime<Utc>>,
+    /// When the product sends it for the business: to whom, and how far
+    /// it has got. `None`: the business hands the link out itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sending: Option<crate::sending::Sending>,
 }
 
 impl Invitation {
@@ -364,6 +368,7 @@ impl InvitationSpec {
             expires_at: now + lifetime,
             day: zone.day_of(now),
             personal_until: None,
+            sending: None,
         }
     }
 }

@@ -441,6 +441,9 @@ pub struct Sending {
     pub cancelled_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled: Option<Cancel>,
+    /// One more at every change: a store replaces a state only if its
+    /// revision is still the one read, so two senders never both act.
+    pub revision: u32,
 }
 
 /// How long a sender may hold a message before another takes it as given
@@ -463,7 +466,16 @@ impl Sending {
             failure: None,
             cancelled_at: None,
             cancelled: None,
+            revision: 1,
         }
+    }
+
+    /// When a sender next needs to look at it: when its message is due,
+    /// or, while a sender holds it, when that sender counts as gone.
+    /// `None`: never again. Stores queue invitations by it.
+    pub fn wake_at(&self) -> Option<DateTime<Utc>> {
+        let due = self.due_at?;
+        Some(self.taken_at.map_or(due, |taken| taken + TAKE_TIMEOUT))
     }
 
     /// What a sender looking at this delivery at `now` does.
@@ -497,6 +509,7 @@ impl Sending {
     pub fn taken(&self, now: DateTime<Utc>) -> Self {
         Sending {
             taken_at: Some(now),
+            revision: self.revision + 1,
             ..self.clone()
         }
     }
@@ -519,6 +532,7 @@ impl Sending {
             attempts: 0,
             sent_at: if first { Some(at) } else { self.sent_at },
             reminded_at: if first { None } else { Some(at) },
+            revision: self.revision + 1,
             ..self.clone()
         }
     }
@@ -535,6 +549,7 @@ impl Sending {
                 due_at: Some(at + wait),
                 taken_at: None,
                 attempts,
+                revision: self.revision + 1,
                 ..self.clone()
             };
         }
@@ -546,6 +561,7 @@ impl Sending {
             attempts,
             failed_at: Some(at),
             failure: Some(reason.to_owned()),
+            revision: self.revision + 1,
             ..self.clone()
         }
     }
@@ -570,6 +586,7 @@ impl Sending {
             taken_at: None,
             cancelled_at: Some(at),
             cancelled: Some(why),
+            revision: self.revision + 1,
             ..self.clone()
         }
     }
@@ -842,6 +859,11 @@ mod tests {
         // Taken: no other sender sends it meanwhile.
         let taken = d.taken(now);
         assert_eq!(taken.next(now + Duration::seconds(30), none), Next::Wait);
+        assert_eq!(taken.revision, d.revision + 1, "every change is a revision");
+        assert_eq!(
+            (d.wake_at(), taken.wake_at()),
+            (d.due_at, Some(now + TAKE_TIMEOUT))
+        );
         let reminder = t("2026-06-04T06:00:00Z");
         let sent = taken.sent(now, Some(reminder));
         assert_eq!(

@@ -37,6 +37,7 @@ pub use sqlite::SqliteStore;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::abuse::{Quota, Secret};
+use feedback_core::sending::Sending;
 use feedback_core::submission::SubmitRules;
 use feedback_core::webhook::{Delivery, Webhook};
 use feedback_core::{
@@ -164,6 +165,34 @@ pub trait WebhookStore: Send + Sync {
         at: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError>;
+}
+
+/// The invitations the product sends, and the contacts that opted out.
+#[async_trait]
+pub trait SendStore: Send + Sync {
+    /// Invitations with a message due by `at` (or taken by a sender that
+    /// has not finished), the longest waiting first, at most `limit`.
+    async fn due_sends(
+        &self,
+        at: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Invitation>, StoreError>;
+
+    /// Replaces invitation `code`'s sending state `previous` by `next`.
+    /// [`StoreError::Conflict`] when it is no longer `previous` (another
+    /// sender, an answer's cancellation or an erasure came first).
+    async fn update_sending(
+        &self,
+        code: &Code,
+        previous: &Sending,
+        next: &Sending,
+    ) -> Result<(), StoreError>;
+
+    /// Puts the contact with keyed hash `hash` on the suppression list
+    /// (again: no change).
+    async fn suppress(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError>;
 }
 
 /// Invitations, idempotent by order.
@@ -388,6 +417,7 @@ pub trait Store:
     + LinkStore
     + ErasureStore
     + WebhookStore
+    + SendStore
 {
 }
 
@@ -402,6 +432,7 @@ impl<T> Store for T where
         + LinkStore
         + ErasureStore
         + WebhookStore
+        + SendStore
 {
 }
 

@@ -32,6 +32,7 @@ mod links;
 mod reps;
 mod responses;
 mod rollups;
+mod sends;
 mod settings;
 mod webhooks;
 use webhooks::announce;
@@ -127,6 +128,7 @@ CREATE TABLE secrets (
 );
 ALTER TABLE responses ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
 "#,
+    sends::MIGRATION,
 ];
 
 struct Inner {
@@ -316,6 +318,7 @@ fn erase_personal(tx: &rusqlite::Transaction<'_>, code: &str) -> Result<Erased, 
             [code],
         )
         .map_err(sql_err)?;
+    let unsent = sends::drop_recipient(tx, code)?;
     let comments = tx
         .execute(
             "UPDATE responses SET has_comment = 0, body = json_remove(body, '$.comment')
@@ -342,7 +345,7 @@ fn erase_personal(tx: &rusqlite::Transaction<'_>, code: &str) -> Result<Erased, 
     )
     .map_err(sql_err)?;
     Ok(Erased {
-        invitations: invitations as u32,
+        invitations: u32::from(invitations > 0 || unsent),
         comments: comments as u32,
     })
 }

@@ -30,10 +30,15 @@ pub const PARTITIONS: &[(&str, &str)] = &[
         "an answer quota: an address's (its answer ids) or a link's daily cap (a count)",
     ),
     ("TALLY#*", "a burst tally"),
+    ("SUPPRESS#*", "a contact that opted out of messages"),
     ("CUST#*", "gsi1: a customer's invitations"),
     ("RESP", "gsi1: every response, newest first"),
     ("FU", "gsi1: every follow-up, newest first"),
     ("FU#open", "gsi2: the open follow-ups, oldest first"),
+    (
+        "SEND#due",
+        "gsi2: the invitations with a message due, soonest first",
+    ),
 ];
 
 pub const REPS: &str = "REP";
@@ -50,6 +55,8 @@ pub const FOLLOW_UPS: &str = "FU";
 pub const OPEN_FOLLOW_UPS: &str = "FU#open";
 /// `gsi2`: the deliveries awaiting an attempt.
 pub const DUE_DELIVERIES: &str = "DLV#due";
+/// `gsi2`: the invitations with a message to send.
+pub const DUE_SENDS: &str = "SEND#due";
 /// The aggregator's checkpoints, one per stream shard.
 pub const CHECKPOINTS: &str = "AGG";
 
@@ -127,6 +134,11 @@ pub fn contact(key: &str) -> (String, String) {
     (format!("CONTACT#{key}"), "CONTACT".to_owned())
 }
 
+/// A contact on the suppression list, by its keyed hash.
+pub fn suppressed(hash: &str) -> (String, String) {
+    (format!("SUPPRESS#{hash}"), "SUPPRESS".to_owned())
+}
+
 pub fn quota(key: &str) -> (String, String) {
     (format!("QUOTA#{key}"), "QUOTA".to_owned())
 }
@@ -159,6 +171,7 @@ mod tests {
             rollups(&Slice::All),
             contact("h").0,
             quota("q").0,
+            suppressed("h").0,
             tally("t").0,
             deliveries("wh"),
         ]
@@ -175,6 +188,7 @@ mod tests {
                 FOLLOW_UPS,
                 OPEN_FOLLOW_UPS,
                 DUE_DELIVERIES,
+                DUE_SENDS,
                 CHECKPOINTS,
             ]
             .map(String::from),

@@ -26,6 +26,7 @@ mod reader;
 mod reps;
 mod responses;
 mod rollups;
+mod sends;
 mod settings;
 mod stream;
 mod table;
@@ -161,6 +162,7 @@ fn invitation_item(invitation: &Invitation) -> Result<Item, StoreError> {
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(sk));
     erasure::customer_keys(invitation, &mut item);
+    sends::queue(invitation, &mut item);
     item.insert(COUNTED_BY_STREAM.into(), AttributeValue::Bool(true));
     Ok(item)
 }

@@ -51,14 +51,15 @@ impl InvitationStore for SqliteStore {
             }
             let body = serde_json::to_string(&invitation).map_err(json_err)?;
             tx.execute(
-                "INSERT INTO invitations (code, order_id, body, customer_ref, personal_until)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO invitations (code, order_id, body, customer_ref, personal_until, send_wake)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     invitation.code.as_str(),
                     invitation.order_id.as_str(),
                     body,
                     invitation.customer_ref.as_ref().map(|c| c.as_str()),
                     invitation.personal_until.map(instant_key),
+                    super::sends::wake_key(invitation.sending.as_ref()),
                 ],
             )
             .map_err(sql_err)?;

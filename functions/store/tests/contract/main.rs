@@ -341,4 +341,6 @@ for_each_store!(
     a_double_tap_through_a_link_is_one_answer,
     flagged_answers_wait_for_release_and_count_once,
     tallies_count_and_the_secret_stays,
+    sends_come_due_in_order_and_change_only_from_the_state_read,
+    opt_outs_are_kept_and_erasure_drops_what_was_to_be_sent,
 );

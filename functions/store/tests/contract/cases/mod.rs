@@ -7,6 +7,7 @@ mod invitations;
 mod links;
 mod responses;
 mod rollups;
+mod sends;
 mod tenant;
 mod webhooks;
 
@@ -16,5 +17,6 @@ pub use invitations::*;
 pub use links::*;
 pub use responses::*;
 pub use rollups::*;
+pub use sends::*;
 pub use tenant::*;
 pub use webhooks::*;
