@@ -14,4 +14,5 @@ pub mod invitations;
 pub mod keys;
 pub mod reports;
 pub mod responses;
+pub mod sending;
 pub mod submit;

@@ -61,6 +61,29 @@ impl Secret {
         hex::encode(&self.mac("contact", &[customer_ref])[..16])
     }
 
+    /// The key of a contact on the suppression list: a keyed hash of the
+    /// e-mail address or phone number, so the list names no one.
+    pub fn suppression(&self, contact: &str) -> String {
+        hex::encode(&self.mac("suppression", &[contact])[..16])
+    }
+
+    /// The unsubscribe token of invitation `code`'s messages: `{code}.{mac}`,
+    /// short enough for an SMS; only this tenant can make one (a guess
+    /// has one chance in 2^40, and the public routes are rate limited).
+    pub fn unsubscribe_token(&self, code: &str) -> String {
+        format!(
+            "{code}.{}",
+            hex::encode(&self.mac("unsubscribe", &[code])[..5])
+        )
+    }
+
+    /// The invitation code an unsubscribe token names, if it is genuine.
+    pub fn unsubscribed<'a>(&self, token: &'a str) -> Option<&'a str> {
+        let (code, mac) = token.split_once('.')?;
+        let expected = hex::encode(&self.mac("unsubscribe", &[code])[..5]);
+        same_secret(&expected, mac).then_some(code)
+    }
+
     /// `at`, signed for `purpose` over `parts`: `{ms}.{mac}`.
     fn stamp(&self, purpose: &str, parts: &[&str], at: DateTime<Utc>) -> String {
         let ms = at.timestamp_millis().to_string();
@@ -371,6 +394,25 @@ mod tests {
         );
         assert_eq!(secret().contact("+923001234567").len(), 32);
         assert!(!secret().contact("+923001234567").contains("923001234567"));
+    }
+
+    #[test]
+    fn unsubscribe_tokens_name_an_invitation_only_if_this_tenant_made_them() {
+        let hash = secret().suppression("+923001234567");
+        assert_eq!(hash.len(), 32);
+        assert_ne!(
+            hash,
+            secret().contact("+923001234567"),
+            "a purpose of its own"
+        );
+        let token = secret().unsubscribe_token("ABCDEFGHIJKL");
+        assert_eq!(token.len(), 23, "short enough for an SMS");
+        assert_eq!(secret().unsubscribed(&token), Some("ABCDEFGHIJKL"));
+        let other = Secret::new([9; 32]);
+        assert_eq!(other.unsubscribed(&token), None);
+        let forged = format!("ABCDEFGHIJKM{}", &token[12..]);
+        assert_eq!(secret().unsubscribed(&forged), None);
+        assert_eq!(secret().unsubscribed("no-dot"), None);
     }
 
     #[test]

@@ -418,6 +418,9 @@ pub struct Sending {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<Recipient>,
     pub medium: Medium,
+    /// The contact's suppression key (a keyed hash, no personal data):
+    /// kept, so an unsubscribe link works after the contact is removed.
+    pub contact_hash: String,
     pub status: Status,
     /// When the next message is due; `None`: nothing is pending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -451,10 +454,12 @@ pub struct Sending {
 pub const TAKE_TIMEOUT: Duration = Duration::minutes(5);
 
 impl Sending {
-    /// A first message to `recipient`, due at `due_at`.
-    pub fn scheduled(recipient: Recipient, due_at: DateTime<Utc>) -> Self {
+    /// A first message to `recipient` (suppression key `contact_hash`),
+    /// due at `due_at`.
+    pub fn scheduled(recipient: Recipient, contact_hash: String, due_at: DateTime<Utc>) -> Self {
         Sending {
             medium: recipient.medium(),
+            contact_hash,
             recipient: Some(recipient),
             status: Status::Scheduled,
             due_at: Some(due_at),
@@ -502,6 +507,16 @@ impl Sending {
             Next::SendFirst
         } else {
             Next::SendReminder
+        }
+    }
+
+    /// Due now but inside the quiet hours (a sender ran late, a retry fell
+    /// in them): due again at `until`, their end.
+    pub fn deferred(&self, until: DateTime<Utc>) -> Self {
+        Sending {
+            due_at: Some(until),
+            revision: self.revision + 1,
+            ..self.clone()
         }
     }
 
@@ -787,7 +802,11 @@ mod tests {
 
     fn scheduled() -> Sending {
         let phone = Phone::parse("p", "+923001234567").unwrap();
-        Sending::scheduled(Recipient::Phone(phone), t("2026-06-01T06:00:00Z"))
+        Sending::scheduled(
+            Recipient::Phone(phone),
+            "h".into(),
+            t("2026-06-01T06:00:00Z"),
+        )
     }
 
     #[test]
@@ -880,6 +899,13 @@ mod tests {
         );
         assert_eq!(done.recipient, None, "removed once nothing is due");
         assert_eq!(done.next(reminder + Duration::days(9), none), Next::Wait);
+        // Come due inside the quiet hours: moved to their end, not sent.
+        let morning = t("2026-06-02T04:00:00Z");
+        let deferred = scheduled().deferred(morning);
+        assert_eq!(
+            (deferred.status, deferred.due_at, deferred.revision),
+            (Status::Scheduled, Some(morning), scheduled().revision + 1)
+        );
         // Without a reminder the contact goes with the first message.
         let only = scheduled().taken(now).sent(now, None);
         assert_eq!(

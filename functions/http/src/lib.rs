@@ -11,6 +11,7 @@ mod gateway;
 mod handlers;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+mod messages;
 pub mod middleware;
 mod openapi;
 pub mod pages;
@@ -23,6 +24,7 @@ mod state;
 pub use client::VIEWER_HEADER;
 pub use error::ApiError;
 pub use feedback_app::keys::{CONTEXT_KEY_ID, CONTEXT_SCOPES, Principal};
+pub use messages::Composer;
 pub use router::{COLLECT, MANAGE, SCORES, Served, router};
 pub use routes::{Function, ROUTES, Route};
 pub use state::{AppState, AuthMode, LAMBDA_DEADLINE, Tenant};

@@ -6,15 +6,15 @@ use crate::apidoc::response_ref;
 use crate::body::{Query, Segment};
 use crate::error::ApiError;
 use crate::handlers::public::language;
-use crate::pages::{esc, i18n::strings};
+use crate::messages::{email_html, question};
+use crate::pages::i18n::strings;
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use feedback_core::Answerable;
-use feedback_core::{FieldError, Rule, SurveyKind, sms};
+use feedback_core::{FieldError, Rule, sms};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use utoipa::PartialSchema;
 use utoipa::openapi::{self, ContentBuilder, RefOr, ResponseBuilder, ResponsesBuilder};
 
@@ -27,40 +27,6 @@ fn typed(content_type: &'static str, body: String) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// An e-mail block: the question and one button per score, each a one-click
-/// link that opens the page with that score chosen (a GET never records, so
-/// mail scanners following every link change nothing). Inline styles,
-/// because e-mail clients drop style sheets.
-fn email_html(
-    url: &str,
-    question: &str,
-    kind: SurveyKind,
-    low: &str,
-    high: &str,
-    dir: &str,
-) -> String {
-    let mut html = format!(
-        "<table role=\"presentation\" dir=\"{dir}\" style=\"font-family:Arial,sans-serif;border-collapse:collapse\">\
-         <tr><td style=\"font-size:16px;font-weight:bold;padding:0 0 8px\">{}</td></tr><tr><td>",
-        esc(question)
-    );
-    for score in kind.min()..=kind.max() {
-        let _ = write!(
-            html,
-            "<a href=\"{}?score={score}\" style=\"display:inline-block;min-width:28px;margin:0 4px 4px 0;padding:10px 8px;\
-             border:2px solid #1d4ed8;border-radius:6px;color:#1d4ed8;text-align:center;text-decoration:none;font-weight:bold\">{score}</a>",
-            esc(url)
-        );
-    }
-    let _ = write!(
-        html,
-        "</td></tr><tr><td style=\"font-size:12px;color:#4b5563\">{} — {}</td></tr></table>",
-        esc(low),
-        esc(high)
-    );
-    html
 }
 
 /// A QR code of `url` as SVG (medium error correction: survives a smudge).
@@ -162,24 +128,7 @@ async fn get(
     let lang = language(&target, &settings, &headers);
     let s = strings(lang);
     let kind = target.attribution().survey;
-    let (question, low, high) = match kind {
-        SurveyKind::Csat => (
-            s.csat_question
-                .replace("{business}", &settings.display_name),
-            &s.csat_low,
-            &s.csat_high,
-        ),
-        SurveyKind::Nps => (
-            s.nps_question.replace("{business}", &settings.display_name),
-            &s.nps_low,
-            &s.nps_high,
-        ),
-        SurveyKind::Ces => (
-            s.ces_question.replace("{business}", &settings.display_name),
-            &s.ces_low,
-            &s.ces_high,
-        ),
-    };
+    let (question, low, high) = question(s, kind, &settings.display_name, &[]);
     Ok(match format {
         "html" => typed(
             "text/html; charset=utf-8",
@@ -208,22 +157,6 @@ async fn get(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_email_block_links_every_score_and_escapes() {
-        let html = email_html(
-            "https://x.test/r/ABCDEFGHIJKL",
-            "How was <it>?",
-            SurveyKind::Nps,
-            "no",
-            "yes",
-            "ltr",
-        );
-        for n in 0..=10 {
-            assert!(html.contains(&format!("https://x.test/r/ABCDEFGHIJKL?score={n}\"")));
-        }
-        assert!(html.contains("How was &lt;it&gt;?"));
-    }
 
     #[test]
     fn qr_codes_are_svg() {

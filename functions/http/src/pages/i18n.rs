@@ -69,7 +69,22 @@ pub struct Strings {
     pub limited_body: String,
     pub disabled_title: String,
     pub disabled_body: String,
+    pub message: MessageStrings,
     pub dashboard: DashboardStrings,
+}
+
+/// The strings of the messages the product sends for the business.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageStrings {
+    pub subject: String,
+    pub reminder_subject: String,
+    pub intro: String,
+    pub link: String,
+    pub unsubscribe: String,
+    pub unsubscribe_link: String,
+    pub sms: String,
+    pub sms_reminder: String,
 }
 
 /// The business dashboard's strings.
@@ -204,22 +219,37 @@ fn isolated(value: &str) -> String {
     format!("<bdi>{}</bdi>", super::esc(value))
 }
 
+/// `names` listed as the language lists them ("Ayesha, Bilal and Chen"):
+/// each name through `name`, each separator through `separator`.
+fn list(
+    s: &Strings,
+    names: &[&str],
+    name: impl Fn(&str) -> String,
+    separator: impl Fn(&str) -> String,
+) -> String {
+    let Some((last, rest)) = names.split_last() else {
+        return String::new();
+    };
+    let rest: Vec<String> = rest.iter().map(|n| name(n)).collect();
+    let mut listed = rest.join(&separator(&s.names_comma));
+    if !listed.is_empty() {
+        listed.push_str(&separator(&s.names_and));
+    }
+    listed.push_str(&name(last));
+    listed
+}
+
 /// `template` with `{name}` replaced by `names` listed as the language
 /// lists them ("Ayesha, Bilal and Chen"), each isolated as in [`fill_html`].
 pub fn fill_names_html(s: &Strings, template: &str, name: &str, names: &[&str]) -> String {
-    let listed = match names.split_last() {
-        None => String::new(),
-        Some((last, rest)) => {
-            let rest: Vec<String> = rest.iter().map(|n| isolated(n)).collect();
-            let mut html = rest.join(&super::esc(&s.names_comma));
-            if !html.is_empty() {
-                html.push_str(&super::esc(&s.names_and));
-            }
-            html.push_str(&isolated(last));
-            html
-        }
-    };
+    let listed = list(s, names, isolated, super::esc);
     super::esc(template).replace(&format!("{{{name}}}"), &listed)
+}
+
+/// The same as plain text, for a message's subject or an SMS.
+pub fn fill_names(s: &Strings, template: &str, name: &str, names: &[&str]) -> String {
+    let listed = list(s, names, str::to_owned, str::to_owned);
+    template.replace(&format!("{{{name}}}"), &listed)
 }
 
 /// The first language of the browser's `Accept-Language` that pages exist in.
@@ -286,6 +316,10 @@ mod tests {
         assert_eq!(
             q(strings("hi"), &["Ayesha", "Bilal"]),
             "&lt;<bdi>Ayesha</bdi> और <bdi>Bilal</bdi>&gt;"
+        );
+        assert_eq!(
+            fill_names(strings("ur"), "{rep}؟", "rep", &["عائشہ", "بلال"]),
+            "عائشہ اور بلال؟"
         );
     }
 

@@ -9,7 +9,7 @@ use feedback_core::sending::{Cancel, Phone, Recipient, Sending, Status, TAKE_TIM
 async fn queued(f: &Fixture, order: &str, due: DateTime<Utc>) -> Invitation {
     let phone = Phone::parse("p", "+923001234567").unwrap();
     let invitation = Invitation {
-        sending: Some(Sending::scheduled(Recipient::Phone(phone), due)),
+        sending: Some(Sending::scheduled(Recipient::Phone(phone), "h".into(), due)),
         ..f.invitation(Invite {
             order,
             customer: Some("cust-1"),

@@ -1,0 +1,247 @@
+//! Sending the invitations that have come due: each is looked at against
+//! what is true now (answered, expired, opted out), taken so no other
+//! sender sends it, composed in its language, handed to a messenger, and
+//! its outcome recorded. The same sweep runs in the local server's worker
+//! and in AWS on a schedule; the messenger is what differs (SMTP and an
+//! HTTP SMS gateway here, SES and SNS there).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use feedback_core::abuse::Secret;
+use feedback_core::sending::{Facts, Medium, Next, Recipient, Sending};
+use feedback_core::time::TenantZone;
+use feedback_core::{Invitation, Rep, Settings};
+use feedback_store::{Store, StoreError};
+use futures::StreamExt;
+
+/// Invitations one sweep looks at.
+const SWEEP_BATCH: usize = 100;
+/// Messages handed over at once.
+const CONCURRENCY: usize = 8;
+
+/// An e-mail ready to hand over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailMessage {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// For `List-Unsubscribe` (RFC 2369) and its one-click POST (RFC 8058).
+    pub unsubscribe_url: String,
+}
+
+/// An SMS ready to hand over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsMessage {
+    pub to: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Email(EmailMessage),
+    Sms(SmsMessage),
+}
+
+/// Why a message was not handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotSent {
+    pub reason: String,
+    /// Worth trying again later (a timeout, throttling), rather than a
+    /// refusal that will not change (an invalid number).
+    pub retry: bool,
+}
+
+/// What hands messages to a provider.
+#[async_trait]
+pub trait Messenger: Send + Sync {
+    /// Whether it can send by `medium` (an operator may set up only one).
+    fn sends(&self, medium: Medium) -> bool;
+
+    async fn send(&self, message: &Message) -> Result<(), NotSent>;
+}
+
+/// What an invitation's message says.
+pub trait Compose: Send + Sync {
+    /// The message to `to` for `invitation` (credited to `reps`), the
+    /// first or its `reminder`.
+    fn compose(
+        &self,
+        invitation: &Invitation,
+        reps: &[Rep],
+        settings: &Settings,
+        to: &Recipient,
+        reminder: bool,
+    ) -> Message;
+}
+
+/// What a sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub sent: usize,
+    /// Tried and retried later, or failed for good.
+    pub not_sent: usize,
+    pub cancelled: usize,
+    /// Another sender (or an answer, an erasure) changed it first.
+    pub skipped: usize,
+}
+
+/// Where and how a sweep sends.
+pub struct Sender<'a> {
+    pub store: &'a dyn Store,
+    pub messenger: &'a dyn Messenger,
+    pub composer: &'a dyn Compose,
+    pub zone: &'a TenantZone,
+    pub settings: &'a Settings,
+}
+
+enum Outcome {
+    Sent,
+    NotSent,
+    Cancelled,
+    Skipped,
+}
+
+impl Sender<'_> {
+    /// Looks at every invitation due by `now` (up to a batch) and acts.
+    #[tracing::instrument(skip_all)]
+    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<Swept, StoreError> {
+        let due = self.store.due_sends(now, SWEEP_BATCH).await?;
+        let outcomes: Vec<Result<Outcome, StoreError>> = futures::stream::iter(due)
+            .map(|invitation| self.handle(invitation, now))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut swept = Swept::default();
+        for outcome in outcomes {
+            match outcome {
+                Ok(Outcome::Sent) => swept.sent += 1,
+                Ok(Outcome::NotSent) => swept.not_sent += 1,
+                Ok(Outcome::Cancelled) => swept.cancelled += 1,
+                Ok(Outcome::Skipped) | Err(StoreError::Conflict(_)) => swept.skipped += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(swept)
+    }
+
+    async fn facts(
+        &self,
+        invitation: &Invitation,
+        sending: &Sending,
+        now: DateTime<Utc>,
+    ) -> Result<Facts, StoreError> {
+        let (answer, suppressed) = futures::try_join!(
+            self.store.get_response(&invitation.code),
+            self.store.is_suppressed(&sending.contact_hash),
+        )?;
+        Ok(Facts {
+            answered: answer.is_some(),
+            expired: invitation.is_expired(now),
+            suppressed,
+        })
+    }
+
+    async fn handle(
+        &self,
+        invitation: Invitation,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, StoreError> {
+        let Some(state) = invitation.sending.clone() else {
+            return Ok(Outcome::Skipped);
+        };
+        let Some(to) = state.recipient.clone() else {
+            return Ok(Outcome::Skipped);
+        };
+        let code = &invitation.code;
+        let reminder = match state.next(now, self.facts(&invitation, &state, now).await?) {
+            Next::Wait => return Ok(Outcome::Skipped),
+            Next::Cancel(why) => {
+                let next = state.cancelled(now, why);
+                self.store.update_sending(code, &state, &next).await?;
+                return Ok(Outcome::Cancelled);
+            }
+            Next::GiveUp => {
+                let next = state.not_sent(
+                    now,
+                    "the sender stopped before recording whether it went",
+                    false,
+                );
+                self.store.update_sending(code, &state, &next).await?;
+                return Ok(Outcome::NotSent);
+            }
+            Next::SendFirst => false,
+            Next::SendReminder => true,
+        };
+        let allowed = self.settings.sending.allowed(now, self.zone);
+        if allowed > now {
+            let next = state.deferred(allowed);
+            self.store.update_sending(code, &state, &next).await?;
+            return Ok(Outcome::Skipped);
+        }
+        let taken = state.taken(now);
+        self.store.update_sending(code, &state, &taken).await?;
+        let outcome = if self.messenger.sends(to.medium()) {
+            let reps = self.reps(&invitation).await?;
+            let message = self
+                .composer
+                .compose(&invitation, &reps, self.settings, &to, reminder);
+            self.messenger.send(&message).await
+        } else {
+            Err(NotSent {
+                reason: format!("no {} sender is configured", medium_name(to.medium())),
+                retry: false,
+            })
+        };
+        let (next, result) = match outcome {
+            Ok(()) => {
+                let reminder_due = (!reminder)
+                    .then(|| {
+                        self.settings
+                            .sending
+                            .reminder_due(now, invitation.expires_at, self.zone)
+                    })
+                    .flatten();
+                (taken.sent(now, reminder_due), Outcome::Sent)
+            }
+            Err(e) => {
+                tracing::warn!(code = %code, reason = %e.reason, retry = e.retry, "a message was not sent");
+                (taken.not_sent(now, &e.reason, e.retry), Outcome::NotSent)
+            }
+        };
+        self.store.update_sending(code, &taken, &next).await?;
+        Ok(result)
+    }
+
+    /// The reps `invitation` credits, for the message to name.
+    async fn reps(&self, invitation: &Invitation) -> Result<Vec<Rep>, StoreError> {
+        let reads = invitation
+            .attribution
+            .reps()
+            .map(|id| self.store.get_rep(id));
+        let reps = futures::future::try_join_all(reads).await?;
+        Ok(reps.into_iter().flatten().collect())
+    }
+}
+
+fn medium_name(medium: Medium) -> &'static str {
+    match medium {
+        Medium::Email => "e-mail",
+        Medium::Sms => "SMS",
+    }
+}
+
+/// A first message for an invitation made at `created` to `to`, by the
+/// tenant's rules: at `when`, past the quiet hours.
+pub fn schedule(
+    created: DateTime<Utc>,
+    to: Recipient,
+    when: feedback_core::sending::When,
+    settings: &Settings,
+    secret: &Secret,
+    zone: &TenantZone,
+) -> Sending {
+    let due = settings.sending.first_due(created, when, zone);
+    let hash = secret.suppression(to.contact());
+    Sending::scheduled(to, hash, due)
+}
