@@ -3,8 +3,9 @@
 //! `cases/`, one file per resource; the helpers they share are here.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use feedback_e2e::Server;
+use feedback_e2e::{SMS_TOKEN, Server};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 fn today(s: &Server) -> NaiveDate {
     s.tenant.zone.day_of(Utc::now())
@@ -159,6 +160,7 @@ feedback_e2e::suite!([sqlite, dynamo]:
     a_reusable_link_counts_every_customer_once,
     bots_are_refused_and_bursts_held_for_review,
     an_answer_shared_by_two_reps_counts_for_each,
+    invitations_are_sent_once_in_their_language_then_reminded,
 );
 
 // The cases again on the functions as deployed (each on its own client,
@@ -210,4 +212,47 @@ async fn an_unreachable_store_is_503_with_retry_after() {
     );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["type"], "urn:feedback:problem:unavailable");
+}
+
+/// The local server's own worker sends what is due, without a sweep being
+/// asked for: within its poll of a few seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_worker_sends_what_is_due() {
+    let s = Server::sqlite().await;
+    let sms = s.sms.clone().expect("a local server");
+    feedback_local::sending::spawn(
+        s.store.clone(),
+        Arc::new(sms.messengers()),
+        s.tenant.clone(),
+    );
+    let writer = s.key(&["invitations:write"]).await;
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&s.admin),
+            Some(json!({"sending": {"quiet_hours": null}})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    invite(
+        &s,
+        &writer,
+        json!({"order_id": "W-1", "channel": "sms", "recipient": {"phone": "+923001234567"}, "send_after_minutes": 0}),
+    )
+    .await;
+    for _ in 0..60 {
+        if !sms.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let got = sms.received();
+    assert_eq!(got.len(), 1, "sent within 15 s");
+    assert!(
+        got[0].0["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Chai Corner: how did we do?")
+    );
 }

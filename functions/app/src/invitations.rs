@@ -1,9 +1,11 @@
 //! Inviting customers: a batch of validated invitations, each idempotent
 //! by its order, under the tenant's contact throttle and retention.
 
+use crate::sending;
 use chrono::{DateTime, Utc};
 use feedback_core::abuse::Secret;
 use feedback_core::model::InvitationSpec;
+use feedback_core::sending::{Media, When};
 use feedback_core::time::TenantZone;
 use feedback_core::{Code, FieldError, Invitation, RepId, Rule, Settings};
 use feedback_store::{ContactRule, InvitationOutcome, InvitationStore, RepStore, StoreError};
@@ -25,8 +27,9 @@ pub struct Invite {
 
 #[derive(Debug)]
 pub enum InviteError {
-    /// Invitations name reps that do not exist or are inactive.
-    UnknownReps(Vec<FieldError>),
+    /// Invitations name reps that do not exist or are inactive, or ask to
+    /// be sent where this deployment cannot send, or after they expire.
+    Unprocessable(Vec<FieldError>),
     Store(StoreError),
 }
 
@@ -81,6 +84,7 @@ pub async fn invite(
     store: &(impl InvitationStore + RepStore + ?Sized),
     settings: &Settings,
     secret: &Secret,
+    media: Media,
     zone: &TenantZone,
     invites: Vec<Invite>,
     at: DateTime<Utc>,
@@ -88,34 +92,96 @@ pub async fn invite(
     check_reps(store, &invites).await?;
     let lifetime = settings.invitation_lifetime();
     let personal_until = settings.personal_until(at);
+    let expires_at = personal_until.map_or(at + lifetime, |p| p.min(at + lifetime));
+    check_sends(&invites, media, settings, zone, at, expires_at)?;
     let outcomes = futures::stream::iter(invites)
-        .map(|Invite { spec, force, .. }| {
-            let contact = settings
-                .contact_throttle()
-                .zip(spec.customer_ref.as_ref())
-                .map(|(period, customer)| ContactRule {
-                    key: secret.contact(customer.as_str()),
-                    until: at + period,
-                    force,
-                });
-            async move {
-                let code = Code::generate().map_err(|e| StoreError::Internal(e.to_string()))?;
-                let issued = spec.issue(code, at, lifetime, zone);
-                // No answer after the personal data's retention ends: its
-                // comment would outlive the erasure that already ran.
-                let invitation = Invitation {
-                    personal_until,
-                    expires_at: personal_until
-                        .map_or(issued.expires_at, |p| p.min(issued.expires_at)),
-                    ..issued
-                };
-                store.create_invitation(&invitation, contact.as_ref()).await
-            }
-        })
+        .map(
+            |Invite {
+                 mut spec, force, ..
+             }| {
+                let sending = spec
+                    .send
+                    .take()
+                    .map(|s| sending::schedule(at, s.to, s.when, settings, secret, zone));
+                let contact = settings
+                    .contact_throttle()
+                    .zip(spec.customer_ref.as_ref())
+                    .map(|(period, customer)| ContactRule {
+                        key: secret.contact(customer.as_str()),
+                        until: at + period,
+                        force,
+                    });
+                async move {
+                    let code = Code::generate().map_err(|e| StoreError::Internal(e.to_string()))?;
+                    let issued = spec.issue(code, at, lifetime, zone);
+                    // No answer after the personal data's retention ends: its
+                    // comment would outlive the erasure that already ran.
+                    let invitation = Invitation {
+                        personal_until,
+                        expires_at: personal_until
+                            .map_or(issued.expires_at, |p| p.min(issued.expires_at)),
+                        sending,
+                        ..issued
+                    };
+                    store.create_invitation(&invitation, contact.as_ref()).await
+                }
+            },
+        )
         .buffered(WRITE_CONCURRENCY)
         .collect()
         .await;
     Ok(outcomes)
+}
+
+/// Refuses invitations asked to be sent by a medium this deployment has
+/// no sender for, or at a time after they expire: never accepted and then
+/// silently not sent.
+fn check_sends(
+    invites: &[Invite],
+    media: Media,
+    settings: &Settings,
+    zone: &TenantZone,
+    at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), InviteError> {
+    let mut errors = Vec::new();
+    for invite in invites {
+        let Some(send) = &invite.spec.send else {
+            continue;
+        };
+        let medium = send.to.medium();
+        if !media.sends(medium) {
+            errors.push(FieldError::new(
+                format!("{}recipient", invite.path),
+                Rule::UnknownValue,
+                format!(
+                    "this deployment has no {} sender; its operator configures one (docs/operations.md, Sending)",
+                    medium.name()
+                ),
+            ));
+        }
+        let due = settings.sending.first_due(at, send.when, zone);
+        if due >= expires_at {
+            let field = match send.when {
+                When::At(_) => "send_at",
+                When::After(_) => "send_after_minutes",
+                When::Default => "recipient",
+            };
+            errors.push(FieldError::new(
+                format!("{}{field}", invite.path),
+                Rule::OutOfRange,
+                format!(
+                    "it would be sent at {}, after the invitation expires at {}",
+                    due.to_rfc3339(),
+                    expires_at.to_rfc3339()
+                ),
+            ));
+        }
+    }
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(InviteError::Unprocessable(errors)),
+    }
 }
 
 /// Refuses invitations for reps that do not exist or are inactive.
@@ -134,6 +200,6 @@ async fn check_reps(
     let errors = rep_problems(store, named).await?;
     match errors.is_empty() {
         true => Ok(()),
-        false => Err(InviteError::UnknownReps(errors)),
+        false => Err(InviteError::Unprocessable(errors)),
     }
 }

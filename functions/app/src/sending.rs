@@ -189,7 +189,7 @@ impl Sender<'_> {
             self.messenger.send(&message).await
         } else {
             Err(NotSent {
-                reason: format!("no {} sender is configured", medium_name(to.medium())),
+                reason: format!("no {} sender is configured", to.medium().name()),
                 retry: false,
             })
         };
@@ -221,13 +221,6 @@ impl Sender<'_> {
             .map(|id| self.store.get_rep(id));
         let reps = futures::future::try_join_all(reads).await?;
         Ok(reps.into_iter().flatten().collect())
-    }
-}
-
-fn medium_name(medium: Medium) -> &'static str {
-    match medium {
-        Medium::Email => "e-mail",
-        Medium::Sms => "SMS",
     }
 }
 

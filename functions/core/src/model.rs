@@ -3,6 +3,7 @@
 use crate::code::Code;
 use crate::error::{Errors, FieldError, Rule};
 use crate::ids::{CustomerRef, Locale, LocationId, MAX_REPS, OrderId, RepId};
+use crate::sending::{Email, Phone, Recipient, When};
 use crate::survey::{SurveyKind, truncate};
 use crate::time::TenantZone;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -286,6 +287,26 @@ pub struct NewInvitation {
     pub customer_ref: Option<String>,
     pub survey: Option<String>,
     pub locale: Option<String>,
+    /// Where the product sends it, if it does.
+    pub recipient: Option<NewRecipient>,
+    /// When (RFC 3339), instead of the tenant's delay.
+    pub send_at: Option<String>,
+    /// Minutes after it is made, instead of the tenant's delay.
+    pub send_after_minutes: Option<i64>,
+}
+
+/// A recipient as a client sent it: one of the two.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewRecipient {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// What a request asks the product to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendRequest {
+    pub to: Recipient,
+    pub when: When,
 }
 
 /// A validated invitation request: everything but the code and the clock.
@@ -295,6 +316,73 @@ pub struct InvitationSpec {
     pub attribution: Attribution,
     pub customer_ref: Option<CustomerRef>,
     pub locale: Option<Locale>,
+    pub send: Option<SendRequest>,
+}
+
+/// The send part of an invitation request; every bad field is reported.
+fn send_request(
+    errors: &mut Errors,
+    recipient: Option<&NewRecipient>,
+    send_at: Option<&str>,
+    after: Option<i64>,
+) -> Option<SendRequest> {
+    let when = match (send_at, after) {
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "send_after_minutes",
+                Rule::BadFormat,
+                "give send_at or send_after_minutes, not both",
+            ));
+            None
+        }
+        (Some(at), None) => DateTime::parse_from_rfc3339(at)
+            .map(|t| When::At(t.with_timezone(&Utc)))
+            .map_err(|_| FieldError::new("send_at", Rule::BadFormat, "must be an RFC 3339 time"))
+            .map(Some)
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                None
+            }),
+        (None, Some(minutes)) => errors
+            .check(crate::error::in_range(
+                "send_after_minutes",
+                minutes,
+                0,
+                crate::sending::MAX_DELAY_MINUTES,
+            ))
+            .map(|m| When::After(Duration::minutes(i64::from(m)))),
+        (None, None) => Some(When::Default),
+    };
+    let Some(recipient) = recipient else {
+        if send_at.is_some() || after.is_some() {
+            errors.push(FieldError::new(
+                "recipient",
+                Rule::Required,
+                "say whom to send to: {\"email\": …} or {\"phone\": …}",
+            ));
+        }
+        return None;
+    };
+    let to = match (&recipient.email, &recipient.phone) {
+        (Some(email), None) => errors
+            .check(Email::parse("recipient.email", email))
+            .map(Recipient::Email),
+        (None, Some(phone)) => errors
+            .check(Phone::parse("recipient.phone", phone))
+            .map(Recipient::Phone),
+        _ => {
+            errors.push(FieldError::new(
+                "recipient",
+                Rule::BadFormat,
+                "give one of email or phone",
+            ));
+            None
+        }
+    };
+    Some(SendRequest {
+        to: to?,
+        when: when?,
+    })
 }
 
 fn required<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, FieldError> {
@@ -334,6 +422,12 @@ impl NewInvitation {
         ));
         let survey = errors.check(optional("survey", &self.survey, SurveyKind::parse));
         let locale = errors.check(optional("locale", &self.locale, Locale::parse));
+        let send = send_request(
+            &mut errors,
+            self.recipient.as_ref(),
+            self.send_at.as_deref(),
+            self.send_after_minutes,
+        );
         errors.finish(|| InvitationSpec {
             order_id: order_id.expect("checked"),
             attribution: Attribution {
@@ -345,6 +439,7 @@ impl NewInvitation {
             },
             customer_ref: customer_ref.flatten(),
             locale: locale.flatten(),
+            send,
         })
     }
 }

@@ -122,6 +122,31 @@ pub enum Medium {
     Sms,
 }
 
+/// The media a deployment has a sender for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Media {
+    pub email: bool,
+    pub sms: bool,
+}
+
+impl Media {
+    pub fn sends(&self, medium: Medium) -> bool {
+        match medium {
+            Medium::Email => self.email,
+            Medium::Sms => self.sms,
+        }
+    }
+}
+
+impl Medium {
+    pub fn name(self) -> &'static str {
+        match self {
+            Medium::Email => "e-mail",
+            Medium::Sms => "SMS",
+        }
+    }
+}
+
 impl Recipient {
     pub fn medium(&self) -> Medium {
         match self {
@@ -449,6 +474,25 @@ pub struct Sending {
     pub revision: u32,
 }
 
+/// What the API shows of an invitation's sending: never the address or
+/// number.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Sending)]
+pub struct SendingView<'a> {
+    pub medium: Medium,
+    pub status: Status,
+    /// When the next message (the first, or the reminder) is due.
+    pub due_at: Option<DateTime<Utc>>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub reminded_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+    /// Why the provider refused it, or why it could not be sent.
+    pub failure: Option<&'a str>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Why what was pending was dropped.
+    pub cancelled: Option<Cancel>,
+}
+
 /// How long a sender may hold a message before another takes it as given
 /// up (`Next::GiveUp`); far longer than any provider call's timeout.
 pub const TAKE_TIMEOUT: Duration = Duration::minutes(5);
@@ -472,6 +516,20 @@ impl Sending {
             cancelled_at: None,
             cancelled: None,
             revision: 1,
+        }
+    }
+
+    pub fn view(&self) -> SendingView<'_> {
+        SendingView {
+            medium: self.medium,
+            status: self.status,
+            due_at: self.due_at,
+            sent_at: self.sent_at,
+            reminded_at: self.reminded_at,
+            failed_at: self.failed_at,
+            failure: self.failure.as_deref(),
+            cancelled_at: self.cancelled_at,
+            cancelled: self.cancelled,
         }
     }
 

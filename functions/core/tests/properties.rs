@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use feedback_core::metrics::{self, Summary, Waiting};
-use feedback_core::model::{Answer, Answers, Expectation, NewInvitation, Submission};
+use feedback_core::model::{Answer, Answers, Expectation, NewInvitation, NewRecipient, Submission};
 use feedback_core::time::TenantZone;
 use feedback_core::{Code, Response, Rollup, SurveyKind};
 use proptest::prelude::*;
@@ -204,13 +204,16 @@ proptest! {
 
     #[test]
     fn invitation_validation_never_panics(
-        fields in proptest::collection::vec(proptest::option::of(".{0,300}"), 7),
+        fields in proptest::collection::vec(proptest::option::of(".{0,300}"), 8),
+        after in proptest::option::of(proptest::num::i64::ANY),
         also in proptest::option::of(proptest::collection::vec("[a-c]{0,2}|.{0,70}", 0..5)),
     ) {
         let f = |i: usize| fields[i].clone();
         let input = NewInvitation {
             order_id: f(0), rep_id: f(1), also_rep_ids: also, channel: f(2), location: f(3),
             customer_ref: f(4), survey: f(5), locale: f(6),
+            recipient: f(7).map(|e| NewRecipient { email: Some(e), phone: f(2) }),
+            send_at: f(5), send_after_minutes: after,
         };
         if let Err(errors) = input.validate(SurveyKind::Csat) {
             prop_assert!(!errors.is_empty());

@@ -96,6 +96,9 @@ pub struct AppState {
     /// Behind the tenant's CloudFront distribution: the secret its
     /// requests carry ([`crate::middleware::origin`]).
     pub origin: Option<Arc<str>>,
+    /// The media this deployment can send invitations by; an invitation
+    /// asking for another is refused.
+    pub media: feedback_core::sending::Media,
     /// The tenant's secret, read from the store once per process.
     secret: Arc<tokio::sync::OnceCell<feedback_core::abuse::Secret>>,
 }
@@ -109,8 +112,15 @@ impl AppState {
             limits: None,
             deadline: LAMBDA_DEADLINE,
             origin: None,
+            media: feedback_core::sending::Media::default(),
             secret: Arc::default(),
         }
+    }
+
+    /// This state accepting invitations to send by `media`.
+    pub fn with_media(mut self, media: feedback_core::sending::Media) -> Self {
+        self.media = media;
+        self
     }
 
     /// This state with requests allowed `deadline` before they are cut off.

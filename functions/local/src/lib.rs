@@ -5,10 +5,12 @@
 pub mod demo;
 pub mod notifier;
 pub mod retention;
+pub mod sending;
 
 use axum::extract::ConnectInfo;
 use feedback_app::keys;
 use feedback_core::Scope;
+use feedback_core::sending::Media;
 use feedback_http::ratelimit::RateLimiter;
 use feedback_http::{AppState, AuthMode, Function, Tenant, router};
 #[cfg(feature = "dynamo")]
@@ -120,7 +122,8 @@ pub const LOCAL_DEADLINE: Duration = Duration::from_secs(30);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves every function's routes on `listener` until `shutdown` completes,
-/// then finishes the requests in flight.
+/// then finishes the requests in flight. Invitations may ask to be sent by
+/// `media`, the senders configured.
 ///
 /// Connections are served by hyper directly rather than `axum::serve`,
 /// which sets no timer and so no header read timeout: a client sending one
@@ -129,13 +132,15 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
     tenant: Tenant,
+    media: Media,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(
         &Function::ALL,
         AppState::new(store, tenant, AuthMode::Store)
             .with_rate_limits(RateLimiter::default())
-            .with_deadline(LOCAL_DEADLINE),
+            .with_deadline(LOCAL_DEADLINE)
+            .with_media(media),
     );
     let mut builder = Builder::new();
     builder

@@ -14,6 +14,7 @@ use feedback_http::Tenant;
 use feedback_store::Revocation;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -168,8 +169,11 @@ async fn serve(addr: String, demo: bool, backend: feedback_local::Backend) -> Ex
         backend.changes,
         feedback_core::webhook::Backoff::DEFAULT,
     );
+    let messengers = feedback_local::sending::Messengers::from_env();
+    let media = messengers.media();
+    feedback_local::sending::spawn(store.clone(), Arc::new(messengers), tenant.clone());
     println!("Serving on http://{local} (Ctrl-C to stop)");
-    match feedback_local::serve(listener, store, tenant, shutdown_signal()).await {
+    match feedback_local::serve(listener, store, tenant, media, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }

@@ -14,7 +14,8 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use feedback_app::invitations::{self, Invite, InviteError};
 use feedback_app::keys::Principal;
-use feedback_core::model::NewInvitation;
+use feedback_core::model::{NewInvitation, NewRecipient};
+use feedback_core::sending::{Sending, SendingView};
 use feedback_core::{
     Channel, CustomerRef, FieldError, Invitation, RepId, Rule, Scope, Settings, SurveyKind, sms,
 };
@@ -29,7 +30,7 @@ pub const MAX_BATCH: usize = 500;
 pub const BATCH_FIELDS: [&str; 1] = ["invitations"];
 
 /// The fields of one invitation.
-pub const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 12] = [
     "order_id",
     "rep_id",
     "also_rep_ids",
@@ -39,7 +40,13 @@ pub const FIELDS: [&str; 9] = [
     "survey",
     "locale",
     "force",
+    "recipient",
+    "send_at",
+    "send_after_minutes",
 ];
+
+/// The fields of a recipient.
+pub const RECIPIENT_FIELDS: [&str; 2] = ["email", "phone"];
 
 /// The request's fields, whether it forces past the contact throttle, and
 /// the errors of its shape.
@@ -47,6 +54,14 @@ fn new_invitation(object: &Object) -> (NewInvitation, bool, Vec<FieldError>) {
     let mut errors = object.unknown_fields(&FIELDS);
     let force = take(&mut errors, object.bool("force")).unwrap_or(false);
     let also_rep_ids = take(&mut errors, object.strings("also_rep_ids"));
+    let send_after_minutes = take(&mut errors, object.int("send_after_minutes"));
+    let recipient = take(&mut errors, object.object("recipient")).map(|to| {
+        errors.extend(to.unknown_fields(&RECIPIENT_FIELDS));
+        NewRecipient {
+            email: take(&mut errors, to.string("email")),
+            phone: take(&mut errors, to.string("phone")),
+        }
+    });
     let mut get = |name: &str| {
         object.string(name).unwrap_or_else(|e| {
             errors.push(e);
@@ -62,6 +77,9 @@ fn new_invitation(object: &Object) -> (NewInvitation, bool, Vec<FieldError>) {
         customer_ref: get("customer_ref"),
         survey: get("survey"),
         locale: get("locale"),
+        send_at: get("send_at"),
+        recipient,
+        send_after_minutes,
     };
     (input, force, errors)
 }
@@ -89,6 +107,29 @@ struct InvitationInput {
     locale: Option<String>,
     /// Invite even inside the customer's throttle period (and restart it).
     force: Option<bool>,
+    /// Have the product send it: to one e-mail address or phone number.
+    /// Kept only until its last message is due; never shown again.
+    recipient: Option<RecipientInput>,
+    /// When to send, instead of the tenant's delay (past quiet hours
+    /// either way); needs recipient.
+    send_at: Option<DateTime<Utc>>,
+    /// Minutes after now to send, instead of the tenant's delay; needs
+    /// recipient.
+    #[schema(minimum = 0, maximum = 43200)]
+    send_after_minutes: Option<i64>,
+}
+
+/// Whom the product sends an invitation to: one of the two.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Recipient)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "describes the body for the API document")]
+struct RecipientInput {
+    #[schema(format = "email", max_length = 254)]
+    email: Option<String>,
+    /// E.164: + and 8 to 15 digits.
+    #[schema(pattern = "^\\+[1-9][0-9]{7,14}$")]
+    phone: Option<String>,
 }
 
 /// A batch: `{"invitations": [...]}`.
@@ -161,6 +202,9 @@ pub struct InvitationView<'a> {
     /// When its personal data is erased under the retention setting.
     #[serde(skip_serializing_if = "Option::is_none")]
     personal_until: Option<DateTime<Utc>>,
+    /// When the product sends it: how far it has got (never to whom).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sending: Option<SendingView<'a>>,
     /// POST only.
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<Outcome>,
@@ -217,6 +261,7 @@ pub fn view<'a>(
         created_at: Some(invitation.created_at),
         expires_at: Some(invitation.expires_at),
         personal_until: invitation.personal_until,
+        sending: invitation.sending.as_ref().map(Sending::view),
         ..InvitationView::default()
     }
 }
@@ -309,10 +354,11 @@ pub async fn create(
         .map(|i| i.spec.customer_ref.clone())
         .collect();
     let store = state.store.as_ref();
-    let outcomes = invitations::invite(store, &settings, secret, &state.tenant.zone, invites, at)
+    let zone = &state.tenant.zone;
+    let outcomes = invitations::invite(store, &settings, secret, state.media, zone, invites, at)
         .await
         .map_err(|e| match e {
-            InviteError::UnknownReps(errors) => ApiError::Unprocessable(errors),
+            InviteError::Unprocessable(errors) => ApiError::Unprocessable(errors),
             InviteError::Store(e) => e.into(),
         })?;
     let outcomes = outcomes

@@ -1,0 +1,187 @@
+//! Invitations the product sends: once, in their language, at most one
+//! reminder; cancelled by an answer or an erasure; a refusal recorded, a
+//! gateway's hiccup retried. The sweeps run with an explicit clock.
+
+use crate::*;
+
+async fn sending_of(s: &Server, key: &str, code: &str) -> Value {
+    let r = s
+        .call("GET", &format!("/v1/invitations/{code}"), Some(key), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["sending"].clone()
+}
+
+pub async fn invitations_are_sent_once_in_their_language_then_reminded(s: &Server) {
+    let admin = s.admin.clone();
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"sending": {"quiet_hours": null, "reminder_days": 2}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let writer = s.key(&["invitations:write"]).await;
+    let sms = s.sms.as_ref().expect("a local server");
+
+    // What cannot be sent is refused, each field named.
+    let refused = |body: Value| {
+        let writer = writer.clone();
+        async move {
+            let r = s
+                .call("POST", "/v1/invitations", Some(&writer), Some(body))
+                .await;
+            (r.status, r.fields())
+        }
+    };
+    let fields = |names: &[&str]| names.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        refused(
+            json!({"order_id": "E-1", "channel": "email", "recipient": {"email": "a@example.pk"}})
+        )
+        .await,
+        (422, fields(&["recipient"])),
+        "this server has no e-mail sender"
+    );
+    assert_eq!(
+        refused(json!({"order_id": "E-1", "channel": "sms", "recipient": {"phone": "0300 1234567"}, "send_at": "soon"})).await,
+        (400, fields(&["send_at", "recipient.phone"]))
+    );
+    assert_eq!(
+        refused(json!({"order_id": "E-1", "channel": "sms", "send_after_minutes": 5})).await,
+        (400, fields(&["recipient"]))
+    );
+    assert_eq!(
+        refused(json!({"order_id": "E-1", "channel": "sms", "recipient": {"phone": "+923001234567", "email": "a@example.pk"}})).await,
+        (400, fields(&["recipient"]))
+    );
+    assert_eq!(
+        refused(json!({"order_id": "E-1", "channel": "sms", "recipient": {"phone": "+923001234567"}, "send_after_minutes": 43200})).await,
+        (422, fields(&["send_after_minutes"])),
+        "after the invitation's 30 days"
+    );
+
+    let inv = invite(
+        s,
+        &writer,
+        json!({"order_id": "S-1", "channel": "sms", "locale": "ur", "recipient": {"phone": "+923001234567"}, "send_after_minutes": 0}),
+    )
+    .await;
+    let code = inv["code"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (&inv["sending"]["status"], &inv["sending"]["medium"]),
+        (&json!("scheduled"), &json!("sms"))
+    );
+    assert!(!inv.to_string().contains("923001234567"), "{inv}");
+
+    // Two senders at once: one message, in Urdu, with its links.
+    let t0 = Utc::now() + Duration::minutes(1);
+    let (a, b) = tokio::join!(s.send_due(t0), s.send_due(t0));
+    assert_eq!(a.sent + b.sent, 1, "{a:?} {b:?}");
+    let got = sms.received();
+    assert_eq!(got.len(), 1);
+    let (body, auth) = &got[0];
+    let text = body["text"].as_str().unwrap();
+    assert_eq!(body["to"], "+923001234567");
+    assert_eq!(
+        auth.as_deref(),
+        Some(format!("Bearer {SMS_TOKEN}").as_str())
+    );
+    assert!(text.contains("ہماری خدمت کیسی رہی"), "{text}");
+    assert!(text.contains(&format!("{}/r/{code}", s.base)), "{text}");
+    assert!(text.contains(&format!("{}/u/{code}.", s.base)), "{text}");
+    let sent = sending_of(s, &writer, &code).await;
+    assert_eq!(sent["status"], "sent", "{sent}");
+    let reminder_due: DateTime<Utc> = sent["due_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(reminder_due, t0 + Duration::days(2));
+
+    // Nothing before the reminder's time; the reminder once.
+    assert_eq!(s.send_due(t0 + Duration::days(1)).await.sent, 0);
+    assert_eq!(s.send_due(reminder_due).await.sent, 1);
+    let got = sms.received();
+    assert_eq!(got.len(), 2);
+    assert!(got[1].0["text"].as_str().unwrap().contains("یاد دہانی"));
+    let reminded = sending_of(s, &writer, &code).await;
+    assert_eq!(
+        (&reminded["status"], &reminded["due_at"]),
+        (&json!("reminded"), &Value::Null)
+    );
+    assert_eq!(s.send_due(t0 + Duration::days(9)).await.sent, 0);
+
+    // Answered before its time: cancelled, nothing sent.
+    let answered = invite(
+        s,
+        &writer,
+        json!({"order_id": "S-2", "channel": "sms", "recipient": {"phone": "+923001234568"}, "send_after_minutes": 60}),
+    )
+    .await;
+    let code2 = answered["code"].as_str().unwrap();
+    let r = s
+        .call(
+            "POST",
+            &format!("/r/{code2}"),
+            None,
+            Some(json!({"score": 5})),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(s.send_due(t0 + Duration::hours(2)).await.cancelled, 1);
+    let cancelled = sending_of(s, &writer, code2).await;
+    assert_eq!(
+        (&cancelled["status"], &cancelled["cancelled"]),
+        (&json!("cancelled"), &json!("answered"))
+    );
+
+    // A gateway's refusal is recorded; its hiccup is tried again.
+    sms.answer(400);
+    let bad = invite(
+        s,
+        &writer,
+        json!({"order_id": "S-3", "channel": "sms", "recipient": {"phone": "+923001234569"}, "send_after_minutes": 0}),
+    )
+    .await;
+    let bad = bad["code"].as_str().unwrap();
+    assert_eq!(s.send_due(t0).await.not_sent, 1);
+    let failed = sending_of(s, &writer, bad).await;
+    assert_eq!(failed["status"], "failed");
+    assert!(
+        failed["failure"].as_str().unwrap().contains("400"),
+        "{failed}"
+    );
+    sms.answer(503);
+    let flaky = invite(
+        s,
+        &writer,
+        json!({"order_id": "S-4", "channel": "sms", "recipient": {"phone": "+923001234560"}, "send_after_minutes": 0}),
+    )
+    .await;
+    let flaky = flaky["code"].as_str().unwrap();
+    assert_eq!(s.send_due(t0).await.not_sent, 1);
+    assert_eq!(sending_of(s, &writer, flaky).await["status"], "scheduled");
+    sms.answer(202);
+    assert_eq!(s.send_due(t0 + Duration::minutes(2)).await.sent, 1);
+    assert_eq!(sending_of(s, &writer, flaky).await["status"], "sent");
+
+    // An erased customer's message never goes.
+    let erased = invite(
+        s,
+        &writer,
+        json!({"order_id": "S-5", "channel": "sms", "customer_ref": "cust-9", "recipient": {"phone": "+923001234561"}, "send_after_minutes": 30}),
+    )
+    .await;
+    let erased = erased["code"].as_str().unwrap();
+    let r = s
+        .call("DELETE", "/v1/customers/cust-9", Some(&admin), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let dropped = sending_of(s, &writer, erased).await;
+    assert_eq!(
+        (&dropped["status"], &dropped["cancelled"]),
+        (&json!("cancelled"), &json!("erased"))
+    );
+    let before = sms.received().len();
+    s.send_due(t0 + Duration::hours(1)).await;
+    assert_eq!(sms.received().len(), before);
+}
