@@ -161,6 +161,7 @@ feedback_e2e::suite!([sqlite, dynamo]:
     bots_are_refused_and_bursts_held_for_review,
     an_answer_shared_by_two_reps_counts_for_each,
     invitations_are_sent_once_in_their_language_then_reminded,
+    an_opt_out_link_stops_every_message_to_that_contact,
 );
 
 // The cases again on the functions as deployed (each on its own client,
@@ -187,6 +188,7 @@ feedback_e2e::suite!(gateway:
     a_reusable_link_counts_every_customer_once,
     bots_are_refused_and_bursts_held_for_review,
     an_answer_shared_by_two_reps_counts_for_each,
+    an_opt_out_link_stops_every_message_to_that_contact,
 );
 
 /// A store that cannot be reached is a 503 with Retry-After, never a 500.

@@ -15,7 +15,7 @@ use crate::apidoc::{
 use crate::error::Problem;
 use crate::handlers::{
     dashboard, erasure, follow_ups, invitations, keys, links, meta, public, reps, responses,
-    scores, settings, snippet, webhooks,
+    scores, settings, snippet, unsubscribe, webhooks,
 };
 use crate::routes::ROUTES;
 use axum::http::{HeaderValue, header};
@@ -35,6 +35,8 @@ use utoipa::{Modify, OpenApi};
         meta::health,
         public::rating,
         public::submit,
+        unsubscribe::ask,
+        unsubscribe::confirm,
         serve,
         invitations::create,
         invitations::get,

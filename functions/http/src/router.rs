@@ -3,7 +3,7 @@
 
 use crate::handlers::{
     dashboard, erasure, follow_ups, invitations, keys, links, meta, public, reps, responses,
-    scores, settings, snippet, webhooks,
+    scores, settings, snippet, unsubscribe, webhooks,
 };
 use crate::middleware;
 use crate::routes::{Endpoint, Function, ROUTES, Route};
@@ -62,6 +62,8 @@ fn collect(endpoint: Endpoint, filter: MethodFilter) -> Option<MethodRouter<AppS
         Endpoint::Health => on(filter, meta::health),
         Endpoint::RatingJson => on(filter, public::rating),
         Endpoint::Submit => on(filter, public::submit),
+        Endpoint::AskUnsubscribe => on(filter, unsubscribe::ask),
+        Endpoint::Unsubscribe => on(filter, unsubscribe::confirm),
         _ => return None,
     })
 }

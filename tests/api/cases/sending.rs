@@ -185,3 +185,104 @@ pub async fn invitations_are_sent_once_in_their_language_then_reminded(s: &Serve
     s.send_due(t0 + Duration::hours(1)).await;
     assert_eq!(sms.received().len(), before);
 }
+
+/// The opt-out link of a message: a GET only asks; the POST (the page's
+/// button, or a mail client's one-click) stops that message and every
+/// later one to the same contact, in the invitation's language.
+pub async fn an_opt_out_link_stops_every_message_to_that_contact(s: &Server) {
+    use feedback_core::sending::{Phone, Recipient, Sending, Status};
+    let secret = s.store.secret().await.unwrap();
+    let phone = "+923001234567";
+    let hash = secret.suppression(phone);
+    let now = Utc::now();
+    let invitation = feedback_core::Invitation {
+        sending: Some(Sending::scheduled(
+            Recipient::Phone(Phone::parse("p", phone).unwrap()),
+            hash.clone(),
+            now + Duration::hours(1),
+        )),
+        ..feedback_core::model::NewInvitation {
+            order_id: Some("U-1".into()),
+            channel: Some("sms".into()),
+            locale: Some("ur".into()),
+            ..Default::default()
+        }
+        .validate(feedback_core::SurveyKind::Csat)
+        .unwrap()
+        .issue(
+            feedback_core::Code::generate().unwrap(),
+            now,
+            Duration::days(30),
+            &s.tenant.zone,
+        )
+    };
+    s.store.create_invitation(&invitation, None).await.unwrap();
+    let token = secret.unsubscribe_token(invitation.code.as_str());
+    let path = format!("/u/{token}");
+
+    let page = s.browser("GET", &path, "", &[]).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text.contains("Chai Corner کے پیغامات بند کریں؟"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains(&format!("action=\"{path}\"")));
+    assert!(
+        !s.store.is_suppressed(&hash).await.unwrap(),
+        "a GET changes nothing"
+    );
+    let forged = format!("/u/{}.0000000000", invitation.code);
+    assert_eq!(s.browser("GET", &forged, "", &[]).await.status, 404);
+    assert_eq!(
+        s.browser("POST", &forged, "List-Unsubscribe=One-Click", &[])
+            .await
+            .status,
+        404
+    );
+
+    // A mail client's one-click POST, then the page's button again.
+    for _ in 0..2 {
+        let done = s
+            .browser("POST", &path, "List-Unsubscribe=One-Click", &[])
+            .await;
+        assert_eq!(done.status, 200, "{}", done.text);
+        assert!(
+            done.text
+                .contains("Chai Corner کی طرف سے کوئی پیغام نہیں ملے گا")
+        );
+    }
+    assert!(s.store.is_suppressed(&hash).await.unwrap());
+    let stored = s
+        .store
+        .get_invitation(&invitation.code)
+        .await
+        .unwrap()
+        .unwrap();
+    let sending = stored.sending.unwrap();
+    assert_eq!(
+        (sending.status, sending.recipient),
+        (Status::Suppressed, None)
+    );
+
+    // Every later invitation to the number is dropped, not sent.
+    let Some(sms) = &s.sms else {
+        return;
+    };
+    let writer = s.key(&["invitations:write"]).await;
+    let later = invite(
+        s,
+        &writer,
+        json!({"order_id": "U-2", "channel": "sms", "recipient": {"phone": phone}, "send_after_minutes": 0}),
+    )
+    .await;
+    let swept = s.send_due(now + Duration::hours(14)).await;
+    assert_eq!((swept.sent, swept.cancelled), (0, 1));
+    assert!(sms.received().is_empty());
+    let code = later["code"].as_str().unwrap();
+    let dropped = sending_of(s, &writer, code).await;
+    assert_eq!(
+        (&dropped["status"], &dropped["cancelled"]),
+        (&json!("suppressed"), &json!("opted_out"))
+    );
+}

@@ -15,6 +15,7 @@ pub mod responses;
 pub mod scores;
 pub mod settings;
 pub mod snippet;
+pub mod unsubscribe;
 pub mod webhooks;
 
 use axum::http::{HeaderValue, StatusCode, header};

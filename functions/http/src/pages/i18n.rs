@@ -85,6 +85,11 @@ pub struct MessageStrings {
     pub unsubscribe_link: String,
     pub sms: String,
     pub sms_reminder: String,
+    /// The unsubscribe link's page.
+    pub confirm_title: String,
+    pub confirm_button: String,
+    pub done_title: String,
+    pub done_body: String,
 }
 
 /// The business dashboard's strings.
