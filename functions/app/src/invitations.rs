@@ -99,18 +99,23 @@ pub async fn invite(
             |Invite {
                  mut spec, force, ..
              }| {
+                // The throttle is per contact: the customer ref, or else
+                // the address or number the product sends to.
+                let contact_of = (spec.customer_ref.as_ref().map(|c| c.as_str().to_owned()))
+                    .or_else(|| spec.send.as_ref().map(|s| s.to.contact().to_owned()));
+                let contact =
+                    settings
+                        .contact_throttle()
+                        .zip(contact_of)
+                        .map(|(period, contact)| ContactRule {
+                            key: secret.contact(&contact),
+                            until: at + period,
+                            force,
+                        });
                 let sending = spec
                     .send
                     .take()
                     .map(|s| sending::schedule(at, s.to, s.when, settings, secret, zone));
-                let contact = settings
-                    .contact_throttle()
-                    .zip(spec.customer_ref.as_ref())
-                    .map(|(period, customer)| ContactRule {
-                        key: secret.contact(customer.as_str()),
-                        until: at + period,
-                        force,
-                    });
                 async move {
                     let code = Code::generate().map_err(|e| StoreError::Internal(e.to_string()))?;
                     let issued = spec.issue(code, at, lifetime, zone);

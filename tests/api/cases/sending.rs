@@ -110,6 +110,22 @@ pub async fn invitations_are_sent_once_in_their_language_then_reminded(s: &Serve
     );
     assert_eq!(s.send_due(t0 + Duration::days(9)).await.sent, 0);
 
+    // The contact throttle holds for a number as for a customer ref.
+    let r = s
+        .call(
+            "POST",
+            "/v1/invitations",
+            Some(&writer),
+            Some(json!({"order_id": "S-1b", "channel": "sms", "recipient": {"phone": "+923001234567"}})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, &r.body["status"]),
+        (200, &json!("throttled")),
+        "{}",
+        r.body
+    );
+
     // Answered before its time: cancelled, nothing sent.
     let answered = invite(
         s,
