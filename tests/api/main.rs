@@ -25,6 +25,21 @@ async fn invite(s: &Server, key: &str, body: Value) -> Value {
     r.body
 }
 
+/// Creates each rep `(id, display name)` with `key` (reps:write).
+async fn put_reps(s: &Server, key: &str, reps: &[(&str, &str)]) {
+    for (id, name) in reps {
+        let r = s
+            .call(
+                "PUT",
+                &format!("/v1/reps/{id}"),
+                Some(key),
+                Some(json!({"display_name": name})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+}
+
 /// An SMS invitation for `order` (and `customer`), made 31 days ago for 30
 /// days as an old one would have been: it expired yesterday.
 fn month_old_invitation(

@@ -13,6 +13,25 @@ use serde::{Deserialize, Serialize};
 /// Longest e-mail address (RFC 5321's path limit less its brackets).
 const MAX_EMAIL: usize = 254;
 
+/// The conversions serde stores a checked text type through: from a
+/// `String` by its `parse` (field `$field`), back to the `String`.
+macro_rules! text_conversions {
+    ($name:ident, $field:literal) => {
+        impl TryFrom<String> for $name {
+            type Error = FieldError;
+            fn try_from(value: String) -> Result<Self, FieldError> {
+                $name::parse($field, &value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+    };
+}
+
 /// An e-mail address: one `@`, a local part and a dotted domain, no white
 /// space or control characters. Deliverability is the provider's to judge;
 /// this refuses what is plainly not an address. The domain is kept in lower
@@ -51,18 +70,7 @@ impl Email {
     }
 }
 
-impl TryFrom<String> for Email {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, FieldError> {
-        Email::parse("email", &value)
-    }
-}
-
-impl From<Email> for String {
-    fn from(e: Email) -> String {
-        e.0
-    }
-}
+text_conversions!(Email, "email");
 
 /// A phone number in E.164: `+`, a country code and the number, 8 to 15
 /// digits in all, the first not 0.
@@ -92,18 +100,7 @@ impl Phone {
     }
 }
 
-impl TryFrom<String> for Phone {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, FieldError> {
-        Phone::parse("phone", &value)
-    }
-}
-
-impl From<Phone> for String {
-    fn from(p: Phone) -> String {
-        p.0
-    }
-}
+text_conversions!(Phone, "phone");
 
 /// Where an invitation is sent: personal data, kept only until the last
 /// message is due.

@@ -20,17 +20,7 @@ pub async fn insights_and_dashboard(s: &Server) {
         )
         .await;
     assert_eq!(r.status, 200);
-    for (id, name) in [("ayesha", "Ayesha Khan"), ("bilal", "Bilal")] {
-        let r = s
-            .call(
-                "PUT",
-                &format!("/v1/reps/{id}"),
-                Some(&writer),
-                Some(json!({"display_name": name})),
-            )
-            .await;
-        assert_eq!(r.status, 201);
-    }
+    put_reps(s, &writer, &[("ayesha", "Ayesha Khan"), ("bilal", "Bilal")]).await;
     // 12 answered SMS invitations for Ayesha, where speed moves the score
     // one for one and knowledge not at all; 4 unanswered e-mails; 2
     // answers for Bilal. Comments on three.

@@ -12,6 +12,18 @@ async fn sending_of(s: &Server, key: &str, code: &str) -> Value {
     r.body["sending"].clone()
 }
 
+/// The code of a new invitation for `order` that the product sends to
+/// `phone`, `after` minutes on.
+async fn sms_invitation(s: &Server, key: &str, order: &str, phone: &str, after: i64) -> String {
+    let inv = invite(
+        s,
+        key,
+        json!({"order_id": order, "channel": "sms", "recipient": {"phone": phone}, "send_after_minutes": after}),
+    )
+    .await;
+    inv["code"].as_str().unwrap().to_owned()
+}
+
 pub async fn invitations_are_sent_once_in_their_language_then_reminded(s: &Server) {
     let admin = s.admin.clone();
     let r = s
@@ -127,13 +139,7 @@ pub async fn invitations_are_sent_once_in_their_language_then_reminded(s: &Serve
     );
 
     // Answered before its time: cancelled, nothing sent.
-    let answered = invite(
-        s,
-        &writer,
-        json!({"order_id": "S-2", "channel": "sms", "recipient": {"phone": "+923001234568"}, "send_after_minutes": 60}),
-    )
-    .await;
-    let code2 = answered["code"].as_str().unwrap();
+    let code2 = &sms_invitation(s, &writer, "S-2", "+923001234568", 60).await;
     let r = s
         .call(
             "POST",
@@ -152,13 +158,7 @@ pub async fn invitations_are_sent_once_in_their_language_then_reminded(s: &Serve
 
     // A gateway's refusal is recorded; its hiccup is tried again.
     sms.answer(400);
-    let bad = invite(
-        s,
-        &writer,
-        json!({"order_id": "S-3", "channel": "sms", "recipient": {"phone": "+923001234569"}, "send_after_minutes": 0}),
-    )
-    .await;
-    let bad = bad["code"].as_str().unwrap();
+    let bad = &sms_invitation(s, &writer, "S-3", "+923001234569", 0).await;
     assert_eq!(s.send_due(t0).await.not_sent, 1);
     let failed = sending_of(s, &writer, bad).await;
     assert_eq!(failed["status"], "failed");
@@ -167,13 +167,7 @@ pub async fn invitations_are_sent_once_in_their_language_then_reminded(s: &Serve
         "{failed}"
     );
     sms.answer(503);
-    let flaky = invite(
-        s,
-        &writer,
-        json!({"order_id": "S-4", "channel": "sms", "recipient": {"phone": "+923001234560"}, "send_after_minutes": 0}),
-    )
-    .await;
-    let flaky = flaky["code"].as_str().unwrap();
+    let flaky = &sms_invitation(s, &writer, "S-4", "+923001234560", 0).await;
     assert_eq!(s.send_due(t0).await.not_sent, 1);
     assert_eq!(sending_of(s, &writer, flaky).await["status"], "scheduled");
     sms.answer(202);
@@ -286,16 +280,10 @@ pub async fn an_opt_out_link_stops_every_message_to_that_contact(s: &Server) {
         return;
     };
     let writer = s.key(&["invitations:write"]).await;
-    let later = invite(
-        s,
-        &writer,
-        json!({"order_id": "U-2", "channel": "sms", "recipient": {"phone": phone}, "send_after_minutes": 0}),
-    )
-    .await;
+    let code = &sms_invitation(s, &writer, "U-2", phone, 0).await;
     let swept = s.send_due(now + Duration::hours(14)).await;
     assert_eq!((swept.sent, swept.cancelled), (0, 1));
     assert!(sms.received().is_empty());
-    let code = later["code"].as_str().unwrap();
     let dropped = sending_of(s, &writer, code).await;
     assert_eq!(
         (&dropped["status"], &dropped["cancelled"]),

@@ -22,17 +22,8 @@ fn board_counts(body: &Value) -> Vec<(String, u64)> {
 pub async fn an_answer_shared_by_two_reps_counts_for_each(s: &Server) {
     let writer = s.key(&["invitations:write", "reps:write"]).await;
     let reader = s.key(&["scores:read", "responses:read"]).await;
-    for (id, name) in [("ayesha", "Ayesha"), ("bilal", "Bilal"), ("chen", "Chen")] {
-        let r = s
-            .call(
-                "PUT",
-                &format!("/v1/reps/{id}"),
-                Some(&writer),
-                Some(json!({"display_name": name})),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-    }
+    let reps = [("ayesha", "Ayesha"), ("bilal", "Bilal"), ("chen", "Chen")];
+    put_reps(s, &writer, &reps).await;
     // Each other rep is named with its own field; all errors at once.
     let writer_key = writer.as_str();
     let refused = |body: Value| async move {

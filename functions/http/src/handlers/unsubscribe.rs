@@ -6,6 +6,7 @@
 
 use crate::apidoc::P429;
 use crate::body::Segment;
+use crate::error::ApiError;
 use crate::pages::{self, esc, i18n::strings, i18n::supported};
 use crate::state::AppState;
 use axum::extract::State;
@@ -19,8 +20,8 @@ use feedback_store::StoreError;
 async fn opted(
     state: &AppState,
     token: &str,
-) -> Result<Option<(Code, Sending, &'static str)>, StoreError> {
-    let secret = state.store.secret().await?;
+) -> Result<Option<(Code, Sending, &'static str)>, ApiError> {
+    let secret = state.secret().await?;
     let Some(code) = secret
         .unsubscribed(token)
         .and_then(|c| Code::parse("c", c).ok())
@@ -121,7 +122,7 @@ pub async fn confirm(State(state): State<AppState>, Segment(token): Segment) -> 
 
 /// Suppresses the contact `token` names and cancels its invitation's
 /// pending message (retried while a sender changes it); its language.
-async fn opt_out(state: &AppState, token: &str) -> Result<Option<&'static str>, StoreError> {
+async fn opt_out(state: &AppState, token: &str) -> Result<Option<&'static str>, ApiError> {
     for _ in 0..5 {
         let Some((code, sending, lang)) = opted(state, token).await? else {
             return Ok(None);
@@ -136,10 +137,11 @@ async fn opt_out(state: &AppState, token: &str) -> Result<Option<&'static str>, 
         }
         match state.store.update_sending(&code, &sending, &next).await {
             Err(StoreError::Conflict(_)) => continue,
-            done => return done.map(|()| Some(lang)),
+            done => return Ok(done.map(|()| Some(lang))?),
         }
     }
-    Err(StoreError::Conflict(
-        "the invitation's sending kept changing during an opt-out".into(),
-    ))
+    Err(
+        StoreError::Conflict("the invitation's sending kept changing during an opt-out".into())
+            .into(),
+    )
 }

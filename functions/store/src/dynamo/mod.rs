@@ -503,6 +503,41 @@ impl DynamoStore {
         self.put_unless_refused(put).await
     }
 
+    /// The first `limit` items `query` finds: one page.
+    async fn first_items(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let out = query
+            .table_name(&*self.table)
+            .limit(limit.clamp(1, crate::MAX_PAGE) as i32)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.meter.add(Side::Read, out.consumed_capacity());
+        Ok(out.items.unwrap_or_default())
+    }
+
+    /// The entries of `queue`, a sparse queue in `gsi2` sorted by time,
+    /// whose time is up to `at`, soonest first.
+    fn due_query(
+        &self,
+        queue: &str,
+        at: DateTime<Utc>,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        // `$` sorts right after `#`: every key of an instant up to `at`.
+        self.client
+            .query()
+            .index_name(table::GSI2)
+            .key_condition_expression("#pk = :pk AND #sk < :hi")
+            .expression_attribute_names("#pk", table::GSI2_PK)
+            .expression_attribute_names("#sk", table::GSI2_SK)
+            .expression_attribute_values(":pk", s(queue))
+            .expression_attribute_values(":hi", s(format!("{}$", instant_key(at))))
+    }
+
     async fn put_item(&self, item: Item) -> Result<(), StoreError> {
         let out = self
             .client

@@ -4,9 +4,8 @@
 //! attribute and the queue keys, conditioned on the revision read. A
 //! contact that opted out is `SUPPRESS#{keyed hash}` / `SUPPRESS`.
 
-use super::meter::Side;
-use super::table::{GSI2, GSI2_PK, GSI2_SK, PK, SK};
-use super::{DynamoStore, Item, decode, keys, s, sdk_error};
+use super::table::{GSI2_PK, GSI2_SK, PK, SK};
+use super::{DynamoStore, Item, decode, keys, s};
 use crate::cursor::instant_key;
 use crate::{SendStore, StoreError};
 use async_trait::async_trait;
@@ -48,28 +47,9 @@ impl SendStore for DynamoStore {
         at: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Invitation>, StoreError> {
-        // `$` sorts right after `#`: every key of an instant up to `at`.
-        let out = self
-            .client
-            .query()
-            .table_name(&*self.table)
-            .index_name(GSI2)
-            .key_condition_expression("#pk = :pk AND #sk < :hi")
-            .expression_attribute_names("#pk", GSI2_PK)
-            .expression_attribute_names("#sk", GSI2_SK)
-            .expression_attribute_values(":pk", s(keys::DUE_SENDS))
-            .expression_attribute_values(":hi", s(format!("{}$", instant_key(at))))
-            .limit(limit.clamp(1, crate::MAX_PAGE) as i32)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        self.meter.add(Side::Read, out.consumed_capacity());
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode)
-            .collect()
+        let query = self.due_query(keys::DUE_SENDS, at);
+        let items = self.first_items(query, limit).await?;
+        items.into_iter().map(decode).collect()
     }
 
     async fn update_sending(

@@ -7,7 +7,7 @@
 //! is still to send. Deliveries expire through TTL 30 days after their event.
 
 use super::meter::Side;
-use super::table::{GSI2, GSI2_PK, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
+use super::table::{GSI2_PK, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
 use super::{DynamoStore, Item, decode, encode, keys, n, s, sdk_error};
 use crate::cursor::{Listed, instant_key};
 use crate::{StoreError, WebhookStore};
@@ -81,19 +81,8 @@ impl DynamoStore {
         query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let out = query
-            .table_name(&*self.table)
-            .limit(limit.clamp(1, crate::MAX_PAGE) as i32)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        self.meter.add(Side::Read, out.consumed_capacity());
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode_delivery)
-            .collect()
+        let items = self.first_items(query, limit).await?;
+        items.into_iter().map(decode_delivery).collect()
     }
 
     /// Puts `item` when `condition` (with a `:rev` value, if any) holds;
@@ -207,16 +196,7 @@ impl WebhookStore for DynamoStore {
         at: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
-        // `$` sorts right after `#`: every key of an instant up to `at`.
-        let query = self
-            .client
-            .query()
-            .index_name(GSI2)
-            .key_condition_expression("#pk = :pk AND #sk < :hi")
-            .expression_attribute_names("#pk", GSI2_PK)
-            .expression_attribute_names("#sk", GSI2_SK)
-            .expression_attribute_values(":pk", s(keys::DUE_DELIVERIES))
-            .expression_attribute_values(":hi", s(format!("{}$", instant_key(at))));
+        let query = self.due_query(keys::DUE_DELIVERIES, at);
         self.deliveries(query, limit).await
     }
 }
