@@ -5,10 +5,12 @@ use crate::sending;
 use chrono::{DateTime, Utc};
 use feedback_core::abuse::Secret;
 use feedback_core::model::InvitationSpec;
-use feedback_core::sending::{Media, When};
+use feedback_core::sending::{Cancel, Media, When};
 use feedback_core::time::TenantZone;
 use feedback_core::{Code, FieldError, Invitation, RepId, Rule, Settings};
-use feedback_store::{ContactRule, InvitationOutcome, InvitationStore, RepStore, StoreError};
+use feedback_store::{
+    ContactRule, InvitationOutcome, InvitationStore, RepStore, SendStore, StoreError,
+};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 
@@ -81,7 +83,7 @@ pub async fn rep_problems<'a>(
 /// The outcomes come back in order.
 #[tracing::instrument(skip_all, fields(invitations = invites.len()))]
 pub async fn invite(
-    store: &(impl InvitationStore + RepStore + ?Sized),
+    store: &(impl InvitationStore + RepStore + SendStore + ?Sized),
     settings: &Settings,
     secret: &Secret,
     media: Media,
@@ -117,6 +119,14 @@ pub async fn invite(
                     .take()
                     .map(|s| sending::schedule(at, s.to, s.when, settings, secret, zone));
                 async move {
+                    // A contact that opted out is never sent to, and the
+                    // invitation says so from the start.
+                    let sending = match sending {
+                        Some(st) if store.is_suppressed(&st.contact_hash).await? => {
+                            Some(st.cancelled(at, Cancel::OptedOut))
+                        }
+                        other => other,
+                    };
                     let code = Code::generate().map_err(|e| StoreError::Internal(e.to_string()))?;
                     let issued = spec.issue(code, at, lifetime, zone);
                     // No answer after the personal data's retention ends: its

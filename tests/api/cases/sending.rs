@@ -275,18 +275,23 @@ pub async fn an_opt_out_link_stops_every_message_to_that_contact(s: &Server) {
         (Status::Suppressed, None)
     );
 
-    // Every later invitation to the number is dropped, not sent.
+    // Every later invitation to the number says so from the start, and
+    // nothing is sent.
     let Some(sms) = &s.sms else {
         return;
     };
     let writer = s.key(&["invitations:write"]).await;
     let code = &sms_invitation(s, &writer, "U-2", phone, 0).await;
-    let swept = s.send_due(now + Duration::hours(14)).await;
-    assert_eq!((swept.sent, swept.cancelled), (0, 1));
-    assert!(sms.received().is_empty());
     let dropped = sending_of(s, &writer, code).await;
     assert_eq!(
-        (&dropped["status"], &dropped["cancelled"]),
-        (&json!("suppressed"), &json!("opted_out"))
+        (
+            &dropped["status"],
+            &dropped["cancelled"],
+            &dropped["due_at"]
+        ),
+        (&json!("suppressed"), &json!("opted_out"), &Value::Null)
     );
+    let swept = s.send_due(now + Duration::hours(14)).await;
+    assert_eq!((swept.sent, swept.cancelled), (0, 0));
+    assert!(sms.received().is_empty());
 }
