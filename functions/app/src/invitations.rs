@@ -1,13 +1,12 @@
 //! Inviting customers: a batch of validated invitations, each idempotent
 //! by its order, under the tenant's contact throttle and retention.
 
-use crate::sending;
 use chrono::{DateTime, Utc};
 use feedback_core::abuse::Secret;
 use feedback_core::model::InvitationSpec;
-use feedback_core::sending::{Cancel, Media, When};
+use feedback_core::sending::{Cancel, Media, Recipient, Sending, When};
 use feedback_core::time::TenantZone;
-use feedback_core::{Code, FieldError, Invitation, RepId, Rule, Settings};
+use feedback_core::{Attribution, Code, FieldError, Invitation, Rep, RepId, Rule, Settings};
 use feedback_store::{
     ContactRule, InvitationOutcome, InvitationStore, RepStore, SendStore, StoreError,
 };
@@ -53,6 +52,17 @@ async fn rep_problem(
         Some(rep) if !rep.active => Some(format!("rep '{id}' is inactive")),
         Some(_) => None,
     })
+}
+
+/// The reps `attribution` credits, the first named first, read at once; a
+/// rep no longer stored is left out.
+pub async fn read_reps(
+    store: &(impl RepStore + ?Sized),
+    attribution: &Attribution,
+) -> Result<Vec<Rep>, StoreError> {
+    let reads = attribution.reps().map(|id| store.get_rep(id));
+    let reps = futures::future::try_join_all(reads).await?;
+    Ok(reps.into_iter().flatten().collect())
 }
 
 /// An error for each field in `named` (its path, the rep it names) whose rep
@@ -117,7 +127,7 @@ pub async fn invite(
                 let sending = spec
                     .send
                     .take()
-                    .map(|s| sending::schedule(at, s.to, s.when, settings, secret, zone));
+                    .map(|s| schedule(at, s.to, s.when, settings, secret, zone));
                 async move {
                     // A contact that opted out is never sent to, and the
                     // invitation says so from the start.
@@ -217,4 +227,19 @@ async fn check_reps(
         true => Ok(()),
         false => Err(InviteError::Unprocessable(errors)),
     }
+}
+
+/// A first message for an invitation made at `created` to `to`, by the
+/// tenant's rules: at `when`, past the quiet hours.
+fn schedule(
+    created: DateTime<Utc>,
+    to: Recipient,
+    when: When,
+    settings: &Settings,
+    secret: &Secret,
+    zone: &TenantZone,
+) -> Sending {
+    let due = settings.sending.first_due(created, when, zone);
+    let hash = secret.suppression(to.contact());
+    Sending::scheduled(to, hash, due)
 }

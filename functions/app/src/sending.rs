@@ -5,9 +5,9 @@
 //! and in AWS on a schedule; the messenger is what differs (SMTP and an
 //! HTTP SMS gateway here, SES and SNS there).
 
+use crate::invitations::read_reps;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use feedback_core::abuse::Secret;
 use feedback_core::sending::{Facts, Medium, Next, Recipient, Sending};
 use feedback_core::time::TenantZone;
 use feedback_core::{Invitation, Rep, Settings};
@@ -182,7 +182,7 @@ impl Sender<'_> {
         let taken = state.taken(now);
         self.store.update_sending(code, &state, &taken).await?;
         let outcome = if self.messenger.sends(to.medium()) {
-            let reps = self.reps(&invitation).await?;
+            let reps = read_reps(self.store, &invitation.attribution).await?;
             let message = self
                 .composer
                 .compose(&invitation, &reps, self.settings, &to, reminder);
@@ -212,29 +212,4 @@ impl Sender<'_> {
         self.store.update_sending(code, &taken, &next).await?;
         Ok(result)
     }
-
-    /// The reps `invitation` credits, for the message to name.
-    async fn reps(&self, invitation: &Invitation) -> Result<Vec<Rep>, StoreError> {
-        let reads = invitation
-            .attribution
-            .reps()
-            .map(|id| self.store.get_rep(id));
-        let reps = futures::future::try_join_all(reads).await?;
-        Ok(reps.into_iter().flatten().collect())
-    }
-}
-
-/// A first message for an invitation made at `created` to `to`, by the
-/// tenant's rules: at `when`, past the quiet hours.
-pub fn schedule(
-    created: DateTime<Utc>,
-    to: Recipient,
-    when: feedback_core::sending::When,
-    settings: &Settings,
-    secret: &Secret,
-    zone: &TenantZone,
-) -> Sending {
-    let due = settings.sending.first_due(created, when, zone);
-    let hash = secret.suppression(to.contact());
-    Sending::scheduled(to, hash, due)
 }

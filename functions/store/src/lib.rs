@@ -37,7 +37,7 @@ pub use sqlite::SqliteStore;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::abuse::{Quota, Secret};
-use feedback_core::sending::Sending;
+use feedback_core::sending::{Cancel, Sending};
 use feedback_core::submission::SubmitRules;
 use feedback_core::webhook::{Delivery, Webhook};
 use feedback_core::{
@@ -193,6 +193,33 @@ pub trait SendStore: Send + Sync {
     async fn suppress(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 
     async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError>;
+}
+
+/// Cancels, at `at` for `why`, what invitation `code` still had to send,
+/// and with it the address or number; true when there was something.
+/// Read again and retried while a sender changes the state under it.
+pub async fn cancel_sending(
+    store: &(impl InvitationStore + SendStore + ?Sized),
+    code: &Code,
+    why: Cancel,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    for _ in 0..5 {
+        let Some(sending) = store.get_invitation(code).await?.and_then(|i| i.sending) else {
+            return Ok(false);
+        };
+        let next = sending.cancelled(at, why);
+        if next == sending {
+            return Ok(false);
+        }
+        match store.update_sending(code, &sending, &next).await {
+            Err(StoreError::Conflict(_)) => continue,
+            done => return done.map(|()| true),
+        }
+    }
+    Err(StoreError::Conflict(
+        "the invitation's sending kept changing while it was cancelled".into(),
+    ))
 }
 
 /// Invitations, idempotent by order.

@@ -193,7 +193,10 @@ async fn rating_json(
     // at once, a cold page waits for one round trip rather than three.
     let (settings, reps, answer) = tokio::try_join!(
         state.settings(),
-        async { Ok(super::rating_pages::credited_reps(state, &target).await?) },
+        async {
+            let store = state.store.as_ref();
+            Ok(feedback_app::invitations::read_reps(store, target.attribution()).await?)
+        },
         async {
             // A reusable link has no one answer: each visit answers anew.
             match &target {

@@ -13,6 +13,7 @@ use crate::state::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use feedback_app::invitations::read_reps;
 use feedback_core::Answerable;
 use feedback_core::code::random_base62;
 use feedback_core::links::{Closed, Target};
@@ -20,7 +21,7 @@ use feedback_core::model;
 use feedback_core::model::Submission;
 use feedback_core::submission::editable_until;
 use feedback_core::{Answers, Expectation, Rule, Settings};
-use feedback_store::{Recorded, StoreError};
+use feedback_store::Recorded;
 
 /// A browser's form post, which wants a page back rather than JSON.
 pub fn wants_page(headers: &HeaderMap) -> bool {
@@ -146,24 +147,12 @@ fn answered<'a>(
     }
 }
 
-/// The reps `target` credits, the first named first, read at once; a rep
-/// no longer stored is left out.
-pub(super) async fn credited_reps(
-    state: &AppState,
-    target: &Target,
-) -> Result<Vec<model::Rep>, StoreError> {
-    let reads = target
-        .attribution()
-        .reps()
-        .map(|id| state.store.get_rep(id));
-    let reps = futures::future::try_join_all(reads).await?;
-    Ok(reps.into_iter().flatten().collect())
-}
-
 /// The names a page asks about; without them (a failed read) it asks
 /// about the business instead of failing.
 async fn rep_names(state: &AppState, target: &Target) -> Vec<String> {
-    let reps = credited_reps(state, target).await.unwrap_or_default();
+    let reps = read_reps(state.store.as_ref(), target.attribution())
+        .await
+        .unwrap_or_default();
     reps.into_iter().map(|r| r.display_name).collect()
 }
 

@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use feedback_core::Code;
 use feedback_core::sending::{Cancel, Sending};
-use feedback_store::StoreError;
 
 /// The invitation a genuine token names, its sending state and language.
 async fn opted(
@@ -121,27 +120,13 @@ pub async fn confirm(State(state): State<AppState>, Segment(token): Segment) -> 
 }
 
 /// Suppresses the contact `token` names and cancels its invitation's
-/// pending message (retried while a sender changes it); its language.
+/// pending message; its language.
 async fn opt_out(state: &AppState, token: &str) -> Result<Option<&'static str>, ApiError> {
-    for _ in 0..5 {
-        let Some((code, sending, lang)) = opted(state, token).await? else {
-            return Ok(None);
-        };
-        state
-            .store
-            .suppress(&sending.contact_hash, super::now())
-            .await?;
-        let next = sending.cancelled(super::now(), Cancel::OptedOut);
-        if next == sending {
-            return Ok(Some(lang));
-        }
-        match state.store.update_sending(&code, &sending, &next).await {
-            Err(StoreError::Conflict(_)) => continue,
-            done => return Ok(done.map(|()| Some(lang))?),
-        }
-    }
-    Err(
-        StoreError::Conflict("the invitation's sending kept changing during an opt-out".into())
-            .into(),
-    )
+    let Some((code, sending, lang)) = opted(state, token).await? else {
+        return Ok(None);
+    };
+    let store = state.store.as_ref();
+    store.suppress(&sending.contact_hash, super::now()).await?;
+    feedback_store::cancel_sending(store, &code, Cancel::OptedOut, super::now()).await?;
+    Ok(Some(lang))
 }

@@ -12,7 +12,7 @@
 use super::table::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
 use super::{DynamoStore, Item, code_of, keys, n, s};
 use crate::ErasureStore;
-use crate::{Erased, InvitationStore, SendStore, StoreError, WebhookStore};
+use crate::{Erased, StoreError, WebhookStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use feedback_core::sending::Cancel;
@@ -84,7 +84,7 @@ impl DynamoStore {
                 "attribute_exists(customer_ref) OR attribute_exists(personal_until)",
             )
             .await?;
-        let unsent = self.drop_recipient(code).await?;
+        let unsent = crate::cancel_sending(self, code, Cancel::Erased, chrono::Utc::now()).await?;
         erased.invitations = u32::from(invitation || unsent);
         for item in self.query_all(pk.clone(), None).await? {
             let Some(sk) = item.get(SK).and_then(|v| v.as_s().ok()) else {
@@ -105,28 +105,6 @@ impl DynamoStore {
         self.delete(pk, keys::RETENTION_MARKER.into()).await?;
         self.scrub_deliveries(code).await?;
         Ok(erased)
-    }
-
-    /// Cancels what `code`'s invitation still had to send, and with it the
-    /// address or number; true when there was one. Retried while a sender
-    /// changes the state under it.
-    async fn drop_recipient(&self, code: &Code) -> Result<bool, StoreError> {
-        for _ in 0..5 {
-            let Some(invitation) = self.get_invitation(code).await? else {
-                return Ok(false);
-            };
-            let Some(sending) = invitation.sending.filter(|st| st.recipient.is_some()) else {
-                return Ok(false);
-            };
-            let erased = sending.cancelled(chrono::Utc::now(), Cancel::Erased);
-            match self.update_sending(code, &sending, &erased).await {
-                Err(StoreError::Conflict(_)) => continue,
-                done => return done.map(|()| true),
-            }
-        }
-        Err(StoreError::Conflict(
-            "the invitation's sending kept changing during its erasure".into(),
-        ))
     }
 
     /// Takes the comment out of every stored delivery of `code`'s answers,
