@@ -130,7 +130,7 @@ struct Scale {
     summary = "The rating page (HTML), or with a `.json` suffix what a page needs; never records anything",
     params(
         ("code" = String, Path, description = "The invitation code; `GET` takes it with a `.json` suffix"),
-        ("score" = Option<i64>, Query, description = "One-click links: preselects this score; the customer still confirms with Send"),
+        ("score" = Option<String>, Query, description = "One-click links: an integer on the survey's scale preselects that score (the customer still confirms with Send); any other value is ignored, as a mangled link still opens the page"),
         ("edit" = Option<String>, Query, min_length = 1, description = "An answer's edit token (the thank-you page's change link carries it): shows the stored answer (page, or response in .json) and lets it be changed"),
     ),
     responses(
