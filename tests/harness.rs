@@ -4,12 +4,14 @@
 
 pub mod burst;
 pub mod gateway;
+pub mod receivers;
 
 use feedback_core::webhook::Backoff;
 use feedback_http::Tenant;
 use feedback_local::notifier::Changes;
 use feedback_store::dynamo::local_config;
 use feedback_store::{DynamoStore, SqliteStore, Store};
+pub use receivers::{MAIL_FROM, Mail, SMS_TOKEN, SmsReceiver, SmtpReceiver};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -40,79 +42,11 @@ pub struct Server {
     /// would a moment later, so a case sees every change it made before, as
     /// it would on SQLite. Writes are sent at once: cases time them.
     view: Option<RollupView>,
-    /// On the local server: the SMS gateway its invitations are sent
-    /// through, a loopback receiver that keeps what it was given.
+    /// On the local server: the SMS gateway and the SMTP server its
+    /// invitations are sent through, loopback receivers that keep what
+    /// they were given.
     pub sms: Option<SmsReceiver>,
-}
-
-/// What an SMS receiver was given: each body and its `Authorization`.
-type Posted = Arc<std::sync::Mutex<Vec<(Value, Option<String>)>>>;
-
-/// A loopback SMS gateway: keeps every JSON body posted to it (with its
-/// `Authorization`), and answers `status` (202 unless a case changes it).
-#[derive(Clone)]
-pub struct SmsReceiver {
-    pub url: String,
-    received: Posted,
-    status: Arc<std::sync::atomic::AtomicU16>,
-}
-
-/// The bearer token the harness's servers give their SMS gateway.
-pub const SMS_TOKEN: &str = "gateway-token";
-
-impl SmsReceiver {
-    pub async fn start() -> SmsReceiver {
-        use axum::extract::State;
-        use axum::http::{HeaderMap, StatusCode};
-        type Kept = (Posted, Arc<std::sync::atomic::AtomicU16>);
-        async fn keep(
-            State((received, status)): State<Kept>,
-            headers: HeaderMap,
-            axum::Json(body): axum::Json<Value>,
-        ) -> StatusCode {
-            let auth = headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            received.lock().unwrap().push((body, auth));
-            StatusCode::from_u16(status.load(std::sync::atomic::Ordering::SeqCst))
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/messages", listener.local_addr().unwrap());
-        let received = Arc::default();
-        let status = Arc::new(std::sync::atomic::AtomicU16::new(202));
-        let app = axum::Router::new()
-            .route("/messages", axum::routing::post(keep))
-            .with_state((Arc::clone(&received), Arc::clone(&status)));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        SmsReceiver {
-            url,
-            received,
-            status,
-        }
-    }
-
-    /// What was posted so far: each message's body and `Authorization`.
-    pub fn received(&self) -> Vec<(Value, Option<String>)> {
-        self.received.lock().unwrap().clone()
-    }
-
-    /// From now on, answer `status`.
-    pub fn answer(&self, status: u16) {
-        self.status
-            .store(status, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// The local server's messengers, sending SMS here.
-    pub fn messengers(&self) -> feedback_local::sending::Messengers {
-        feedback_local::sending::Messengers {
-            sms: Some(feedback_local::sending::SmsGateway::new(
-                &self.url,
-                Some(SMS_TOKEN.into()),
-            )),
-        }
-    }
+    pub mail: Option<SmtpReceiver>,
 }
 
 /// A reader of the table's stream and the store that applies it.
@@ -222,8 +156,8 @@ impl Server {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let served = Arc::clone(&store);
         let t = tenant.clone();
-        let sms = SmsReceiver::start().await;
-        let media = sms.messengers().media();
+        let (sms, mail) = (SmsReceiver::start().await, SmtpReceiver::start().await);
+        let media = receivers::messengers(&sms, &mail).media();
         tokio::spawn(async move {
             feedback_local::serve(listener, served, t, media, async {
                 let _ = rx.await;
@@ -233,16 +167,26 @@ impl Server {
         });
         let mut server = Self::ready(store, tenant, tx, dir, None).await;
         server.sms = Some(sms);
+        server.mail = Some(mail);
         server
     }
 
-    /// Runs one send sweep as of `now`, through this server's SMS gateway
+    /// The local server's messengers, sending to this server's receivers.
+    pub fn messengers(&self) -> feedback_local::sending::Messengers {
+        let local = "a local server";
+        receivers::messengers(
+            self.sms.as_ref().expect(local),
+            self.mail.as_ref().expect(local),
+        )
+    }
+
+    /// Runs one send sweep as of `now`, through this server's receivers
     /// (the worker's, with an explicit clock).
     pub async fn send_due(
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> feedback_app::sending::Swept {
-        let messengers = self.sms.as_ref().expect("a local server").messengers();
+        let messengers = self.messengers();
         feedback_local::sending::sweep(self.store.as_ref(), &messengers, &self.tenant, now)
             .await
             .expect("a sweep")
@@ -316,6 +260,7 @@ impl Server {
             deployment,
             view: None,
             sms: None,
+            mail: None,
         }
     }
 

@@ -176,6 +176,7 @@ feedback_e2e::suite!([sqlite, dynamo]:
     bots_are_refused_and_bursts_held_for_review,
     an_answer_shared_by_two_reps_counts_for_each,
     invitations_are_sent_once_in_their_language_then_reminded,
+    invitations_are_e_mailed_with_a_one_click_opt_out,
     an_opt_out_link_stops_every_message_to_that_contact,
 );
 
@@ -204,6 +205,7 @@ feedback_e2e::suite!(gateway:
     bots_are_refused_and_bursts_held_for_review,
     an_answer_shared_by_two_reps_counts_for_each,
     an_opt_out_link_stops_every_message_to_that_contact,
+    a_recipient_nothing_can_send_to_is_refused,
 );
 
 /// A store that cannot be reached is a 503 with Retry-After, never a 500.
@@ -237,11 +239,7 @@ async fn an_unreachable_store_is_503_with_retry_after() {
 async fn the_local_worker_sends_what_is_due() {
     let s = Server::sqlite().await;
     let sms = s.sms.clone().expect("a local server");
-    feedback_local::sending::spawn(
-        s.store.clone(),
-        Arc::new(sms.messengers()),
-        s.tenant.clone(),
-    );
+    feedback_local::sending::spawn(s.store.clone(), Arc::new(s.messengers()), s.tenant.clone());
     let writer = s.key(&["invitations:write"]).await;
     let r = s
         .call(

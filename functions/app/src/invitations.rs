@@ -114,7 +114,7 @@ pub async fn invite(
                 // The throttle is per contact: the customer ref, or else
                 // the address or number the product sends to.
                 let contact_of = (spec.customer_ref.as_ref().map(|c| c.as_str().to_owned()))
-                    .or_else(|| spec.send.as_ref().map(|s| s.to.contact().to_owned()));
+                    .or_else(|| spec.send.as_ref().map(|s| s.to.contact()));
                 let contact =
                     settings
                         .contact_throttle()
@@ -240,6 +240,6 @@ fn schedule(
     zone: &TenantZone,
 ) -> Sending {
     let due = settings.sending.first_due(created, when, zone);
-    let hash = secret.suppression(to.contact());
+    let hash = secret.suppression(&to.contact());
     Sending::scheduled(to, hash, due)
 }

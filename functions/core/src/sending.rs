@@ -152,11 +152,21 @@ impl Recipient {
         }
     }
 
-    /// The address or number, for the provider and the suppression hash.
-    pub fn contact(&self) -> &str {
+    /// The address or number as the provider is given it.
+    pub fn as_str(&self) -> &str {
         match self {
             Recipient::Email(e) => e.as_str(),
             Recipient::Phone(p) => p.as_str(),
+        }
+    }
+
+    /// Who it reaches, for the suppression list and the contact throttle:
+    /// an address whatever its letters' case (mailbox providers ignore it,
+    /// and an opt-out must hold however the shop typed the address).
+    pub fn contact(&self) -> String {
+        match self {
+            Recipient::Email(e) => e.as_str().to_lowercase(),
+            Recipient::Phone(p) => p.as_str().to_owned(),
         }
     }
 }
@@ -718,7 +728,19 @@ mod tests {
             assert_eq!(Phone::parse("p", bad).unwrap_err().field, "p", "{bad}");
         }
         let r = Recipient::Phone(Phone::parse("p", "+923001234567").unwrap());
-        assert_eq!((r.medium(), r.contact()), (Medium::Sms, "+923001234567"));
+        assert_eq!(
+            (r.medium(), r.contact()),
+            (Medium::Sms, "+923001234567".into())
+        );
+        let shouted = Recipient::Email(Email::parse("e", "Ayesha.K@Example.PK").unwrap());
+        assert_eq!(
+            (shouted.medium(), shouted.as_str(), shouted.contact()),
+            (
+                Medium::Email,
+                "Ayesha.K@example.pk",
+                "ayesha.k@example.pk".into()
+            )
+        );
         let json = serde_json::to_string(&Recipient::Email(email)).unwrap();
         assert_eq!(json, r#"{"email":"Ayesha.K+shop@example.pk"}"#);
     }

@@ -169,7 +169,10 @@ async fn serve(addr: String, demo: bool, backend: feedback_local::Backend) -> Ex
         backend.changes,
         feedback_core::webhook::Backoff::DEFAULT,
     );
-    let messengers = feedback_local::sending::Messengers::from_env();
+    let messengers = match feedback_local::sending::Messengers::from_env() {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
     let media = messengers.media();
     feedback_local::sending::spawn(store.clone(), Arc::new(messengers), tenant.clone());
     println!("Serving on http://{local} (Ctrl-C to stop)");

@@ -1,6 +1,7 @@
-//! Invitations the product sends: once, in their language, at most one
-//! reminder; cancelled by an answer or an erasure; a refusal recorded, a
-//! gateway's hiccup retried. The sweeps run with an explicit clock.
+//! Invitations the product sends, by SMS and e-mail: once, in their
+//! language, at most one reminder; cancelled by an answer or an erasure; a
+//! refusal recorded, a provider's hiccup retried; refused up front where
+//! nothing could send them. The sweeps run with an explicit clock.
 
 use crate::*;
 
@@ -49,14 +50,6 @@ pub async fn invitations_are_sent_once_in_their_language_then_reminded(s: &Serve
         }
     };
     let fields = |names: &[&str]| names.iter().map(|f| f.to_string()).collect::<Vec<_>>();
-    assert_eq!(
-        refused(
-            json!({"order_id": "E-1", "channel": "email", "recipient": {"email": "a@example.pk"}})
-        )
-        .await,
-        (422, fields(&["recipient"])),
-        "this server has no e-mail sender"
-    );
     assert_eq!(
         refused(json!({"order_id": "E-1", "channel": "sms", "recipient": {"phone": "0300 1234567"}, "send_at": "soon"})).await,
         (400, fields(&["send_at", "recipient.phone"]))
@@ -294,4 +287,145 @@ pub async fn an_opt_out_link_stops_every_message_to_that_contact(s: &Server) {
     let swept = s.send_due(now + Duration::hours(14)).await;
     assert_eq!((swept.sent, swept.cancelled), (0, 0));
     assert!(sms.received().is_empty());
+}
+
+/// An e-mail invitation: one message however many senders sweep, in the
+/// invitation's language, naming every rep credited, with one-tap score
+/// links and RFC 8058's one-click opt-out; a mail server's refusal is
+/// recorded, its deferral tried again.
+pub async fn invitations_are_e_mailed_with_a_one_click_opt_out(s: &Server) {
+    let admin = s.admin.clone();
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"sending": {"quiet_hours": null}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    put_reps(s, &admin, &[("ayesha", "Ayesha"), ("bilal", "Bilal")]).await;
+    let writer = s.key(&["invitations:write"]).await;
+    let mail = s.mail.as_ref().expect("a local server");
+    // Each to its own address, or past the contact throttle.
+    let email_invitation = |order: &'static str, to: &'static str| {
+        let writer = writer.clone();
+        async move {
+            let inv = invite(
+                s,
+                &writer,
+                json!({"order_id": order, "channel": "email", "recipient": {"email": to}, "send_after_minutes": 0, "force": true}),
+            )
+            .await;
+            inv["code"].as_str().unwrap().to_owned()
+        }
+    };
+
+    let inv = invite(
+        s,
+        &writer,
+        json!({"order_id": "M-1", "channel": "email", "locale": "hi", "rep_id": "ayesha", "also_rep_ids": ["bilal"], "recipient": {"email": "Zara@Example.pk"}, "send_after_minutes": 0}),
+    )
+    .await;
+    let code = inv["code"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (&inv["sending"]["status"], &inv["sending"]["medium"]),
+        (&json!("scheduled"), &json!("email"))
+    );
+    assert!(!inv.to_string().to_lowercase().contains("zara"), "{inv}");
+
+    let t0 = Utc::now() + Duration::minutes(1);
+    let (a, b) = tokio::join!(s.send_due(t0), s.send_due(t0));
+    assert_eq!(a.sent + b.sent, 1, "{a:?} {b:?}");
+    let got = mail.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, ["Zara@example.pk"]);
+    assert_eq!(got[0].from, "feedback@chai.example");
+    let message = got[0].parsed();
+    assert_eq!(message.subject(), Some("Chai Corner में आपका अनुभव कैसा रहा?"));
+    let token = s.store.secret().await.unwrap().unsubscribe_token(&code);
+    let opt_out = format!("{}/u/{token}", s.base);
+    assert_eq!(
+        message.header_raw("List-Unsubscribe").map(str::trim),
+        Some(format!("<{opt_out}>").as_str())
+    );
+    assert_eq!(
+        message.header_raw("List-Unsubscribe-Post").map(str::trim),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let text = message.body_text(0).expect("a plain-text part");
+    let html = message.body_html(0).expect("an HTML part");
+    for body in [&text, &html] {
+        assert!(body.contains(&format!("{}/r/{code}", s.base)), "{body}");
+        assert!(body.contains(&opt_out), "{body}");
+        assert!(body.contains("Ayesha और Bilal"), "{body}");
+    }
+    assert!(html.contains("lang=\"hi\""), "{html}");
+    assert!(html.contains(&format!("/r/{code}?score=5")), "{html}");
+    assert_eq!(sending_of(s, &writer, &code).await["status"], "sent");
+
+    // The one-click POST a mail client makes: no page, no form token.
+    let r = s
+        .send_with(
+            "POST",
+            &format!("/u/{token}"),
+            None,
+            &[],
+            "application/x-www-form-urlencoded",
+            b"List-Unsubscribe=One-Click".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let again = email_invitation("M-2", "zara@example.pk").await;
+    assert_eq!(
+        sending_of(s, &writer, &again).await["status"],
+        "suppressed",
+        "an address is one contact whatever its letters' case"
+    );
+
+    // A mail server's refusal is final; its deferral is tried again.
+    mail.answer(550);
+    let bad = email_invitation("M-3", "nobody@example.pk").await;
+    assert_eq!(s.send_due(t0).await.not_sent, 1);
+    let failed = sending_of(s, &writer, &bad).await;
+    assert_eq!(failed["status"], "failed");
+    let failure = failed["failure"].as_str().unwrap();
+    assert!(failure.contains("550"), "{failed}");
+    assert!(
+        !failure.contains("nobody"),
+        "no address in a reason: {failed}"
+    );
+    mail.answer(451);
+    let later = email_invitation("M-4", "later@example.pk").await;
+    assert_eq!(s.send_due(t0).await.not_sent, 1);
+    assert_eq!(sending_of(s, &writer, &later).await["status"], "scheduled");
+    mail.answer(250);
+    assert_eq!(s.send_due(t0 + Duration::minutes(2)).await.sent, 1);
+    assert_eq!(sending_of(s, &writer, &later).await["status"], "sent");
+    assert_eq!(mail.received().len(), 2);
+}
+
+/// The functions as deployed have no senders yet: an invitation to be
+/// sent is refused, naming the recipient, never accepted and then dropped.
+pub async fn a_recipient_nothing_can_send_to_is_refused(s: &Server) {
+    let writer = s.key(&["invitations:write"]).await;
+    for recipient in [
+        json!({"email": "a@example.pk"}),
+        json!({"phone": "+923001234567"}),
+    ] {
+        let r = s
+            .call(
+                "POST",
+                "/v1/invitations",
+                Some(&writer),
+                Some(json!({"order_id": "N-1", "channel": "sms", "recipient": recipient})),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.fields()),
+            (422, vec!["recipient".to_owned()]),
+            "{}",
+            r.body
+        );
+    }
 }

@@ -1,0 +1,221 @@
+//! Loopback receivers for the messages the local server sends: an HTTP SMS
+//! gateway and an SMTP server, each keeping what it was given and
+//! answering what a case asks of it.
+//!
+//! The SMTP server is written here rather than taken from a crate: the
+//! embeddable ones bring a TLS stack on aws-lc (a C build) for a feature
+//! no case uses. It speaks the part of RFC 5321 a client's plain delivery
+//! takes (EHLO, MAIL, RCPT, DATA with its dot-stuffing, RSET, NOOP, QUIT);
+//! the client on the other end is lettre, as the product ships it.
+
+use serde_json::Value;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// The local server's messengers, sending to `sms` and `mail`.
+pub fn messengers(sms: &SmsReceiver, mail: &SmtpReceiver) -> feedback_local::sending::Messengers {
+    feedback_local::sending::Messengers {
+        email: Some(mail.mailer()),
+        sms: Some(sms.gateway()),
+    }
+}
+
+/// What an SMS receiver was given: each body and its `Authorization`.
+type Posted = Arc<Mutex<Vec<(Value, Option<String>)>>>;
+
+/// A loopback SMS gateway: keeps every JSON body posted to it (with its
+/// `Authorization`), and answers `status` (202 unless a case changes it).
+#[derive(Clone)]
+pub struct SmsReceiver {
+    pub url: String,
+    received: Posted,
+    status: Arc<AtomicU16>,
+}
+
+/// The bearer token the harness's servers give their SMS gateway.
+pub const SMS_TOKEN: &str = "gateway-token";
+
+impl SmsReceiver {
+    pub async fn start() -> SmsReceiver {
+        use axum::extract::State;
+        use axum::http::{HeaderMap, StatusCode};
+        type Kept = (Posted, Arc<AtomicU16>);
+        async fn keep(
+            State((received, status)): State<Kept>,
+            headers: HeaderMap,
+            axum::Json(body): axum::Json<Value>,
+        ) -> StatusCode {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            received.lock().unwrap().push((body, auth));
+            StatusCode::from_u16(status.load(Ordering::SeqCst))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/messages", listener.local_addr().unwrap());
+        let received = Arc::default();
+        let status = Arc::new(AtomicU16::new(202));
+        let app = axum::Router::new()
+            .route("/messages", axum::routing::post(keep))
+            .with_state((Arc::clone(&received), Arc::clone(&status)));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        SmsReceiver {
+            url,
+            received,
+            status,
+        }
+    }
+
+    /// What was posted so far: each message's body and `Authorization`.
+    pub fn received(&self) -> Vec<(Value, Option<String>)> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// From now on, answer `status`.
+    pub fn answer(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
+    }
+
+    /// The local server's SMS gateway, sending here.
+    pub fn gateway(&self) -> feedback_local::sending::SmsGateway {
+        feedback_local::sending::SmsGateway::new(&self.url, Some(SMS_TOKEN.into()))
+    }
+}
+
+/// Who the harness's servers send e-mail as.
+pub const MAIL_FROM: &str = "Chai Corner <feedback@chai.example>";
+
+/// A message an SMTP server accepted: its envelope and its data.
+#[derive(Debug, Clone, Default)]
+pub struct Mail {
+    /// `MAIL FROM` and each accepted `RCPT TO`, without their brackets.
+    pub from: String,
+    pub to: Vec<String>,
+    /// The message as sent, dot-stuffing undone.
+    pub data: Vec<u8>,
+}
+
+impl Mail {
+    /// The message, parsed as a mail client would.
+    pub fn parsed(&self) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(&self.data)
+            .expect("a message")
+    }
+}
+
+/// A loopback SMTP server: keeps every message it accepts, and answers
+/// each `RCPT` with `rcpt` (250 unless a case changes it).
+#[derive(Clone)]
+pub struct SmtpReceiver {
+    pub url: String,
+    received: Arc<Mutex<Vec<Mail>>>,
+    rcpt: Arc<AtomicU16>,
+}
+
+impl SmtpReceiver {
+    pub async fn start() -> SmtpReceiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let receiver = SmtpReceiver {
+            url: format!("smtp://{}", listener.local_addr().unwrap()),
+            received: Arc::default(),
+            rcpt: Arc::new(AtomicU16::new(250)),
+        };
+        let serving = receiver.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let session = serving.clone();
+                tokio::spawn(async move { session.session(stream).await });
+            }
+        });
+        receiver
+    }
+
+    /// What was accepted so far.
+    pub fn received(&self) -> Vec<Mail> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// From now on, answer each recipient with `code` (550: no such
+    /// mailbox, final; 451: try again later).
+    pub fn answer(&self, code: u16) {
+        self.rcpt.store(code, Ordering::SeqCst);
+    }
+
+    /// The local server's mailer, sending here.
+    pub fn mailer(&self) -> feedback_local::sending::SmtpMailer {
+        feedback_local::sending::SmtpMailer::new(&self.url, MAIL_FROM).expect("a mailer")
+    }
+
+    async fn session(&self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read);
+        write.write_all(b"220 receiver ESMTP\r\n").await?;
+        let mut mail = Mail::default();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if lines.read_until(b'\n', &mut line).await? == 0 {
+                return Ok(());
+            }
+            let command = String::from_utf8_lossy(&line).trim_end().to_owned();
+            let verb = command.get(..4).unwrap_or_default().to_ascii_uppercase();
+            let path = || {
+                let start = command.find('<').map_or(0, |i| i + 1);
+                let end = command.rfind('>').unwrap_or(command.len());
+                command.get(start..end).unwrap_or_default().to_owned()
+            };
+            let reply = match verb.as_str() {
+                "EHLO" => "250-receiver\r\n250 HELP\r\n".to_owned(),
+                "HELO" | "NOOP" => "250 OK\r\n".to_owned(),
+                "RSET" => {
+                    mail = Mail::default();
+                    "250 OK\r\n".to_owned()
+                }
+                "MAIL" => {
+                    mail = Mail {
+                        from: path(),
+                        ..Mail::default()
+                    };
+                    "250 OK\r\n".to_owned()
+                }
+                "RCPT" => match self.rcpt.load(Ordering::SeqCst) {
+                    250 => {
+                        mail.to.push(path());
+                        "250 OK\r\n".to_owned()
+                    }
+                    code => format!("{code} not now\r\n"),
+                },
+                "DATA" if mail.to.is_empty() => "554 no valid recipients\r\n".to_owned(),
+                "DATA" => {
+                    write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                    loop {
+                        line.clear();
+                        if lines.read_until(b'\n', &mut line).await? == 0 {
+                            return Ok(());
+                        }
+                        if line == b".\r\n" {
+                            break;
+                        }
+                        let unstuffed = line.strip_prefix(b".").unwrap_or(&line);
+                        mail.data.extend_from_slice(unstuffed);
+                    }
+                    self.received
+                        .lock()
+                        .unwrap()
+                        .push(std::mem::take(&mut mail));
+                    "250 OK\r\n".to_owned()
+                }
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await?;
+                    return Ok(());
+                }
+                _ => "502 not implemented\r\n".to_owned(),
+            };
+            write.write_all(reply.as_bytes()).await?;
+        }
+    }
+}
