@@ -177,6 +177,7 @@ feedback_e2e::suite!([sqlite, dynamo]:
     an_answer_shared_by_two_reps_counts_for_each,
     invitations_are_sent_once_in_their_language_then_reminded,
     invitations_are_e_mailed_with_a_one_click_opt_out,
+    sent_and_failed_messages_are_announced_to_webhooks,
     an_opt_out_link_stops_every_message_to_that_contact,
 );
 

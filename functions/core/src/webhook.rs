@@ -11,7 +11,8 @@
 use crate::code::{RandomError, random_base62};
 use crate::error::{FieldError, Rule};
 use crate::followup::{FollowUp, FollowUpRules};
-use crate::model::Response;
+use crate::model::{Attribution, Invitation, Response};
+use crate::sending::{SendingView, Status};
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -54,14 +55,22 @@ pub enum EventType {
     ResponseUnhappy,
     #[serde(rename = "follow_up.updated")]
     FollowUpUpdated,
+    /// The product sent an invitation's message (the first, or the reminder).
+    #[serde(rename = "invitation.sent")]
+    InvitationSent,
+    /// The product could not send an invitation's message, for good.
+    #[serde(rename = "invitation.failed")]
+    InvitationFailed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 4] = [
+    pub const ALL: [EventType; 6] = [
         EventType::ResponseCreated,
         EventType::ResponseUpdated,
         EventType::ResponseUnhappy,
         EventType::FollowUpUpdated,
+        EventType::InvitationSent,
+        EventType::InvitationFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +79,8 @@ impl EventType {
             EventType::ResponseUpdated => "response.updated",
             EventType::ResponseUnhappy => "response.unhappy",
             EventType::FollowUpUpdated => "follow_up.updated",
+            EventType::InvitationSent => "invitation.sent",
+            EventType::InvitationFailed => "invitation.failed",
         }
     }
 
@@ -318,6 +329,11 @@ pub enum Change {
         before: Option<Box<FollowUp>>,
         after: Box<FollowUp>,
     },
+    /// An invitation whose message went or failed ([`Change::sending`]).
+    Invitation {
+        before: Option<Box<Invitation>>,
+        after: Box<Invitation>,
+    },
 }
 
 /// What a webhook receives (the POST body). Headers: Feedback-Event
@@ -331,7 +347,8 @@ pub struct Event {
     pub kind: EventType,
     pub created_at: DateTime<Utc>,
     /// `{"response": Response}` for response.*; `{"follow_up": FollowUp}`
-    /// for follow_up.updated.
+    /// for follow_up.updated; `{"invitation": Invitation}` for
+    /// invitation.* (its `sending` says how far it got, never to whom).
     #[schema(value_type = Object)]
     pub data: Value,
 }
@@ -355,7 +372,74 @@ fn short_hash(parts: &[&str]) -> String {
     hex::encode(&digest[..12])
 }
 
+/// What an invitation event says of it: what the API shows, less its
+/// link (a webhook receiver is the business, which has it).
+#[derive(Serialize)]
+struct InvitationData<'a> {
+    code: &'a str,
+    order_id: &'a str,
+    #[serde(flatten)]
+    attribution: &'a Attribution,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_ref: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locale: Option<&'a str>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    sending: SendingView<'a>,
+}
+
+/// The event an invitation's change means, if any: its message went
+/// (`sent` or `reminded`) or failed, at a new sending revision.
+fn sending_event(before: Option<&Invitation>, after: &Invitation) -> Option<Event> {
+    let now = after.sending.as_ref()?;
+    let was = before.and_then(|b| b.sending.as_ref());
+    if was.is_some_and(|w| w.revision >= now.revision || w.status == now.status) {
+        return None;
+    }
+    let (kind, at) = match now.status {
+        Status::Sent => (EventType::InvitationSent, now.sent_at),
+        Status::Reminded => (EventType::InvitationSent, now.reminded_at),
+        Status::Failed => (EventType::InvitationFailed, now.failed_at),
+        _ => return None,
+    };
+    let data = InvitationData {
+        code: after.code.as_str(),
+        order_id: after.order_id.as_str(),
+        attribution: &after.attribution,
+        customer_ref: after.customer_ref.as_ref().map(|c| c.as_str()),
+        locale: after.locale.as_ref().map(|l| l.as_str()),
+        created_at: after.created_at,
+        expires_at: after.expires_at,
+        sending: now.view(),
+    };
+    Some(Event::new(
+        kind,
+        after.code.as_str(),
+        now.revision,
+        at.unwrap_or(after.created_at),
+        json!({ "invitation": data }),
+    ))
+}
+
 impl Change {
+    /// An invitation's change when it means an event (its message went or
+    /// failed), without the address or number: a change may be kept (the
+    /// local outbox) until it is dispatched.
+    pub fn sending(before: Option<Invitation>, after: Invitation) -> Option<Change> {
+        sending_event(before.as_ref(), &after)?;
+        let strip = |mut i: Invitation| {
+            if let Some(s) = i.sending.as_mut() {
+                s.recipient = None;
+            }
+            Box::new(i)
+        };
+        Some(Change::Invitation {
+            before: before.map(strip),
+            after: strip(after),
+        })
+    }
+
     /// The events this change means. `rules` say what is unhappy: a response
     /// is `response.unhappy` when it becomes so (first answer or edit down).
     /// A change that leaves the revision alone (an erasure) means nothing.
@@ -409,6 +493,9 @@ impl Change {
                 json!({ "follow_up": after.view(after.updated_at) }),
             )],
             Change::FollowUp { .. } => Vec::new(),
+            Change::Invitation { before, after } => sending_event(before.as_deref(), after)
+                .into_iter()
+                .collect(),
         }
     }
 }
@@ -575,6 +662,56 @@ impl Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invitation_is_news_when_its_message_went_or_failed_for_good() {
+        use crate::sending::{Phone, Recipient, Sending};
+        let t0 = Utc::now();
+        let with = |sending: &Sending| Invitation {
+            sending: Some(sending.clone()),
+            ..crate::model::test_invitation(t0)
+        };
+        let phone = Recipient::Phone(Phone::parse("p", "+923001234567").unwrap());
+        let scheduled = Sending::scheduled(phone, "hash".into(), t0);
+        let taken = scheduled.taken(t0);
+        let sent = taken.sent(t0, Some(t0 + Duration::days(2)));
+        let kinds = |before: &Sending, after: &Sending| {
+            let change = Change::sending(Some(with(before)), with(after));
+            let events = change.map(|c| c.events(&FollowUpRules::default()));
+            events.map(|e| e.iter().map(|e| e.kind).collect::<Vec<_>>())
+        };
+        // Taking it, a retry and a deferral are nothing to announce.
+        assert_eq!(kinds(&scheduled, &taken), None);
+        let retried = taken.not_sent(t0, "the gateway answered 503", true);
+        assert_eq!(kinds(&taken, &retried), None);
+        assert_eq!(kinds(&sent, &sent.deferred(t0 + Duration::days(3))), None);
+        assert_eq!(Change::sending(None, with(&scheduled)), None);
+
+        assert_eq!(kinds(&taken, &sent), Some(vec![EventType::InvitationSent]));
+        let again = sent.taken(t0 + Duration::days(2));
+        let reminded = again.sent(t0 + Duration::days(2), None);
+        assert_eq!(
+            kinds(&again, &reminded),
+            Some(vec![EventType::InvitationSent]),
+            "the reminder"
+        );
+        let failed = taken.not_sent(t0, "the gateway answered 400", false);
+        assert_eq!(
+            kinds(&taken, &failed),
+            Some(vec![EventType::InvitationFailed])
+        );
+        // A replay of the same change is the same event; the number is in
+        // neither the change nor the event.
+        let change = Change::sending(Some(with(&taken)), with(&sent)).unwrap();
+        let (a, b) = (
+            change.events(&FollowUpRules::default()),
+            change.events(&FollowUpRules::default()),
+        );
+        assert_eq!(a[0].id, b[0].id);
+        let text = serde_json::to_string(&(change, &a)).unwrap();
+        assert!(!text.contains("923001234567"), "{text}");
+        assert_eq!(a[0].data["invitation"]["sending"]["status"], "sent");
+    }
 
     #[test]
     fn urls_in_aws_are_public_https_only() {

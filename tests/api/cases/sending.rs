@@ -429,3 +429,81 @@ pub async fn a_recipient_nothing_can_send_to_is_refused(s: &Server) {
         );
     }
 }
+
+/// A message that went, and one that failed for good, each reach the
+/// webhooks that asked for them: once, with what the API shows of the
+/// invitation and never the number.
+pub async fn sent_and_failed_messages_are_announced_to_webhooks(s: &Server) {
+    let admin = s.admin.clone();
+    let receiver = feedback_e2e::Receiver::start().await;
+    let events = ["invitation.sent", "invitation.failed"];
+    let r = s
+        .call(
+            "POST",
+            "/v1/webhooks",
+            Some(&admin),
+            Some(json!({"url": receiver.url, "events": events})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"sending": {"quiet_hours": null}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let writer = s.key(&["invitations:write"]).await;
+    let sms = s.sms.as_ref().expect("a local server");
+    let t0 = Utc::now() + Duration::minutes(1);
+
+    let went = sms_invitation(s, &writer, "H-1", "+923001230001", 0).await;
+    assert_eq!(s.send_due(t0).await.sent, 1);
+    sms.answer(400);
+    let refused = sms_invitation(s, &writer, "H-2", "+923001230002", 0).await;
+    assert_eq!(s.send_due(t0).await.not_sent, 1);
+    sms.answer(202);
+
+    receiver
+        .wait_until("an invitation.sent and an invitation.failed", |seen| {
+            seen.len() >= 2
+        })
+        .await;
+    // Anything more would have arrived by now with the two awaited.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let seen = receiver.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    let mut by_type: Vec<(String, Value)> = seen
+        .iter()
+        .map(|r| (r.header("feedback-event").to_owned(), r.json()))
+        .collect();
+    by_type.sort_by(|a, b| a.0.cmp(&b.0));
+    let [(failed_type, failed), (sent_type, sent)] = &by_type[..] else {
+        unreachable!()
+    };
+    assert_eq!(
+        (failed_type.as_str(), sent_type.as_str()),
+        ("invitation.failed", "invitation.sent")
+    );
+    assert_eq!(sent["data"]["invitation"]["code"], went.as_str());
+    assert_eq!(sent["data"]["invitation"]["order_id"], "H-1");
+    assert_eq!(sent["data"]["invitation"]["sending"]["status"], "sent");
+    assert_eq!(failed["data"]["invitation"]["code"], refused.as_str());
+    assert_eq!(failed["data"]["invitation"]["sending"]["status"], "failed");
+    assert!(
+        failed["data"]["invitation"]["sending"]["failure"]
+            .as_str()
+            .unwrap()
+            .contains("400"),
+        "{failed}"
+    );
+    for request in &seen {
+        let body = String::from_utf8_lossy(&request.body);
+        assert!(
+            !body.contains("923001230"),
+            "no number in a webhook: {body}"
+        );
+    }
+}

@@ -15,7 +15,7 @@ use feedback_core::sending::Sending;
 use feedback_core::{Code, Invitation};
 use serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value;
 
-const SENDING: &str = "sending";
+pub(super) const SENDING: &str = "sending";
 
 /// The send queue's keys for an invitation in state `sending`, if it is
 /// queued at all.

@@ -1,10 +1,11 @@
 //! Reading the table's stream: which records are changes worth announcing.
 //!
-//! The stream carries every write (new and old images). Only two kinds of
-//! item mean something to the notifier: responses and follow-ups, whose
-//! before/after images become a [`Change`]; and the deletion of a retention
-//! marker by DynamoDB's TTL, which means an invitation's personal data is due
-//! for erasure. Everything else (rollups, deliveries…) is ignored.
+//! The stream carries every write (new and old images). Only three kinds
+//! of item mean something to the notifier: responses and follow-ups, whose
+//! before/after images become a [`Change`]; invitations, when the product
+//! sent their message or failed to; and the deletion of a retention marker
+//! by DynamoDB's TTL, which means an invitation's personal data is due for
+//! erasure. Everything else (rollups, deliveries…) is ignored.
 
 use super::table::{PK, SK};
 use super::{Item, decode, keys};
@@ -84,6 +85,11 @@ pub fn read_record(record: &StreamRecord) -> Result<StreamChange, StoreError> {
             before: before.map(decode).transpose()?.map(Box::new),
             after: Box::new(decode(new)?),
         }));
+    }
+    // Only an invitation the product sends can mean an event.
+    if keys::is_invitation(pk, sk) && record.new.contains_key(super::sends::SENDING) {
+        let change = Change::sending(before.map(decode).transpose()?, decode(new)?);
+        return Ok(change.map_or(StreamChange::Ignored, StreamChange::Changed));
     }
     Ok(StreamChange::Ignored)
 }

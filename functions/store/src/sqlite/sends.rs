@@ -113,6 +113,7 @@ impl SendStore for SqliteStore {
                     "the invitation's sending changed meanwhile".into(),
                 ));
             }
+            let before = invitation.clone();
             invitation.sending = Some(next);
             let body = serde_json::to_string(&invitation).map_err(json_err)?;
             tx.execute(
@@ -120,6 +121,9 @@ impl SendStore for SqliteStore {
                 params![code.as_str(), body, wake_key(invitation.sending.as_ref())],
             )
             .map_err(sql_err)?;
+            if let Some(change) = Change::sending(Some(before), invitation) {
+                webhooks::announce(tx, &change)?;
+            }
             Ok(())
         })
         .await
