@@ -178,6 +178,7 @@ feedback_e2e::suite!([sqlite, dynamo]:
     invitations_are_sent_once_in_their_language_then_reminded,
     invitations_are_e_mailed_with_a_one_click_opt_out,
     sent_and_failed_messages_are_announced_to_webhooks,
+    the_response_rate_leaves_out_what_was_never_sent,
     an_opt_out_link_stops_every_message_to_that_contact,
 );
 

@@ -180,9 +180,7 @@ pub async fn longest_waiting<S: FollowUpStore + ?Sized>(
 #[derive(Debug, Clone)]
 pub struct ChannelRate {
     pub channel: Channel,
-    pub invitations: i64,
-    pub answered: i64,
-    pub responses: i64,
+    pub counts: ChannelCounts,
     /// Percent answered, with its interval; `None` without invitations.
     pub rate: Option<Estimate>,
 }
@@ -222,14 +220,13 @@ async fn channel_rates<S: RollupStore + ?Sized>(
         .into_iter()
         .zip(counts)
         .filter(|(_, c)| c.invitations > 0 || c.responses > 0)
-        .map(|(channel, c)| ChannelRate {
+        .map(|(channel, counts)| ChannelRate {
             channel,
-            invitations: c.invitations,
-            answered: c.answered,
-            responses: c.responses,
+            counts,
             rate: metrics::response_rate(&Rollup {
-                invitations: c.invitations,
-                answered: c.answered,
+                invitations: counts.invitations,
+                answered: counts.answered,
+                unsent: counts.unsent,
                 ..Rollup::default()
             }),
         })
@@ -543,7 +540,7 @@ mod tests {
         let rates = channel_rates(&rows, &days, range).await.unwrap();
         let got: Vec<_> = rates
             .iter()
-            .map(|r| (r.channel, r.invitations, r.answered))
+            .map(|r| (r.channel, r.counts.invitations, r.counts.answered))
             .collect();
         assert_eq!(got, [(Channel::Sms, 8, 4), (Channel::Email, 2, 0)]);
         // Every row with its shares: no channel row is read at all.
@@ -552,7 +549,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rates.len(), 2);
-        assert_eq!(rates[0].invitations, 3);
+        assert_eq!(rates[0].counts.invitations, 3);
     }
 
     /// Rollup rows and open follow-ups of the whole business; remembers how

@@ -230,9 +230,13 @@ pub struct Summary {
     /// Responses held back for review (a burst), in no other figure.
     pub flagged: i64,
     pub invitations: i64,
+    /// Of the invitations, those the product sent, and those it was to
+    /// send and never will (refused, opted out, cancelled unanswered).
+    pub sent: i64,
+    pub not_sent: i64,
     pub answered: i64,
-    /// Percent of the period's invitations that were answered; `None`
-    /// without invitations.
+    /// Percent of the period's invitations that were answered, never-sent
+    /// ones left out; `None` without invitations.
     #[serde(serialize_with = "round2_opt")]
     pub response_rate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -254,6 +258,8 @@ impl Summary {
             responses: rollup.responses(),
             flagged: rollup.flagged,
             invitations: rollup.invitations,
+            sent: rollup.sent,
+            not_sent: rollup.unsent,
             answered: rollup.answered,
             response_rate: response_rate(rollup).map(|r| r.value),
             csat: csat(&rollup.csat),
@@ -505,9 +511,13 @@ fn estimates(r: &Rollup) -> [Option<Estimate>; 5] {
     ]
 }
 
-/// Percent of `r`'s invitations answered, with its interval.
+/// Percent of `r`'s invitations answered, with its interval. Invitations
+/// the product was to send and never did reached no one: they are left
+/// out (and one answered anyway, through a link from elsewhere, counts no
+/// more than the rest).
 pub fn response_rate(r: &Rollup) -> Option<Estimate> {
-    percent_estimate(r.answered.min(r.invitations), r.invitations)
+    let reached = r.invitations - r.unsent;
+    percent_estimate(r.answered.min(reached), reached)
 }
 
 impl Changes {

@@ -10,6 +10,8 @@
 //! |--------------------|------------------------------------------------------|
 //! | `inv`              | invitations created that day                         |
 //! | `ans`              | of those, how many have been answered (by invite day) |
+//! | `snt`              | of those, how many the product sent (the first message went) |
+//! | `uns`              | of those, how many it was to send and never will (refused, opted out, cancelled unanswered): the response rate leaves them out |
 //! | `flg`              | responses flagged and held back from every other counter |
 //! | `{k}_n`            | responses of kind k (`c` CSAT, `n` NPS, `e` CES)     |
 //! | `{k}_s`, `{k}_q`   | sum of scores, sum of squared scores                 |
@@ -18,7 +20,7 @@
 //! | `f_cw`             | of those contacted, how many within their SLA         |
 //! | `f_ct{b}`, `f_rt{b}` | histograms of time to first contact and to resolution ([`crate::followup::TIME_EDGES_MINUTES`]) |
 //! | `{k}_{q}_{m}`      | optional question q (`fr` friendliness, `sp` speed, `kn` knowledge, `rs` resolved, `ex` expectations), moment m over the answers x and the main score y: `n`, `x`, `xx`, `y`, `yy`, `xy` |
-//! | `ch{i}i`, `ch{i}a`, `ch{i}r` | on the `all` row only: the invitations, answered invitations and responses of channel i (its place in [`Channel::ALL`], never reordered) |
+//! | `ch{i}i`, `ch{i}a`, `ch{i}r`, `ch{i}s`, `ch{i}u` | on the `all` row only: the invitations, answered invitations, responses, sent and never-sent invitations of channel i (its place in [`Channel::ALL`], never reordered) |
 //!
 //! The `all` row keeps each channel's share so that the response rate per
 //! channel is read with the business's own figures rather than from every
@@ -189,37 +191,49 @@ pub struct ChannelCounts {
     pub invitations: i64,
     pub answered: i64,
     pub responses: i64,
+    pub sent: i64,
+    pub unsent: i64,
 }
 
 /// The suffixes of a channel's share, after `ch{index}`.
-const CHANNEL_COUNTER_SUFFIXES: [char; 3] = ['i', 'a', 'r'];
+const CHANNEL_COUNTER_SUFFIXES: [char; 5] = ['i', 'a', 'r', 's', 'u'];
 
 impl ChannelCounts {
-    /// A rollup's invitations, answered invitations and responses.
+    /// A rollup's invitations (answered, sent, never sent) and responses.
     pub fn of(delta: &Rollup) -> Self {
         ChannelCounts {
             invitations: delta.invitations,
             answered: delta.answered,
             responses: delta.responses(),
+            sent: delta.sent,
+            unsent: delta.unsent,
         }
     }
 
     pub fn add(&mut self, other: &ChannelCounts, sign: i64) {
-        self.invitations += sign * other.invitations;
-        self.answered += sign * other.answered;
-        self.responses += sign * other.responses;
+        for (slot, value) in self.slots().into_iter().zip(other.values()) {
+            *slot += sign * value;
+        }
     }
 
-    fn slots(&mut self) -> [&mut i64; 3] {
+    fn slots(&mut self) -> [&mut i64; 5] {
         [
             &mut self.invitations,
             &mut self.answered,
             &mut self.responses,
+            &mut self.sent,
+            &mut self.unsent,
         ]
     }
 
-    fn values(&self) -> [i64; 3] {
-        [self.invitations, self.answered, self.responses]
+    fn values(&self) -> [i64; 5] {
+        [
+            self.invitations,
+            self.answered,
+            self.responses,
+            self.sent,
+            self.unsent,
+        ]
     }
 }
 
@@ -227,6 +241,9 @@ impl ChannelCounts {
 pub struct Rollup {
     pub invitations: i64,
     pub answered: i64,
+    /// Invitations the product sent, and those it never will.
+    pub sent: i64,
+    pub unsent: i64,
     /// Responses held back for review: counted here and nowhere else.
     pub flagged: i64,
     pub csat: ScoreStats,
@@ -293,6 +310,8 @@ impl Rollup {
     fn combine(&mut self, other: &Rollup, sign: i64) {
         self.invitations += sign * other.invitations;
         self.answered += sign * other.answered;
+        self.sent += sign * other.sent;
+        self.unsent += sign * other.unsent;
         self.flagged += sign * other.flagged;
         for kind in SurveyKind::ALL {
             self.stats_mut(kind).add(other.stats(kind), sign);
@@ -347,6 +366,8 @@ impl Rollup {
         };
         put("inv".into(), self.invitations);
         put("ans".into(), self.answered);
+        put("snt".into(), self.sent);
+        put("uns".into(), self.unsent);
         put("flg".into(), self.flagged);
         for kind in SurveyKind::ALL {
             let k = kind_prefix(kind);
@@ -403,6 +424,8 @@ impl Rollup {
         match name {
             "inv" => return Some(&mut self.invitations),
             "ans" => return Some(&mut self.answered),
+            "snt" => return Some(&mut self.sent),
+            "uns" => return Some(&mut self.unsent),
             "flg" => return Some(&mut self.flagged),
             _ if name.starts_with("f_") => {
                 let i = FollowUpStats::names().iter().position(|n| n == name)?;
@@ -478,11 +501,16 @@ impl Increments {
     }
 }
 
-/// Counts a new invitation on its day in each of its slices.
+/// What an invitation counts for on its day in each of its slices: one
+/// invitation, and whether the product sent it or never will. A change of
+/// its sending state moves the counts by the difference ([`moved`]).
 pub fn for_invitation(invitation: &Invitation) -> Vec<RollupIncrement> {
     let mut inc = Increments::default();
+    let sending = invitation.sending.as_ref();
     let delta = Rollup {
         invitations: 1,
+        sent: sending.is_some_and(|s| s.reached()).into(),
+        unsent: sending.is_some_and(|s| s.never_sent()).into(),
         ..Rollup::default()
     };
     inc.add(
@@ -678,10 +706,56 @@ mod tests {
     }
 
     #[test]
+    fn an_invitation_counts_as_sent_once_its_message_went_and_unsent_once_none_will() {
+        use crate::sending::{Cancel, Phone, Recipient, Sending};
+        let at: chrono::DateTime<chrono::Utc> = "2026-01-01T10:00:00Z".parse().unwrap();
+        let phone = Recipient::Phone(Phone::parse("p", "+923001234567").unwrap());
+        let scheduled = Sending::scheduled(phone, "hash".into(), at);
+        let with = |sending: Option<&Sending>| Invitation {
+            sending: sending.cloned(),
+            ..crate::model::test_invitation(at)
+        };
+        let all = |sending: Option<&Sending>| {
+            let rows = for_invitation(&with(sending));
+            let all = rows.iter().find(|r| r.slice == Slice::All).unwrap();
+            let share = all.delta.channels[Channel::Web.index()];
+            assert_eq!(share, ChannelCounts::of(&all.delta), "the channel's share");
+            (all.delta.invitations, all.delta.sent, all.delta.unsent)
+        };
+        assert_eq!(all(None), (1, 0, 0), "handed out by the business");
+        assert_eq!(all(Some(&scheduled)), (1, 0, 0));
+        let taken = scheduled.taken(at);
+        let sent = taken.sent(at, None);
+        assert_eq!(all(Some(&sent)), (1, 1, 0));
+        let refused = taken.not_sent(at, "the gateway answered 400", false);
+        assert_eq!(all(Some(&refused)), (1, 0, 1));
+        let reminder_failed = sent.taken(at).not_sent(at, "answered 400", false);
+        assert_eq!(all(Some(&reminder_failed)), (1, 1, 0), "the first went");
+        for (why, unsent) in [
+            (Cancel::Answered, 0),
+            (Cancel::Expired, 1),
+            (Cancel::OptedOut, 1),
+            (Cancel::Erased, 1),
+        ] {
+            let cancelled = scheduled.cancelled(at, why);
+            assert_eq!(all(Some(&cancelled)), (1, 0, unsent), "{why:?}");
+        }
+        // The move from one state to the next is the difference.
+        let moved = moved(
+            &for_invitation(&with(Some(&taken))),
+            &for_invitation(&with(Some(&sent))),
+        );
+        let all_row = moved.iter().find(|r| r.slice == Slice::All).unwrap();
+        assert_eq!((all_row.delta.invitations, all_row.delta.sent), (0, 1));
+    }
+
+    #[test]
     fn counters_round_trip_through_their_names() {
         let mut rollup = Rollup::of_response(&response(4, "2026-01-01", "2026-01-01"));
         rollup.invitations = 3;
         rollup.answered = 2;
+        rollup.sent = 2;
+        rollup.unsent = 1;
         rollup.follow_up.opened = 1;
         rollup.follow_up.contacted_in_sla = 1;
         rollup.follow_up.to_resolve[13] = 1;
@@ -689,6 +763,8 @@ mod tests {
             invitations: 3,
             answered: 2,
             responses: 1,
+            sent: 2,
+            unsent: 1,
         };
         let mut back = Rollup::default();
         for (name, value) in rollup.counters() {
@@ -740,7 +816,8 @@ mod tests {
             ChannelCounts {
                 invitations: 1,
                 answered: 0,
-                responses: 0
+                responses: 0,
+                ..ChannelCounts::default()
             }
         );
         assert_eq!(
@@ -748,7 +825,8 @@ mod tests {
             ChannelCounts {
                 invitations: 0,
                 answered: 1,
-                responses: 1
+                responses: 1,
+                ..ChannelCounts::default()
             }
         );
         assert!(all.channels_complete());

@@ -526,6 +526,24 @@ impl Sending {
         }
     }
 
+    /// Whether its first message went.
+    pub fn reached(&self) -> bool {
+        self.sent_at.is_some()
+    }
+
+    /// Whether no message went and none ever will: refused, opted out, or
+    /// dropped for a reason other than an answer (a customer who answered
+    /// had the link from elsewhere). Such an invitation reached no one, so
+    /// the response rate leaves it out.
+    pub fn never_sent(&self) -> bool {
+        !self.reached()
+            && match self.status {
+                Status::Failed | Status::Suppressed => true,
+                Status::Cancelled => self.cancelled != Some(Cancel::Answered),
+                Status::Scheduled | Status::Sent | Status::Reminded => false,
+            }
+    }
+
     pub fn view(&self) -> SendingView<'_> {
         SendingView {
             medium: self.medium,

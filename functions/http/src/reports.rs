@@ -194,10 +194,14 @@ impl<'a> Period<'a> {
 struct ChannelRateView {
     channel: Channel,
     invitations: i64,
+    /// Of the invitations, those the product sent, and those it was to
+    /// send and never will.
+    sent: i64,
+    not_sent: i64,
     answered: i64,
     responses: i64,
     /// Percent of the channel's invitations answered (by invitation day),
-    /// with its Wilson interval.
+    /// never-sent ones left out, with its Wilson interval.
     response_rate: Option<Estimate>,
 }
 
@@ -243,9 +247,11 @@ pub fn scores_view<'a>(scores: &'a Scores, time_zone: &'a str) -> ScoresView<'a>
                 .iter()
                 .map(|c| ChannelRateView {
                     channel: c.channel,
-                    invitations: c.invitations,
-                    answered: c.answered,
-                    responses: c.responses,
+                    invitations: c.counts.invitations,
+                    sent: c.counts.sent,
+                    not_sent: c.counts.unsent,
+                    answered: c.counts.answered,
+                    responses: c.counts.responses,
                     response_rate: c.rate,
                 })
                 .collect()

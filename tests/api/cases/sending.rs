@@ -507,3 +507,68 @@ pub async fn sent_and_failed_messages_are_announced_to_webhooks(s: &Server) {
         );
     }
 }
+
+/// The response rate counts the invitations that reached someone: one the
+/// product was to send and could not is shown apart and left out, on the
+/// business's figures and its channel's.
+pub async fn the_response_rate_leaves_out_what_was_never_sent(s: &Server) {
+    let admin = s.admin.clone();
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"sending": {"quiet_hours": null}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let writer = s.key(&["invitations:write"]).await;
+    let sms = s.sms.as_ref().expect("a local server");
+    let t0 = Utc::now() + Duration::minutes(1);
+
+    let went = sms_invitation(s, &writer, "R-1", "+923001230011", 0).await;
+    assert_eq!(s.send_due(t0).await.sent, 1);
+    sms.answer(400);
+    sms_invitation(s, &writer, "R-2", "+923001230012", 0).await;
+    assert_eq!(s.send_due(t0).await.not_sent, 1);
+    sms.answer(202);
+    // Handed out by the business itself: it reached the customer.
+    invite(s, &writer, json!({"order_id": "R-3", "channel": "sms"})).await;
+    let r = s
+        .call(
+            "POST",
+            &format!("/r/{went}"),
+            None,
+            Some(json!({"score": 5})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let r = s
+        .get(&format!("/v1/scores?{}", crate::recent(s)), &admin)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let summary = &r.body["summary"];
+    let figures = |v: &Value| {
+        (
+            v["invitations"].as_i64(),
+            v["sent"].as_i64(),
+            v["not_sent"].as_i64(),
+            v["answered"].as_i64(),
+        )
+    };
+    assert_eq!(
+        figures(summary),
+        (Some(3), Some(1), Some(1), Some(1)),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["response_rate"].as_f64(),
+        Some(50.0),
+        "1 of the 2 that reached someone"
+    );
+    let channel = &r.body["channels"][0];
+    assert_eq!(channel["channel"], "sms", "{}", r.body);
+    assert_eq!(figures(channel), (Some(3), Some(1), Some(1), Some(1)));
+    assert_eq!(channel["response_rate"]["value"].as_f64(), Some(50.0));
+}

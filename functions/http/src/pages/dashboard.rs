@@ -341,10 +341,11 @@ fn channels(out: &mut String, d: &DashboardStrings, scores: &Scores) {
     let _ = write!(
         out,
         "<section><h2>{}</h2><div class=\"scroll\"><table id=\"channels\"><thead><tr><th scope=\"col\">{}</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
         esc(&d.response_rate),
         esc(&d.channel),
         esc(&d.invitations),
+        esc(&d.not_sent),
         esc(&d.answered),
         esc(&d.rate)
     );
@@ -364,10 +365,11 @@ fn channels(out: &mut String, d: &DashboardStrings, scores: &Scores) {
             .unwrap_or_default();
         let _ = write!(
             out,
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{rate}</td></tr>",
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{rate}</td></tr>",
             esc(c.channel.as_str()),
-            c.invitations,
-            c.answered
+            c.counts.invitations,
+            c.counts.unsent,
+            c.counts.answered
         );
     }
     out.push_str("</tbody></table></div></section>");

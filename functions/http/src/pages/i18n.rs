@@ -148,6 +148,7 @@ pub struct DashboardStrings {
     pub response_rate: String,
     pub invitations: String,
     pub answered: String,
+    pub not_sent: String,
     pub rate: String,
     pub drivers: String,
     pub question: String,

@@ -21,47 +21,64 @@ pub(super) fn wake_key(sending: Option<&Sending>) -> Option<String> {
     sending.and_then(Sending::wake_at).map(instant_key)
 }
 
+fn read_invitation(
+    tx: &rusqlite::Transaction<'_>,
+    code: &str,
+) -> Result<Option<Invitation>, StoreError> {
+    let body: Option<String> = tx
+        .query_row(GET_INVITATION, [code], |r| r.get(0))
+        .optional()
+        .map_err(sql_err)?;
+    body.map(|b| serde_json::from_str(&b).map_err(json_err))
+        .transpose()
+}
+
 /// Cancels what invitation `code` still had to send, and with it the
 /// address or number (an erasure); true when there was one.
 pub(super) fn drop_recipient(
     tx: &rusqlite::Transaction<'_>,
     code: &str,
 ) -> Result<bool, StoreError> {
-    let body: Option<String> = tx
-        .query_row(GET_INVITATION, [code], |r| r.get(0))
-        .optional()
-        .map_err(sql_err)?;
-    let Some(body) = body else {
+    let Some(invitation) = read_invitation(tx, code)? else {
         return Ok(false);
     };
-    let mut invitation: Invitation = serde_json::from_str(&body).map_err(json_err)?;
-    let Some(sending) = invitation
-        .sending
-        .take()
-        .filter(|st| st.recipient.is_some())
-    else {
+    let Some(sending) = (invitation.sending.as_ref()).filter(|st| st.recipient.is_some()) else {
         return Ok(false);
     };
-    invitation.sending = Some(sending.cancelled(Utc::now(), Cancel::Erased));
-    write_sending(tx, &invitation)?;
+    let next = sending.cancelled(Utc::now(), Cancel::Erased);
+    replace_sending(tx, invitation, next)?;
     Ok(true)
 }
 
-/// Stores `invitation`'s body and its place in the send queue.
-fn write_sending(
+/// Gives `invitation` its `next` sending state, with what follows from it
+/// in the same transaction: its place in the send queue, the counts
+/// (sent, or never to be: what the stream's aggregator does on DynamoDB),
+/// and the change for the webhooks.
+fn replace_sending(
     tx: &rusqlite::Transaction<'_>,
-    invitation: &Invitation,
+    before: Invitation,
+    next: Sending,
 ) -> Result<(), StoreError> {
-    let body = serde_json::to_string(invitation).map_err(json_err)?;
+    let after = Invitation {
+        sending: Some(next),
+        ..before.clone()
+    };
+    let body = serde_json::to_string(&after).map_err(json_err)?;
     tx.execute(
         "UPDATE invitations SET body = ?2, send_wake = ?3 WHERE code = ?1",
-        params![
-            invitation.code.as_str(),
-            body,
-            wake_key(invitation.sending.as_ref())
-        ],
+        params![after.code.as_str(), body, wake_key(after.sending.as_ref())],
     )
     .map_err(sql_err)?;
+    apply(
+        tx,
+        &rollup::moved(
+            &rollup::for_invitation(&before),
+            &rollup::for_invitation(&after),
+        ),
+    )?;
+    if let Some(change) = Change::sending(Some(before), after) {
+        webhooks::announce(tx, &change)?;
+    }
     Ok(())
 }
 
@@ -100,31 +117,13 @@ impl SendStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (code, expected, next) = (code.clone(), previous.revision, next.clone());
         self.write(move |tx| {
-            let body: Option<String> = tx
-                .query_row(GET_INVITATION, params![code.as_str()], |r| r.get(0))
-                .optional()
-                .map_err(sql_err)?;
-            let mut invitation: Invitation = match body {
-                Some(body) => serde_json::from_str(&body).map_err(json_err)?,
-                None => return Err(StoreError::NotFound),
-            };
+            let invitation = read_invitation(tx, code.as_str())?.ok_or(StoreError::NotFound)?;
             if invitation.sending.as_ref().map(|st| st.revision) != Some(expected) {
                 return Err(StoreError::Conflict(
                     "the invitation's sending changed meanwhile".into(),
                 ));
             }
-            let before = invitation.clone();
-            invitation.sending = Some(next);
-            let body = serde_json::to_string(&invitation).map_err(json_err)?;
-            tx.execute(
-                "UPDATE invitations SET body = ?2, send_wake = ?3 WHERE code = ?1",
-                params![code.as_str(), body, wake_key(invitation.sending.as_ref())],
-            )
-            .map_err(sql_err)?;
-            if let Some(change) = Change::sending(Some(before), invitation) {
-                webhooks::announce(tx, &change)?;
-            }
-            Ok(())
+            replace_sending(tx, invitation, next)
         })
         .await
     }
