@@ -23,7 +23,8 @@ class DryRun(unittest.TestCase):
         self.assertIn("sam deploy --config-file samconfig.toml --stack-name feedback-acme --region eu-west-1", deploy)
         for part in ("TenantId=acme", "'DisplayName=Acme Chai Corner'", "TimeZone=Asia/Karachi", "DefaultLocale=ur",
                      "DomainName=feedback.acme.example", "CertificateArn=arn:aws:acm:eu-west-1:", "AlarmTopicArn=arn:aws:sns:",
-                     "--tags tenant=acme app=feedback"):
+                     "'MailFrom=Acme Chai Corner <feedback@acme.example>'", "MailIdentity=acme.example",
+                     "SmsSender=sns", "SmsSenderId=AcmeChai", "--tags tenant=acme app=feedback"):
             self.assertIn(part, deploy)
 
     def test_a_tenant_without_a_domain_leaves_it_to_the_template(self):
@@ -33,6 +34,7 @@ class DryRun(unittest.TestCase):
         self.assertIn("--stack-name feedback-globex --region ap-south-1", deploy)
         self.assertIn("TimeZone=Asia/Kolkata DefaultLocale=hi", deploy)
         self.assertNotIn("DomainName", deploy)
+        self.assertNotIn("MailFrom", deploy, "sends nothing: the business hands its links out")
 
     def test_all_builds_once_for_every_tenant(self):
         r = run("--all", "--dry-run")
@@ -96,6 +98,19 @@ class Refusals(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("EdgeProtection=cloudfront", r.stdout)
         self.assertNotIn("EdgeWebAclArn", r.stdout)
+
+    def test_sending_needs_a_verified_identity_and_a_known_sender(self):
+        base = 'tenant_id = "acme"\ndisplay_name = "x"\ntime_zone = "UTC"\nregion = "eu-west-1"\n'
+        self.refuse("acme", base + 'mail_from = "Acme <feedback@acme.example>"\n', "mail_from and mail_identity go together")
+        self.refuse("acme", base + 'mail_from = "feedback@acme.example"\nmail_identity = "other.example"\n',
+                    "must be mail_from's address or its domain")
+        self.refuse("acme", base + 'mail_from = "not an address"\nmail_identity = "acme.example"\n',
+                    "mail_from must be an address")
+        self.refuse("acme", base + 'sms_sender = "twilio"\nsms_sender_id = "Acme Chai Corner"\n'
+                    'sms_origination_number = "0300 1234567"\n',
+                    "sms_sender must be one of none, sns", "sms_sender_id must be 1-11 letters and digits",
+                    "sms_origination_number must be an E.164 number")
+        self.refuse("acme", base + 'sms_sender_id = "Acme"\n', "only used with sms_sender")
 
     def test_file_name_and_id_must_agree(self):
         self.refuse("acme", 'tenant_id = "globex"\ndisplay_name = "x"\ntime_zone = "UTC"\nregion = "eu-west-1"\n',

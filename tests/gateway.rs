@@ -14,6 +14,7 @@ use aws_lambda_events::apigw::{
 };
 use axum::extract::Request;
 use axum::http::Method;
+use feedback_core::sending::Media;
 use feedback_http::{AppState, AuthMode, Function, ROUTES, Tenant, router};
 use feedback_store::dynamo::{Call, CallLog};
 use feedback_store::{DynamoStore, KeyStore};
@@ -24,13 +25,14 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 /// The functions whose calls are recorded, by binary name.
-pub const FUNCTIONS: [&str; 6] = [
+pub const FUNCTIONS: [&str; 7] = [
     "collect",
     "manage",
     "scores",
     "authorizer",
     "notify",
     "aggregate",
+    "send",
 ];
 
 /// Each function's recorded calls.
@@ -40,18 +42,26 @@ pub struct Deployment {
     pub notify: DynamoStore,
     /// The aggregator's store (the stream's changes reach the rollups there).
     pub aggregate: DynamoStore,
+    /// The send function's store (its sweeps run there).
+    pub send: DynamoStore,
+    /// What the stack is configured to send by (`MailFrom`, `SmsSender`).
+    pub media: Media,
 }
 
 impl Deployment {
-    /// One recording DynamoDB client per function, on `table`.
-    pub fn new(config: &aws_types::SdkConfig, table: &str) -> Deployment {
+    /// One recording DynamoDB client per function, on `table`, for a stack
+    /// that sends by `media`.
+    pub fn new(config: &aws_types::SdkConfig, table: &str, media: Media) -> Deployment {
         let logs: BTreeMap<_, _> = FUNCTIONS.map(|f| (f, CallLog::default())).into();
         let notify = DynamoStore::recording(config, table, &logs["notify"]);
         let aggregate = DynamoStore::recording(config, table, &logs["aggregate"]);
+        let send = DynamoStore::recording(config, table, &logs["send"]);
         Deployment {
             logs,
             notify,
             aggregate,
+            send,
+            media,
         }
     }
 
@@ -81,7 +91,8 @@ impl Deployment {
             .iter()
             .map(|&f| {
                 let mut state =
-                    AppState::new(Arc::new(store(f.name())), tenant.clone(), AuthMode::Gateway);
+                    AppState::new(Arc::new(store(f.name())), tenant.clone(), AuthMode::Gateway)
+                        .with_media(self.media);
                 if let Some(secret) = origin {
                     state = state.with_origin_secret(secret);
                 }

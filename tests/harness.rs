@@ -11,7 +11,7 @@ use feedback_http::Tenant;
 use feedback_local::notifier::Changes;
 use feedback_store::dynamo::local_config;
 use feedback_store::{DynamoStore, SqliteStore, Store};
-pub use receivers::{MAIL_FROM, Mail, SMS_TOKEN, SmsReceiver, SmtpReceiver};
+pub use receivers::{MAIL_FROM, Mail, Moto, SMS_TOKEN, SmsReceiver, SmtpReceiver};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -47,6 +47,8 @@ pub struct Server {
     /// they were given.
     pub sms: Option<SmsReceiver>,
     pub mail: Option<SmtpReceiver>,
+    /// For a stack that sends: moto, and the `send` function's senders.
+    pub aws: Option<(Moto, feedback_send::aws::AwsMessengers)>,
 }
 
 /// A reader of the table's stream and the store that applies it.
@@ -180,16 +182,23 @@ impl Server {
         )
     }
 
-    /// Runs one send sweep as of `now`, through this server's receivers
-    /// (the worker's, with an explicit clock).
+    /// Runs one send sweep as of `now`, with an explicit clock: the local
+    /// worker's, through this server's receivers; or, for a stack that
+    /// sends, the `send` function's, through moto.
     pub async fn send_due(
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> feedback_app::sending::Swept {
-        let messengers = self.messengers();
-        feedback_local::sending::sweep(self.store.as_ref(), &messengers, &self.tenant, now)
-            .await
-            .expect("a sweep")
+        let swept = match (&self.deployment, &self.aws) {
+            (Some(deployment), Some((_, senders))) => {
+                feedback_send::sweep(&deployment.send, senders, &self.tenant, now).await
+            }
+            _ => {
+                let messengers = self.messengers();
+                feedback_send::sweep(self.store.as_ref(), &messengers, &self.tenant, now).await
+            }
+        };
+        swept.expect("a sweep")
     }
 
     /// The functions as deployed, on DynamoDB Local: each function's router
@@ -203,9 +212,27 @@ impl Server {
     /// [`Server::gateway`] behind a CloudFront distribution that adds the
     /// header `x-origin-verify: {origin}` (`None`: no distribution).
     pub async fn gateway_behind(origin: Option<&str>) -> Server {
+        Self::deployed(origin, None).await
+    }
+
+    /// [`Server::gateway`] for a stack that sends by SES and SNS, which
+    /// moto's server stands in for (AWS itself cannot be reached from
+    /// here); [`Server::send_due`] runs the `send` function's sweep.
+    pub async fn gateway_sending() -> Server {
+        let moto = Moto::new().await;
+        let senders = moto.senders();
+        let mut server = Self::deployed(None, Some(senders.media())).await;
+        server.aws = Some((moto, senders));
+        server
+    }
+
+    async fn deployed(
+        origin: Option<&str>,
+        media: Option<feedback_core::sending::Media>,
+    ) -> Server {
         let store = dynamo_store().await;
         let (config, table) = (store.sdk_config().clone(), store.table().to_owned());
-        let deployment = gateway::Deployment::new(&config, &table);
+        let deployment = gateway::Deployment::new(&config, &table, media.unwrap_or_default());
         // In AWS the stream reaches notify and aggregate through their
         // event source mappings; the local stream reader's own calls are
         // neither function's to make.
@@ -261,6 +288,7 @@ impl Server {
             view: None,
             sms: None,
             mail: None,
+            aws: None,
         }
     }
 

@@ -80,8 +80,8 @@ impl SmsReceiver {
     }
 
     /// The local server's SMS gateway, sending here.
-    pub fn gateway(&self) -> feedback_local::sending::SmsGateway {
-        feedback_local::sending::SmsGateway::new(&self.url, Some(SMS_TOKEN.into()))
+    pub fn gateway(&self) -> feedback_send::gateway::SmsGateway {
+        feedback_send::gateway::SmsGateway::new(&self.url, Some(SMS_TOKEN.into()))
     }
 }
 
@@ -146,8 +146,8 @@ impl SmtpReceiver {
     }
 
     /// The local server's mailer, sending here.
-    pub fn mailer(&self) -> feedback_local::sending::SmtpMailer {
-        feedback_local::sending::SmtpMailer::new(&self.url, MAIL_FROM).expect("a mailer")
+    pub fn mailer(&self) -> feedback_send::smtp::SmtpMailer {
+        feedback_send::smtp::SmtpMailer::new(&self.url, MAIL_FROM).expect("a mailer")
     }
 
     async fn session(&self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
@@ -217,5 +217,100 @@ impl SmtpReceiver {
             };
             write.write_all(reply.as_bytes()).await?;
         }
+    }
+}
+
+/// moto's server, standing in for SES and SNS (AWS itself cannot be
+/// reached from here): `tests/run.sh` starts it and names it in
+/// `MOTO_ENDPOINT`. It keeps what it was asked to send, which
+/// `/moto-api/data.json` lists.
+#[derive(Clone)]
+pub struct Moto {
+    pub endpoint: String,
+}
+
+/// The SES identity the harness's stacks send from, and the address.
+const MAIL_IDENTITY: &str = "chai.example";
+
+/// An e-mail SES accepted: its envelope, and the message as sent.
+#[derive(Debug, Clone)]
+pub struct SesMail {
+    pub source: String,
+    pub destinations: Vec<String>,
+    pub raw: String,
+}
+
+impl Moto {
+    /// moto at `MOTO_ENDPOINT`, with the harness's identity verified in SES
+    /// (as the tenant verifies its domain before the first deployment).
+    pub async fn new() -> Moto {
+        let endpoint = std::env::var("MOTO_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty())
+            .expect("MOTO_ENDPOINT is not set: run tests/run.sh, which starts moto's server");
+        let moto = Moto { endpoint };
+        aws_sdk_sesv2::Client::new(&moto.config())
+            .create_email_identity()
+            .email_identity(MAIL_IDENTITY)
+            .send()
+            .await
+            .expect("an SES identity in moto");
+        moto
+    }
+
+    pub fn config(&self) -> aws_types::SdkConfig {
+        feedback_store::dynamo::local_config(&self.endpoint)
+    }
+
+    /// The `send` function's senders, on moto.
+    pub fn senders(&self) -> feedback_send::aws::AwsMessengers {
+        let config = self.config();
+        feedback_send::Senders {
+            email: Some(feedback_send::aws::Ses::new(&config, MAIL_FROM).expect("a sender")),
+            sms: Some(feedback_send::aws::Sns::new(&config)),
+        }
+    }
+
+    async fn data(&self) -> Value {
+        reqwest::get(format!("{}/moto-api/data.json", self.endpoint))
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("moto's data")
+            .json()
+            .await
+            .expect("moto's data as JSON")
+    }
+
+    /// The e-mails SES accepted to `to`.
+    pub async fn emails_to(&self, to: &str) -> Vec<SesMail> {
+        let data = self.data().await;
+        let all = data["ses"]["RawMessage"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        all.iter()
+            .filter(|m| {
+                m["destinations"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|a| a == to))
+            })
+            .map(|m| SesMail {
+                source: m["source"].as_str().unwrap_or_default().to_owned(),
+                destinations: (m["destinations"].as_array().into_iter().flatten())
+                    .filter_map(|a| a.as_str().map(str::to_owned))
+                    .collect(),
+                raw: m["raw_data"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+
+    /// The texts SNS published to `phone`.
+    pub async fn sms_to(&self, phone: &str) -> Vec<String> {
+        let data = self.data().await;
+        let all = data["sns"]["SMS"].as_array().cloned().unwrap_or_default();
+        all.iter()
+            .filter(|m| m["phone_number"] == phone)
+            .filter_map(|m| m["message"].as_str().map(str::to_owned))
+            .collect()
     }
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The one test command: installs the test tools this project pins, starts
-# AWS's DynamoDB Local on a free loopback port, runs every test of the
-# workspace against it and the embedded store, then the browser suite in
-# Debian's Chromium, and stops DynamoDB Local on every exit path. It fails,
-# never skips, when the DynamoDB suite did not run.
+# AWS's DynamoDB Local and moto's server (standing in for SES and SNS) on
+# free loopback ports, runs every test of the workspace against them and
+# the embedded store, then the browser suite in Debian's Chromium, and stops
+# both servers on every exit path. It fails, never skips, when the DynamoDB
+# suite did not run.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +16,8 @@ die() { printf 'tests/run.sh: %s\n' "$*" >&2; exit 1; }
 # --- Java 17+, the pinned npm test tools, and DynamoDB Local's start and stop.
 # shellcheck source=tests/dynamodb-local.sh
 . tests/dynamodb-local.sh
+# shellcheck source=tests/moto/server.sh
+. tests/moto/server.sh
 
 # --- Debian's Chromium and fonts for Urdu and Devanagari, for the browser suite.
 # The fonts are pinned; Chromium is not, because Debian's security updates
@@ -30,11 +33,12 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
-trap stop_dynamodb EXIT
+trap 'stop_dynamodb; stop_moto' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 start_dynamodb
+start_moto
 
 # --- Every test of the workspace --------------------------------------------
 log "cargo test --workspace (DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT)"
@@ -43,6 +47,7 @@ log "cargo test --workspace (DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT)"
 export IAM_CALLS_DIR="$root/target/iam-calls"
 rm -rf "$IAM_CALLS_DIR"
 cargo test --workspace --all-targets 2>&1 | tee target/test-output.log
+stop_moto
 log "every IAM grant of template.yaml was needed by some call"
 cargo test --workspace --test template -- --ignored every_iam_grant_is_used
 
@@ -89,10 +94,11 @@ limit() {
     AuthorizerFunction) echo 6900000 ;;
     NotifyFunction) echo 8400000 ;;
     AggregateFunction) echo 6650000 ;;
+    SendFunction) echo 8650000 ;;
     *) echo 9300000 ;;
   esac
 }
-for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction NotifyFunction AggregateFunction; do
+for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction NotifyFunction AggregateFunction SendFunction; do
   bootstrap=".aws-sam/build/$fn/bootstrap"
   file "$bootstrap" | grep -q "ARM aarch64" || die "$bootstrap is not an arm64 binary"
   size=$(stat -c %s "$bootstrap")

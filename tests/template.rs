@@ -48,8 +48,8 @@ fn template_routes_are_exactly_the_routes_served() {
         {
             if event["Type"] != "HttpApi" {
                 assert!(
-                    ["notify", "aggregate"].contains(&binary.as_str()),
-                    "only the stream functions have non-HTTP events"
+                    ["notify", "aggregate", "send"].contains(&binary.as_str()),
+                    "only the stream and schedule functions have non-HTTP events"
                 );
                 continue;
             }
@@ -139,6 +139,47 @@ fn notify_reads_the_table_stream_reports_item_failures_and_retries_on_a_schedule
     assert_eq!(
         t["Resources"]["Table"]["Properties"]["StreamSpecification"]["StreamViewType"],
         "NEW_AND_OLD_IMAGES"
+    );
+}
+
+#[test]
+fn send_runs_every_minute_and_sends_only_as_the_tenant_configured() {
+    let t = template();
+    let send = &functions(&t)["send"]["Properties"];
+    let due = &send["Events"]["Due"];
+    assert_eq!(
+        (&due["Type"], &due["Properties"]["Schedule"]),
+        (&Value::from("Schedule"), &Value::from("rate(1 minute)"))
+    );
+    // Every message links to the customer pages: with no request to take
+    // a host from, the function is always given the public URL.
+    let base =
+        serde_yaml_ng::to_string(&send["Environment"]["Variables"]["PUBLIC_BASE_URL"]).unwrap();
+    assert!(
+        base.contains("execute-api") && base.contains("DomainName"),
+        "{base}"
+    );
+    // SES and SNS only where the tenant file asks for them, SES only from
+    // its verified identity.
+    let policies = serde_yaml_ng::to_string(&send["Policies"]).unwrap();
+    for expected in [
+        "SendsEmail",
+        "ses:SendEmail",
+        "identity/${MailIdentity}",
+        "SendsSms",
+        "sns:Publish",
+        "sns:CheckIfPhoneNumberIsOptedOut",
+    ] {
+        assert!(policies.contains(expected), "{expected} in {policies}");
+    }
+    assert!(!policies.contains("ses:*") && !policies.contains("sns:*"));
+    // The HTTP functions learn what the stack sends by from the same
+    // variables the send function reads.
+    let globals = &t["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(!globals["MAIL_FROM"].is_null() && !globals["SMS_ENABLED"].is_null());
+    assert_eq!(
+        t["Resources"]["SendRefusalsAlarm"]["Properties"]["MetricName"],
+        t["Resources"]["SendRefusals"]["Properties"]["MetricTransformations"][0]["MetricName"]
     );
 }
 

@@ -210,6 +210,11 @@ feedback_e2e::suite!(gateway:
     a_recipient_nothing_can_send_to_is_refused,
 );
 
+// The stack that sends by SES and SNS, moto standing in for them.
+feedback_e2e::suite!(gateway_sending:
+    the_send_function_sends_by_ses_and_sns,
+);
+
 /// A store that cannot be reached is a 503 with Retry-After, never a 500.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_store_is_503_with_retry_after() {

@@ -3,12 +3,12 @@
 //! sender sends it, composed in its language, handed to a messenger, and
 //! its outcome recorded. The same sweep runs in the local server's worker
 //! and in AWS on a schedule; the messenger is what differs (SMTP and an
-//! HTTP SMS gateway here, SES and SNS there).
+//! HTTP SMS gateway there, SES and SNS here: the `send` crate).
 
 use crate::invitations::read_reps;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use feedback_core::sending::{Facts, Medium, Next, Recipient, Sending};
+use feedback_core::sending::{Cancel, Facts, Medium, Next, Recipient, Sending};
 use feedback_core::time::TenantZone;
 use feedback_core::{Invitation, Rep, Settings};
 use feedback_store::{Store, StoreError};
@@ -45,11 +45,14 @@ pub enum Message {
 
 /// Why a message was not handed over.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotSent {
-    pub reason: String,
-    /// Worth trying again later (a timeout, throttling), rather than a
-    /// refusal that will not change (an invalid number).
-    pub retry: bool,
+pub enum NotSent {
+    /// Worth trying again later: no answer, throttling, a deferral.
+    Retry(String),
+    /// A refusal that will not change: an invalid number, no such mailbox.
+    Refused(String),
+    /// The provider holds the contact as opted out (an SMS STOP reply):
+    /// the contact goes on the tenant's suppression list.
+    OptedOut,
 }
 
 /// What hands messages to a provider.
@@ -84,6 +87,15 @@ pub struct Swept {
     pub cancelled: usize,
     /// Another sender (or an answer, an erasure) changed it first.
     pub skipped: usize,
+}
+
+impl Swept {
+    pub fn add(&mut self, other: &Swept) {
+        self.sent += other.sent;
+        self.not_sent += other.not_sent;
+        self.cancelled += other.cancelled;
+        self.skipped += other.skipped;
+    }
 }
 
 /// Where and how a sweep sends.
@@ -188,10 +200,10 @@ impl Sender<'_> {
                 .compose(&invitation, &reps, self.settings, &to, reminder);
             self.messenger.send(&message).await
         } else {
-            Err(NotSent {
-                reason: format!("no {} sender is configured", to.medium().name()),
-                retry: false,
-            })
+            Err(NotSent::Refused(format!(
+                "no {} sender is configured",
+                to.medium().name()
+            )))
         };
         let (next, result) = match outcome {
             Ok(()) => {
@@ -204,9 +216,18 @@ impl Sender<'_> {
                     .flatten();
                 (taken.sent(now, reminder_due), Outcome::Sent)
             }
-            Err(e) => {
-                tracing::warn!(code = %code, reason = %e.reason, retry = e.retry, "a message was not sent");
-                (taken.not_sent(now, &e.reason, e.retry), Outcome::NotSent)
+            Err(NotSent::OptedOut) => {
+                tracing::info!(code = %code, "the provider holds the contact as opted out");
+                self.store.suppress(&taken.contact_hash, now).await?;
+                (taken.cancelled(now, Cancel::OptedOut), Outcome::Cancelled)
+            }
+            Err(NotSent::Retry(reason)) => {
+                tracing::warn!(code = %code, reason, "a message was not sent; it will be tried again");
+                (taken.not_sent(now, &reason, true), Outcome::NotSent)
+            }
+            Err(NotSent::Refused(reason)) => {
+                tracing::warn!(code = %code, reason, "a message was refused");
+                (taken.not_sent(now, &reason, false), Outcome::NotSent)
             }
         };
         self.store.update_sending(code, &taken, &next).await?;

@@ -169,7 +169,7 @@ async fn serve(addr: String, demo: bool, backend: feedback_local::Backend) -> Ex
         backend.changes,
         feedback_core::webhook::Backoff::DEFAULT,
     );
-    let messengers = match feedback_local::sending::Messengers::from_env() {
+    let messengers = match feedback_local::sending::messengers_from_env() {
         Ok(m) => m,
         Err(e) => return fail(e),
     };

@@ -405,8 +405,9 @@ pub async fn invitations_are_e_mailed_with_a_one_click_opt_out(s: &Server) {
     assert_eq!(mail.received().len(), 2);
 }
 
-/// The functions as deployed have no senders yet: an invitation to be
-/// sent is refused, naming the recipient, never accepted and then dropped.
+/// A stack configured to send nothing (no `mail_from`, no `sms_sender`):
+/// an invitation to be sent is refused, naming the recipient, never
+/// accepted and then dropped.
 pub async fn a_recipient_nothing_can_send_to_is_refused(s: &Server) {
     let writer = s.key(&["invitations:write"]).await;
     for recipient in [
@@ -571,4 +572,107 @@ pub async fn the_response_rate_leaves_out_what_was_never_sent(s: &Server) {
     assert_eq!(channel["channel"], "sms", "{}", r.body);
     assert_eq!(figures(channel), (Some(3), Some(1), Some(1), Some(1)));
     assert_eq!(channel["response_rate"]["value"].as_f64(), Some(50.0));
+}
+
+/// The stack as deployed, sending by SES and SNS (moto's server stands in
+/// for AWS): each message goes once however many sweeps run at once, in
+/// its language, an e-mail with its one-click opt-out headers; a number
+/// SNS holds as opted out (a STOP reply) goes on the tenant's list and is
+/// never sent to. The send function's DynamoDB calls are held to its IAM
+/// policy like every function's.
+pub async fn the_send_function_sends_by_ses_and_sns(s: &Server) {
+    let (moto, _) = s.aws.as_ref().expect("a stack that sends");
+    let admin = s.admin.clone();
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"sending": {"quiet_hours": null}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    put_reps(s, &admin, &[("ayesha", "Ayesha")]).await;
+    let writer = s.key(&["invitations:write"]).await;
+    // moto keeps every run's messages: these are this run's alone.
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let email = format!("zara.{}@example.pk", &run[..12]);
+    let digits: String = run
+        .chars()
+        .filter(char::is_ascii_digit)
+        .chain("1234567".chars())
+        .take(7)
+        .collect();
+    let phone = format!("+92300{digits}");
+    // moto's SNS holds every number ending in 99 as opted out.
+    let stopped = format!("+92301{}99", &digits[..5]);
+
+    let mailed = invite(
+        s,
+        &writer,
+        json!({"order_id": "A-1", "channel": "email", "locale": "ur", "rep_id": "ayesha", "recipient": {"email": email}, "send_after_minutes": 0}),
+    )
+    .await;
+    let mailed = mailed["code"].as_str().unwrap().to_owned();
+    let texted = sms_invitation(s, &writer, "A-2", &phone, 0).await;
+    let refused = sms_invitation(s, &writer, "A-3", &stopped, 0).await;
+
+    let t0 = Utc::now() + Duration::minutes(1);
+    let (a, b) = tokio::join!(s.send_due(t0), s.send_due(t0));
+    assert_eq!(
+        (a.sent + b.sent, a.cancelled + b.cancelled),
+        (2, 1),
+        "{a:?} {b:?}"
+    );
+
+    let mails = moto.emails_to(&email).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].source, "feedback@chai.example");
+    let message = mail_parser::MessageParser::default()
+        .parse(mails[0].raw.as_bytes())
+        .expect("a message");
+    assert_eq!(
+        message.subject(),
+        Some("Chai Corner میں آپ کا تجربہ کیسا رہا؟")
+    );
+    let token = s.store.secret().await.unwrap().unsubscribe_token(&mailed);
+    assert_eq!(
+        message.header_raw("List-Unsubscribe").map(str::trim),
+        Some(format!("<{}/u/{token}>", s.base).as_str())
+    );
+    assert_eq!(
+        message.header_raw("List-Unsubscribe-Post").map(str::trim),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let text = message.body_text(0).expect("a plain-text part");
+    assert!(text.contains(&format!("{}/r/{mailed}", s.base)), "{text}");
+    assert!(text.contains("Ayesha"), "{text}");
+
+    let texts = moto.sms_to(&phone).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains(&format!("{}/r/{texted}", s.base)),
+        "{}",
+        texts[0]
+    );
+    assert!(moto.sms_to(&stopped).await.is_empty());
+
+    for code in [&mailed, &texted] {
+        assert_eq!(sending_of(s, &writer, code).await["status"], "sent");
+    }
+    let dropped = sending_of(s, &writer, &refused).await;
+    assert_eq!(
+        (&dropped["status"], &dropped["cancelled"]),
+        (&json!("suppressed"), &json!("opted_out")),
+        "{dropped}"
+    );
+    let hash = s.store.secret().await.unwrap().suppression(&stopped);
+    assert!(s.store.is_suppressed(&hash).await.unwrap());
+    let again = invite(
+        s,
+        &writer,
+        json!({"order_id": "A-4", "channel": "sms", "recipient": {"phone": stopped}, "force": true}),
+    )
+    .await;
+    assert_eq!(again["sending"]["status"], "suppressed", "{again}");
 }

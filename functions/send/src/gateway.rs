@@ -1,7 +1,9 @@
-//! The local server's SMS: an HTTP gateway the operator names by URL.
+//! SMS through an HTTP gateway the operator names by URL: the local
+//! server's.
 
-use crate::sending::TIMEOUT;
-use feedback_app::sending::NotSent;
+use crate::{SendSms, TIMEOUT};
+use async_trait::async_trait;
+use feedback_app::sending::{NotSent, SmsMessage};
 
 /// An HTTP SMS gateway: `POST {url}` with `{"to": "+92…", "text": "…"}`,
 /// and `Authorization: Bearer {token}` when one is set. A 2xx is sent; a
@@ -27,31 +29,37 @@ impl SmsGateway {
             token,
         }
     }
+}
 
-    pub(crate) async fn post(&self, to: &str, text: &str) -> Result<(), NotSent> {
+#[async_trait]
+impl SendSms for SmsGateway {
+    async fn send_sms(&self, sms: &SmsMessage) -> Result<(), NotSent> {
         let mut request = self
             .client
             .post(&self.url)
-            .json(&serde_json::json!({"to": to, "text": text}));
+            .json(&serde_json::json!({"to": sms.to, "text": sms.text}));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
         let status = request
             .send()
             .await
-            .map_err(|e| NotSent {
-                reason: format!("the SMS gateway did not answer: {}", without_url(&e)),
-                retry: true,
+            .map_err(|e| {
+                NotSent::Retry(format!(
+                    "the SMS gateway did not answer: {}",
+                    without_url(&e)
+                ))
             })?
             .status();
         if status.is_success() {
             return Ok(());
         }
-        let retry = status.is_server_error() || matches!(status.as_u16(), 408 | 429);
-        Err(NotSent {
-            reason: format!("the SMS gateway answered {status}"),
-            retry,
-        })
+        let reason = format!("the SMS gateway answered {status}");
+        if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
+            Err(NotSent::Retry(reason))
+        } else {
+            Err(NotSent::Refused(reason))
+        }
     }
 }
 
