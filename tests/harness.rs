@@ -11,7 +11,9 @@ use feedback_http::Tenant;
 use feedback_local::notifier::Changes;
 use feedback_store::dynamo::local_config;
 use feedback_store::{DynamoStore, SqliteStore, Store};
-pub use receivers::{MAIL_FROM, Mail, Moto, SMS_TOKEN, SmsReceiver, SmtpReceiver};
+pub use receivers::{
+    MAIL_FROM, Mail, Moto, SMS_REPLIES_TOKEN, SMS_TOKEN, SmsReceiver, SmtpReceiver,
+};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -159,9 +161,12 @@ impl Server {
         let served = Arc::clone(&store);
         let t = tenant.clone();
         let (sms, mail) = (SmsReceiver::start().await, SmtpReceiver::start().await);
-        let media = receivers::messengers(&sms, &mail).media();
+        let sending = feedback_local::SendSetup {
+            media: receivers::messengers(&sms, &mail).media(),
+            sms_replies_token: Some(SMS_REPLIES_TOKEN.into()),
+        };
         tokio::spawn(async move {
-            feedback_local::serve(listener, served, t, media, async {
+            feedback_local::serve(listener, served, t, sending, async {
                 let _ = rx.await;
             })
             .await
@@ -588,7 +593,7 @@ pub async fn serve_on_a_dead_store(endpoint: String) -> String {
         listener,
         Arc::new(store),
         tenant,
-        feedback_core::sending::Media::default(),
+        feedback_local::SendSetup::default(),
         std::future::pending(),
     ));
     base

@@ -35,6 +35,8 @@ pub struct SmsReceiver {
 
 /// The bearer token the harness's servers give their SMS gateway.
 pub const SMS_TOKEN: &str = "gateway-token";
+/// The bearer token their SMS gateway forwards replies with.
+pub const SMS_REPLIES_TOKEN: &str = "replies-token-0123456789";
 
 impl SmsReceiver {
     pub async fn start() -> SmsReceiver {

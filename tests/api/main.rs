@@ -3,7 +3,7 @@
 //! `cases/`, one file per resource; the helpers they share are here.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use feedback_e2e::{SMS_TOKEN, Server};
+use feedback_e2e::{SMS_REPLIES_TOKEN, SMS_TOKEN, Server};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -180,6 +180,7 @@ feedback_e2e::suite!([sqlite, dynamo]:
     sent_and_failed_messages_are_announced_to_webhooks,
     the_response_rate_leaves_out_what_was_never_sent,
     an_opt_out_link_stops_every_message_to_that_contact,
+    a_stop_reply_stops_every_later_message,
 );
 
 // The cases again on the functions as deployed (each on its own client,

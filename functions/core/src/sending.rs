@@ -171,6 +171,26 @@ impl Recipient {
     }
 }
 
+/// The words that, texted back alone, ask for no more messages: the
+/// carriers' usual opt-out keywords, whatever their case.
+const STOP_WORDS: [&str; 7] = [
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "OPTOUT",
+];
+
+/// Whether an SMS reply asks for no more messages: one opt-out keyword,
+/// alone (trailing punctuation allowed), so "don't stop the offers" is not
+/// one.
+pub fn is_stop_reply(text: &str) -> bool {
+    let word = text.trim().trim_end_matches(['.', '!']).trim();
+    STOP_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
 /// The hours of the tenant's local day when no message goes out, from
 /// `start` up to `end`; past midnight when `end` is earlier than `start`
 /// (21:00 to 09:00).
@@ -693,6 +713,31 @@ impl Sending {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stop_reply_is_one_opt_out_word_alone() {
+        for stop in [
+            "STOP",
+            "stop",
+            " Stop. ",
+            "unsubscribe!",
+            "StopAll",
+            "QUIT",
+            "optout",
+        ] {
+            assert!(is_stop_reply(stop), "{stop:?}");
+        }
+        for not in [
+            "",
+            "thanks",
+            "stop the offers",
+            "don't stop",
+            "STOPPED",
+            "S T O P",
+        ] {
+            assert!(!is_stop_reply(not), "{not:?}");
+        }
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

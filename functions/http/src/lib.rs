@@ -19,6 +19,7 @@ pub mod ratelimit;
 mod reports;
 mod router;
 pub mod routes;
+pub mod sms_replies;
 mod state;
 
 pub use client::VIEWER_HEADER;

@@ -121,9 +121,17 @@ pub const LOCAL_DEADLINE: Duration = Duration::from_secs(30);
 /// How long shutdown waits for the requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What the server sends by, and the token its SMS gateway forwards the
+/// customers' replies with (`POST /sms/replies`; none: no such route).
+#[derive(Debug, Clone, Default)]
+pub struct SendSetup {
+    pub media: Media,
+    pub sms_replies_token: Option<String>,
+}
+
 /// Serves every function's routes on `listener` until `shutdown` completes,
 /// then finishes the requests in flight. Invitations may ask to be sent by
-/// `media`, the senders configured.
+/// what `sending` names.
 ///
 /// Connections are served by hyper directly rather than `axum::serve`,
 /// which sets no timer and so no header read timeout: a client sending one
@@ -132,16 +140,17 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
     tenant: Tenant,
-    media: Media,
+    sending: SendSetup,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(
-        &Function::ALL,
-        AppState::new(store, tenant, AuthMode::Store)
-            .with_rate_limits(RateLimiter::default())
-            .with_deadline(LOCAL_DEADLINE)
-            .with_media(media),
-    );
+    let state = AppState::new(store, tenant, AuthMode::Store)
+        .with_rate_limits(RateLimiter::default())
+        .with_deadline(LOCAL_DEADLINE)
+        .with_media(sending.media);
+    let mut app = router(&Function::ALL, state.clone());
+    if let Some(token) = &sending.sms_replies_token {
+        app = feedback_http::sms_replies::router(state, token).merge(app);
+    }
     let mut builder = Builder::new();
     builder
         .timer(TokioTimer::new())

@@ -173,10 +173,16 @@ async fn serve(addr: String, demo: bool, backend: feedback_local::Backend) -> Ex
         Ok(m) => m,
         Err(e) => return fail(e),
     };
-    let media = messengers.media();
+    let sending = match feedback_local::sending::replies_token_from_env() {
+        Ok(sms_replies_token) => feedback_local::SendSetup {
+            media: messengers.media(),
+            sms_replies_token,
+        },
+        Err(e) => return fail(e),
+    };
     feedback_local::sending::spawn(store.clone(), Arc::new(messengers), tenant.clone());
     println!("Serving on http://{local} (Ctrl-C to stop)");
-    match feedback_local::serve(listener, store, tenant, media, shutdown_signal()).await {
+    match feedback_local::serve(listener, store, tenant, sending, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }

@@ -44,6 +44,23 @@ pub fn messengers_from_env() -> Result<Messengers, String> {
     })
 }
 
+/// The shortest token the SMS gateway may forward replies with.
+const MIN_TOKEN: usize = 16;
+
+/// The token the SMS gateway forwards the customers' replies with
+/// (`SMS_REPLIES_TOKEN`); none when unset.
+pub fn replies_token_from_env() -> Result<Option<String>, String> {
+    match std::env::var("SMS_REPLIES_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
+        Some(token) if token.len() < MIN_TOKEN => Err(format!(
+            "SMS_REPLIES_TOKEN must be at least {MIN_TOKEN} characters: anyone who guesses it can opt numbers out"
+        )),
+        token => Ok(token),
+    }
+}
+
 /// Sweeps every [`POLL`] on its own task, for as long as the process runs.
 pub fn spawn(store: Arc<dyn Store>, messenger: Arc<dyn Messenger>, tenant: Tenant) {
     tokio::spawn(async move {

@@ -676,3 +676,96 @@ pub async fn the_send_function_sends_by_ses_and_sns(s: &Server) {
     .await;
     assert_eq!(again["sending"]["status"], "suppressed", "{again}");
 }
+
+/// A customer's STOP, texted back to the SMS gateway and forwarded with
+/// the gateway's token: the number goes on the tenant's list, what was
+/// still due to it is cancelled when it comes due, and a later invitation
+/// to it is suppressed from the start. Anything else texted back changes
+/// nothing.
+pub async fn a_stop_reply_stops_every_later_message(s: &Server) {
+    let admin = s.admin.clone();
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"sending": {"quiet_hours": null}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let writer = s.key(&["invitations:write"]).await;
+    let sms = s.sms.as_ref().expect("a local server");
+    let phone = "+923001230044";
+    let pending = sms_invitation(s, &writer, "T-1", phone, 30).await;
+    let reply = |auth: Option<&'static str>, body: Value| async move {
+        let bearer = auth.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .as_deref()
+            .map(|b| vec![("authorization", b)])
+            .unwrap_or_default();
+        s.send_with(
+            "POST",
+            "/sms/replies",
+            None,
+            &headers,
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+        .await
+    };
+    let stop = json!({"from": phone, "text": "Stop"});
+    assert_eq!(reply(None, stop.clone()).await.status, 401);
+    assert_eq!(
+        reply(Some("replies-token-wrong-guess"), stop.clone())
+            .await
+            .status,
+        401
+    );
+    let bad = reply(
+        Some(SMS_REPLIES_TOKEN),
+        json!({"from": "0300 1230044", "text": 5, "at": 1}),
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.sorted_fields()),
+        (
+            400,
+            vec!["at".to_owned(), "from".to_owned(), "text".to_owned()]
+        ),
+        "{}",
+        bad.body
+    );
+    let chat = reply(
+        Some(SMS_REPLIES_TOKEN),
+        json!({"from": phone, "text": "thanks, don't stop"}),
+    )
+    .await;
+    assert_eq!((chat.status, &chat.body["opted_out"]), (200, &json!(false)));
+    let hash = s.store.secret().await.unwrap().suppression(phone);
+    assert!(!s.store.is_suppressed(&hash).await.unwrap());
+
+    let r = reply(Some(SMS_REPLIES_TOKEN), stop).await;
+    assert_eq!(
+        (r.status, &r.body["opted_out"]),
+        (200, &json!(true)),
+        "{}",
+        r.body
+    );
+    assert!(s.store.is_suppressed(&hash).await.unwrap());
+    let swept = s.send_due(Utc::now() + Duration::hours(1)).await;
+    assert_eq!((swept.sent, swept.cancelled), (0, 1), "{swept:?}");
+    let dropped = sending_of(s, &writer, &pending).await;
+    assert_eq!(
+        (&dropped["status"], &dropped["cancelled"]),
+        (&json!("suppressed"), &json!("opted_out")),
+        "{dropped}"
+    );
+    let later = invite(
+        s,
+        &writer,
+        json!({"order_id": "T-2", "channel": "sms", "recipient": {"phone": phone}, "force": true}),
+    )
+    .await;
+    assert_eq!(later["sending"]["status"], "suppressed", "{later}");
+    assert!(sms.received().is_empty());
+}
