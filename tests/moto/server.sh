@@ -3,6 +3,9 @@
 # new server on a free loopback port, MOTO_ENDPOINT pointed at it) and
 # stop_moto. Expects $root, log and die from the script that sources it.
 
+# shellcheck source=tests/background.sh
+. "$root/tests/background.sh"
+
 moto_venv="$root/target/moto"
 [ -x "$moto_venv/bin/pip" ] || python3 -m venv "$moto_venv"
 # A no-op when the pin is already installed.
@@ -10,23 +13,16 @@ moto_venv="$root/target/moto"
 
 moto_pid=""
 stop_moto() {
-  [ -n "$moto_pid" ] || return 0
-  kill "$moto_pid" 2>/dev/null || true
-  wait "$moto_pid" 2>/dev/null || true
+  stop_pid "$moto_pid"
   moto_pid=""
 }
 
 start_moto() {
-  local port ready=""
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local port
+  port=$(free_port)
   log "starting moto's server (SES and SNS) on 127.0.0.1:$port"
   "$moto_venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$root/target/moto.log" 2>&1 &
   moto_pid=$!
-  for _ in $(seq 1 60); do
-    kill -0 "$moto_pid" 2>/dev/null || { cat "$root/target/moto.log" >&2; die "moto's server exited at start"; }
-    if curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/data.json"; then ready=1; break; fi
-    sleep 0.5
-  done
-  [ -n "$ready" ] || die "moto's server did not start within 30 s (see target/moto.log)"
+  await_http "$moto_pid" "http://127.0.0.1:$port/moto-api/data.json" "$root/target/moto.log" "moto's server"
   export MOTO_ENDPOINT="http://127.0.0.1:$port"
 }

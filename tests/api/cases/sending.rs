@@ -13,6 +13,19 @@ async fn sending_of(s: &Server, key: &str, code: &str) -> Value {
     r.body["sending"].clone()
 }
 
+/// Lets messages go at any hour: the cases' clocks are not the tenant's day.
+pub async fn send_any_time(s: &Server) {
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&s.admin),
+            Some(json!({"sending": {"quiet_hours": null}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
 /// The code of a new invitation for `order` that the product sends to
 /// `phone`, `after` minutes on.
 async fn sms_invitation(s: &Server, key: &str, order: &str, phone: &str, after: i64) -> String {
@@ -295,15 +308,7 @@ pub async fn an_opt_out_link_stops_every_message_to_that_contact(s: &Server) {
 /// recorded, its deferral tried again.
 pub async fn invitations_are_e_mailed_with_a_one_click_opt_out(s: &Server) {
     let admin = s.admin.clone();
-    let r = s
-        .call(
-            "PUT",
-            "/v1/settings",
-            Some(&admin),
-            Some(json!({"sending": {"quiet_hours": null}})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    send_any_time(s).await;
     put_reps(s, &admin, &[("ayesha", "Ayesha"), ("bilal", "Bilal")]).await;
     let writer = s.key(&["invitations:write"]).await;
     let mail = s.mail.as_ref().expect("a local server");
@@ -447,15 +452,7 @@ pub async fn sent_and_failed_messages_are_announced_to_webhooks(s: &Server) {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let r = s
-        .call(
-            "PUT",
-            "/v1/settings",
-            Some(&admin),
-            Some(json!({"sending": {"quiet_hours": null}})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    send_any_time(s).await;
     let writer = s.key(&["invitations:write"]).await;
     let sms = s.sms.as_ref().expect("a local server");
     let t0 = Utc::now() + Duration::minutes(1);
@@ -514,15 +511,7 @@ pub async fn sent_and_failed_messages_are_announced_to_webhooks(s: &Server) {
 /// business's figures and its channel's.
 pub async fn the_response_rate_leaves_out_what_was_never_sent(s: &Server) {
     let admin = s.admin.clone();
-    let r = s
-        .call(
-            "PUT",
-            "/v1/settings",
-            Some(&admin),
-            Some(json!({"sending": {"quiet_hours": null}})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    send_any_time(s).await;
     let writer = s.key(&["invitations:write"]).await;
     let sms = s.sms.as_ref().expect("a local server");
     let t0 = Utc::now() + Duration::minutes(1);
@@ -583,15 +572,7 @@ pub async fn the_response_rate_leaves_out_what_was_never_sent(s: &Server) {
 pub async fn the_send_function_sends_by_ses_and_sns(s: &Server) {
     let (moto, _) = s.aws.as_ref().expect("a stack that sends");
     let admin = s.admin.clone();
-    let r = s
-        .call(
-            "PUT",
-            "/v1/settings",
-            Some(&admin),
-            Some(json!({"sending": {"quiet_hours": null}})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    send_any_time(s).await;
     put_reps(s, &admin, &[("ayesha", "Ayesha")]).await;
     let writer = s.key(&["invitations:write"]).await;
     // moto keeps every run's messages: these are this run's alone.
@@ -683,16 +664,7 @@ pub async fn the_send_function_sends_by_ses_and_sns(s: &Server) {
 /// to it is suppressed from the start. Anything else texted back changes
 /// nothing.
 pub async fn a_stop_reply_stops_every_later_message(s: &Server) {
-    let admin = s.admin.clone();
-    let r = s
-        .call(
-            "PUT",
-            "/v1/settings",
-            Some(&admin),
-            Some(json!({"sending": {"quiet_hours": null}})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    send_any_time(s).await;
     let writer = s.key(&["invitations:write"]).await;
     let sms = s.sms.as_ref().expect("a local server");
     let phone = "+923001230044";
