@@ -2,8 +2,8 @@
 //! what is true now (answered, expired, opted out), taken so no other
 //! sender sends it, composed in its language, handed to a messenger, and
 //! its outcome recorded. The same sweep runs in the local server's worker
-//! and in AWS on a schedule; the messenger is what differs (SMTP and an
-//! HTTP SMS gateway there, SES and SNS here: the `send` crate).
+//! and in AWS on a schedule; the messenger is what differs (the `send`
+//! crate's: SMTP and an HTTP SMS gateway locally, SES and SNS in AWS).
 
 use crate::invitations::read_reps;
 use async_trait::async_trait;

@@ -230,9 +230,10 @@ pub struct Summary {
     /// Responses held back for review (a burst), in no other figure.
     pub flagged: i64,
     pub invitations: i64,
-    /// Of the invitations, those the product sent, and those it was to
-    /// send and never will (refused, opted out, cancelled unanswered).
+    /// Of the invitations, those the product sent.
     pub sent: i64,
+    /// Of the invitations, those the product was to send and never will
+    /// (refused, opted out, cancelled unanswered): the rate leaves them out.
     pub not_sent: i64,
     pub answered: i64,
     /// Percent of the period's invitations that were answered, never-sent

@@ -373,15 +373,15 @@ fn short_hash(parts: &[&str]) -> String {
 }
 
 /// What an invitation event says of it: what the API shows, less its
-/// link (a webhook receiver is the business, which has it).
+/// link (the business has it) and its customer ref (the order and the
+/// code identify it; without the ref, no stored delivery holds personal
+/// data an erasure would have to reach).
 #[derive(Serialize)]
 struct InvitationData<'a> {
     code: &'a str,
     order_id: &'a str,
     #[serde(flatten)]
     attribution: &'a Attribution,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    customer_ref: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     locale: Option<&'a str>,
     created_at: DateTime<Utc>,
@@ -407,7 +407,6 @@ fn sending_event(before: Option<&Invitation>, after: &Invitation) -> Option<Even
         code: after.code.as_str(),
         order_id: after.order_id.as_str(),
         attribution: &after.attribution,
-        customer_ref: after.customer_ref.as_ref().map(|c| c.as_str()),
         locale: after.locale.as_ref().map(|l| l.as_str()),
         created_at: after.created_at,
         expires_at: after.expires_at,

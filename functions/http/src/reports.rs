@@ -194,9 +194,10 @@ impl<'a> Period<'a> {
 struct ChannelRateView {
     channel: Channel,
     invitations: i64,
-    /// Of the invitations, those the product sent, and those it was to
-    /// send and never will.
+    /// Of the invitations, those the product sent.
     sent: i64,
+    /// Of the invitations, those the product was to send and never will
+    /// (refused, opted out, cancelled unanswered): the rate leaves them out.
     not_sent: i64,
     answered: i64,
     responses: i64,

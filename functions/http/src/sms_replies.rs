@@ -79,12 +79,9 @@ async fn reply(
                 }
             }),
     );
-    let (Some(from), Some(text)) = (from, text) else {
+    let (Some(from), Some(text), true) = (from, text, errors.is_empty()) else {
         return Err(ApiError::Invalid(errors));
     };
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
     let stop = is_stop_reply(&text);
     if stop {
         let hash = state.secret().await?.suppression(from.as_str());
