@@ -177,10 +177,19 @@ fn send_runs_every_minute_and_sends_only_as_the_tenant_configured() {
     // variables the send function reads.
     let globals = &t["Globals"]["Function"]["Environment"]["Variables"];
     assert!(!globals["MAIL_FROM"].is_null() && !globals["SMS_ENABLED"].is_null());
+    // The alarm counts the line the sweep logs for a message that failed
+    // for good.
+    let failures = &t["Resources"]["SendFailures"]["Properties"];
     assert_eq!(
-        t["Resources"]["SendRefusalsAlarm"]["Properties"]["MetricName"],
-        t["Resources"]["SendRefusals"]["Properties"]["MetricTransformations"][0]["MetricName"]
+        t["Resources"]["SendFailuresAlarm"]["Properties"]["MetricName"],
+        failures["MetricTransformations"][0]["MetricName"]
     );
+    let logged = include_str!("../functions/app/src/sending.rs");
+    let pattern = failures["FilterPattern"]
+        .as_str()
+        .unwrap()
+        .trim_matches('"');
+    assert!(logged.contains(&format!("\"{pattern}\");")), "{pattern}");
 }
 
 #[test]

@@ -8,7 +8,7 @@
 use crate::invitations::read_reps;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use feedback_core::sending::{Cancel, Facts, Medium, Next, Recipient, Sending};
+use feedback_core::sending::{Cancel, Facts, Medium, Next, Recipient, Sending, Status};
 use feedback_core::time::TenantZone;
 use feedback_core::{Invitation, Rep, Settings};
 use feedback_store::{Store, StoreError};
@@ -180,6 +180,7 @@ impl Sender<'_> {
                     false,
                 );
                 self.store.update_sending(code, &state, &next).await?;
+                log_failure(code, &next);
                 return Ok(Outcome::NotSent);
             }
             Next::SendFirst => false,
@@ -222,15 +223,25 @@ impl Sender<'_> {
                 (taken.cancelled(now, Cancel::OptedOut), Outcome::Cancelled)
             }
             Err(NotSent::Retry(reason)) => {
-                tracing::warn!(code = %code, reason, "a message was not sent; it will be tried again");
+                tracing::info!(code = %code, reason, "a message was not sent yet");
                 (taken.not_sent(now, &reason, true), Outcome::NotSent)
             }
             Err(NotSent::Refused(reason)) => {
-                tracing::warn!(code = %code, reason, "a message was refused");
                 (taken.not_sent(now, &reason, false), Outcome::NotSent)
             }
         };
         self.store.update_sending(code, &taken, &next).await?;
+        log_failure(code, &next);
         Ok(result)
+    }
+}
+
+/// The line a message that failed for good leaves in the log (refused,
+/// its tries spent, or its sender gone): the `send` function's alarm
+/// counts these.
+fn log_failure(code: &feedback_core::Code, next: &Sending) {
+    if next.status == Status::Failed {
+        let reason = next.failure.as_deref().unwrap_or_default();
+        tracing::warn!(code = %code, reason, "a message failed");
     }
 }
