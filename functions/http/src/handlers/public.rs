@@ -131,7 +131,7 @@ struct Scale {
     params(
         ("code" = String, Path, description = "The invitation code; `GET` takes it with a `.json` suffix"),
         ("score" = Option<String>, Query, description = "One-click links: an integer on the survey's scale preselects that score (the customer still confirms with Send); any other value is ignored, as a mangled link still opens the page"),
-        ("edit" = Option<String>, Query, min_length = 1, description = "An answer's edit token (the thank-you page's change link carries it): shows the stored answer (page, or response in .json) and lets it be changed"),
+        ("edit" = Option<String>, Query, description = "An answer's edit token (the thank-you page's change link carries it): shows the stored answer (page, or response in .json) and lets it be changed; any other value, empty included, is ignored and the page opens without the answer"),
     ),
     responses(
         (status = 200, description = "The invitation as a customer sees it", content(
