@@ -127,6 +127,19 @@ pub struct Media {
 }
 
 impl Media {
+    /// What a stack sends by, from the variables its template gives every
+    /// function (`var` reads one; empty counts as unset): e-mail when
+    /// `MAIL_FROM` names who it comes from, SMS when `SMS_ENABLED` is
+    /// `true`. The HTTP functions (which refuse any other recipient) and
+    /// the `send` function read them through this one place.
+    pub fn deployed(var: impl Fn(&str) -> Option<String>) -> Media {
+        let set = |name: &str| var(name).filter(|v| !v.is_empty());
+        Media {
+            email: set("MAIL_FROM").is_some(),
+            sms: set("SMS_ENABLED").as_deref() == Some("true"),
+        }
+    }
+
     pub fn sends(&self, medium: Medium) -> bool {
         match medium {
             Medium::Email => self.email,
@@ -713,6 +726,33 @@ impl Sending {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stack_sends_by_what_its_variables_name() {
+        let with = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Media::deployed(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        };
+        assert_eq!(with(&[]), Media::default());
+        assert_eq!(
+            with(&[("MAIL_FROM", ""), ("SMS_ENABLED", "")]),
+            Media::default()
+        );
+        assert_eq!(
+            with(&[
+                ("MAIL_FROM", "Chai <f@chai.example>"),
+                ("SMS_ENABLED", "true")
+            ]),
+            Media {
+                email: true,
+                sms: true
+            }
+        );
+        assert_eq!(with(&[("SMS_ENABLED", "yes")]), Media::default());
+    }
 
     #[test]
     fn a_stop_reply_is_one_opt_out_word_alone() {

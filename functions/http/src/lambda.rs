@@ -14,8 +14,8 @@ pub async fn state() -> Result<AppState, lambda_http::Error> {
     let store = DynamoStore::from_env()?;
     // Without PUBLIC_BASE_URL, links use the host each request came to.
     let tenant = Tenant::from_env("")?;
-    let mut state =
-        AppState::new(Arc::new(store), tenant, AuthMode::Gateway).with_media(deployed_media());
+    let media = Media::deployed(|name| std::env::var(name).ok());
+    let mut state = AppState::new(Arc::new(store), tenant, AuthMode::Gateway).with_media(media);
     // Set when the stack puts a CloudFront distribution in front.
     if let Some(secret) = std::env::var("ORIGIN_VERIFY")
         .ok()
@@ -29,17 +29,6 @@ pub async fn state() -> Result<AppState, lambda_http::Error> {
         tracing::warn!(error = %e, "warm-up read failed");
     }
     Ok(state)
-}
-
-/// What the stack sends by: the variables the template gives every
-/// function, which the `send` function reads too (`MailFrom` and
-/// `SmsSender`). An invitation asking for anything else is refused.
-fn deployed_media() -> Media {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    Media {
-        email: var("MAIL_FROM").is_some(),
-        sms: var("SMS_ENABLED").as_deref() == Some("true"),
-    }
 }
 
 /// The `main` of an HTTP function: JSON logs with the request id (from

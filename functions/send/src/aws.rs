@@ -10,6 +10,7 @@ use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_types::SdkConfig;
 use feedback_app::sending::{EmailMessage, NotSent, SmsMessage};
+use feedback_core::sending::Media;
 use lettre::message::Mailbox;
 
 /// The senders a deployment has: e-mail when `MAIL_FROM` names an SES
@@ -20,10 +21,11 @@ pub type AwsMessengers = crate::Senders<Ses, Sns>;
 /// `SMS_SENDER_ID`, `SMS_ORIGINATION_NUMBER`).
 pub fn from_env(config: &SdkConfig) -> Result<AwsMessengers, String> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let email = var("MAIL_FROM")
+    let media = Media::deployed(var);
+    let email = (var("MAIL_FROM").filter(|_| media.email))
         .map(|from| Ses::new(config, &from))
         .transpose()?;
-    let sms = (var("SMS_ENABLED").as_deref() == Some("true")).then(|| Sns {
+    let sms = media.sms.then(|| Sns {
         sender_id: var("SMS_SENDER_ID"),
         origination_number: var("SMS_ORIGINATION_NUMBER"),
         ..Sns::new(config)
