@@ -191,6 +191,17 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 pub const MAX_NOTES_BYTES: usize = 192 * 1024;
 const MAX_ASSIGNEE_CHARS: usize = 100;
 
+fn assignee_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::schema::filled_text(MAX_ASSIGNEE_CHARS, "null clears it.")
+}
+
+fn note_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::schema::filled_text(
+        MAX_NOTE_CHARS,
+        "Appended with its time (at most 100 notes).",
+    )
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FollowUp {
     /// The response's id.
@@ -337,10 +348,10 @@ pub struct FollowUpPatch {
     #[schema(value_type = Option<Status>)]
     pub status: Option<String>,
     /// null clears it.
-    #[schema(max_length = 100)]
+    #[schema(schema_with = assignee_schema)]
     pub assignee: Option<Option<String>>,
     /// Appended with its time (at most 100 notes).
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = note_schema)]
     pub note: Option<String>,
 }
 

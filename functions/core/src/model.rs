@@ -471,6 +471,16 @@ impl InvitationSpec {
 /// Comments longer than this many characters are refused, not cut.
 pub const MAX_COMMENT_CHARS: usize = 2000;
 
+/// A comment's schema in the API document, for a JSON body.
+pub fn nullable_comment_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::schema::free_text(MAX_COMMENT_CHARS, true)
+}
+
+/// A comment's schema in the API document, for a form.
+pub fn form_comment_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::schema::free_text(MAX_COMMENT_CHARS, false)
+}
+
 /// A customer's answer as it arrived, numbers already read as integers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Submission {

@@ -87,12 +87,36 @@ pub fn nullable_locale() -> RefOr<Schema> {
     done(locale(string(true)))
 }
 
+/// Control characters but tab and line breaks: what free text may not hold.
+const TEXT_CONTROL: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
+
 /// What `bounded_text` accepts: at most `max` characters, no control
 /// characters but tabs and line breaks.
 fn bounded_text(builder: ObjectBuilder, max: usize) -> ObjectBuilder {
-    builder.max_length(Some(max)).pattern(Some(
-        r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$",
-    ))
+    builder
+        .max_length(Some(max))
+        .pattern(Some(format!("^[^{TEXT_CONTROL}]*$")))
+}
+
+/// Free text of at most `max` characters, as `validate_comment` takes it:
+/// a blank one counts as none.
+pub fn free_text(max: usize, nullable: bool) -> RefOr<Schema> {
+    done(bounded_text(string(nullable), max))
+}
+
+/// Free text that must not be blank (a follow-up's assignee or note), or
+/// null; `lead` says what it is.
+pub fn filled_text(max: usize, lead: &str) -> RefOr<Schema> {
+    done(
+        string(true)
+            .max_length(Some(max))
+            .pattern(Some(format!(
+                "^[^{TEXT_CONTROL}]*[^{TEXT_CONTROL}{SPACE}][^{TEXT_CONTROL}]*$"
+            )))
+            .description(Some(format!(
+                "{lead} 1–{max} characters, not all white space; no control characters but tabs and line breaks."
+            ))),
+    )
 }
 
 /// The thank-you texts: up to 500 characters per language tag.

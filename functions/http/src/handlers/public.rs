@@ -258,7 +258,7 @@ struct SubmissionBody {
     /// On the invitation's scale: CSAT 1–5, NPS 0–10, CES 1–7.
     #[schema(minimum = 0, maximum = 10)]
     score: i64,
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = feedback_core::model::nullable_comment_schema)]
     comment: Option<String>,
     answers: Option<AnswersBody>,
     /// The answer's edit token, from the answer that created it: needed to
@@ -288,7 +288,7 @@ struct AnswersBody {
 #[expect(dead_code, reason = "describes the body for the API document")]
 struct SubmissionForm {
     score: String,
-    #[schema(nullable = false)]
+    #[schema(schema_with = feedback_core::model::form_comment_schema)]
     comment: Option<String>,
     #[schema(nullable = false)]
     friendliness: Option<String>,
