@@ -16,14 +16,11 @@ use aws_sdk_dynamodb::config::{
 use aws_types::SdkConfig;
 use std::time::Duration;
 
-/// The HTTPS client every SDK client here uses: rustls on ring, trusting
-/// the system's certificates (no SDK crate brings a default client; see
-/// docs/decisions/0009).
+/// The HTTPS client every SDK client here uses: reqwest, HTTP/1.1 over
+/// rustls on ring (no SDK crate brings a default client; see
+/// [`super::http_client`] and docs/decisions/0009).
 pub fn https_client() -> SharedHttpClient {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
+    SharedHttpClient::new(super::http_client::ReqwestClient::default())
 }
 
 /// A configuration for a DynamoDB Local at `endpoint`, which takes any

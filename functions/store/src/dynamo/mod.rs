@@ -16,6 +16,7 @@ mod calls;
 mod config;
 mod erasure;
 mod follow_ups;
+mod http_client;
 mod invitations;
 pub mod keys;
 mod limits;
