@@ -91,11 +91,11 @@ sam build
 # sizes and the goals still ahead: 6 MB and 4 MB).
 limit() {
   case "$1" in
-    AuthorizerFunction) echo 6900000 ;;
-    NotifyFunction) echo 8400000 ;;
-    AggregateFunction) echo 6650000 ;;
-    SendFunction) echo 8650000 ;;
-    *) echo 9300000 ;;
+    AuthorizerFunction) echo 5800000 ;;
+    NotifyFunction) echo 6600000 ;;
+    AggregateFunction) echo 5600000 ;;
+    SendFunction) echo 7900000 ;;
+    *) echo 8400000 ;;
   esac
 }
 for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction NotifyFunction AggregateFunction SendFunction; do
