@@ -174,6 +174,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_connection_is_kept_for_the_next_call() {
+        // One connection accepted, two requests answered on it: the
+        // connection a function opens during init serves its first customer.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0; 4096];
+            for _ in 0..2 {
+                let mut received = Vec::new();
+                while !String::from_utf8_lossy(&received).contains("\r\n\r\n{}") {
+                    let n = socket.read(&mut buf).await.unwrap();
+                    received.extend_from_slice(&buf[..n]);
+                }
+                let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+                socket.write_all(answer.as_bytes()).await.unwrap();
+            }
+        });
+        let pool = Pool::new((Some(Duration::from_secs(1)), None));
+        for _ in 0..2 {
+            let response =
+                tokio::time::timeout(Duration::from_secs(2), pool.call(request(&url, "{}")))
+                    .await
+                    .expect("the second call waited for a connection the server never accepts")
+                    .unwrap();
+            // As the SDK does: the answer is read to its end.
+            ByteStream::new(response.into_body())
+                .collect()
+                .await
+                .unwrap();
+        }
+    }
+
+    #[tokio::test]
     async fn no_connection_is_an_io_error_the_sdk_retries() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
