@@ -8,6 +8,16 @@ use aws_lambda_events::apigw::{
 use feedback_app::keys::{CONTEXT_KEY_ID, CONTEXT_SCOPES, authenticate};
 use feedback_store::KeyStore;
 
+/// Opens the store's connection during init, as the HTTP functions do, so
+/// the first request after a cold start does not pay the TLS handshake: a
+/// read of a key that cannot exist (a key's hash is hexadecimal). A failure
+/// is logged, not fatal; each request reports its own.
+pub async fn warm_up(store: &dyn KeyStore) {
+    if let Err(e) = store.find_key("warm-up").await {
+        tracing::warn!(error = %e, "warm-up read failed");
+    }
+}
+
 /// The authorizer's answer: authorized for any live key, with the key id and
 /// its scopes in the context. Scopes are checked by the function serving the
 /// route, because API Gateway caches this answer per key, not per route.

@@ -8,6 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 async fn main() -> Result<(), lambda_runtime::Error> {
     feedback_telemetry::logs::init_lambda();
     let store = feedback_store::DynamoStore::from_env()?;
+    feedback_authorizer::warm_up(&store).await;
     let store = &store;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| async move {
