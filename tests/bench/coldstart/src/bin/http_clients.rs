@@ -9,22 +9,11 @@
 //! or the cold-start harness made); the item read need not exist.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use coldstart::{get_settings as get, sdk_https_client};
 use std::time::Instant;
 
 const CALLS: u32 = 500;
 const ROUNDS: u32 = 5;
-
-async fn get(client: &Client, table: &str) -> Result<(), aws_sdk_dynamodb::Error> {
-    client
-        .get_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S("SETTINGS".into()))
-        .key("sk", AttributeValue::S("SETTINGS".into()))
-        .send()
-        .await?;
-    Ok(())
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,11 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let table = std::env::var("DYNAMODB_TABLE")?;
     let config = feedback_store::dynamo::local_config(&endpoint);
     let project = Client::new(&config);
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let stock = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let sdk = Client::new(&config.to_builder().http_client(stock).build());
+    let sdk = Client::new(&config.to_builder().http_client(sdk_https_client()).build());
     for _ in 0..100 {
         get(&project, &table).await?;
         get(&sdk, &table).await?;
