@@ -135,19 +135,25 @@ mod tests {
         let url = format!("http://{}/", listener.local_addr().unwrap());
         let served = tokio::spawn(async move {
             let (mut socket, _) = listener.accept().await.unwrap();
-            let mut received = Vec::new();
-            let mut buf = [0; 4096];
-            while !String::from_utf8_lossy(&received).contains("\r\n\r\n{}") {
-                let n = socket.read(&mut buf).await.unwrap();
-                received.extend_from_slice(&buf[..n]);
-            }
+            let received = read_request(&mut socket).await;
             match answer {
                 Some(answer) => socket.write_all(answer.as_bytes()).await.unwrap(),
                 None => tokio::time::sleep(Duration::from_secs(5)).await,
             }
-            String::from_utf8(received).unwrap()
+            received
         });
         (url, served)
+    }
+
+    /// Reads one request of [`request`]'s, whose body is `{}`.
+    async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
+        let mut received = Vec::new();
+        let mut buf = [0; 4096];
+        while !String::from_utf8_lossy(&received).contains("\r\n\r\n{}") {
+            let n = socket.read(&mut buf).await.unwrap();
+            received.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8(received).unwrap()
     }
 
     #[tokio::test]
@@ -181,13 +187,8 @@ mod tests {
         let url = format!("http://{}/", listener.local_addr().unwrap());
         tokio::spawn(async move {
             let (mut socket, _) = listener.accept().await.unwrap();
-            let mut buf = [0; 4096];
             for _ in 0..2 {
-                let mut received = Vec::new();
-                while !String::from_utf8_lossy(&received).contains("\r\n\r\n{}") {
-                    let n = socket.read(&mut buf).await.unwrap();
-                    received.extend_from_slice(&buf[..n]);
-                }
+                read_request(&mut socket).await;
                 let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
                 socket.write_all(answer.as_bytes()).await.unwrap();
             }
