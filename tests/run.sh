@@ -10,7 +10,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 mkdir -p target
-log() { printf '\n==> %s\n' "$*"; }
+# Each step says when it started, in seconds since this script did, so a
+# slow run shows which step took the time.
+log() { printf '\n==> [%4d s] %s\n' "$SECONDS" "$*"; }
 die() { printf 'tests/run.sh: %s\n' "$*" >&2; exit 1; }
 
 # --- Java 17+, the pinned npm test tools, and DynamoDB Local's start and stop.
@@ -110,3 +112,4 @@ done
 log "browser suite (Chromium); screenshots in target/screenshots/"
 FEEDBACK_BIN="$root/target/debug/feedback" SCREENSHOT_DIR="$root/target/screenshots" \
   node --test tests/browser/
+log "every test passed"
