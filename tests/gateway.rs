@@ -8,6 +8,7 @@
 //! DynamoDB Local enforces no IAM; without this a missing grant shows up
 //! first in production, as an AccessDenied.
 
+use crate::stack;
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request,
     ApiGatewayV2httpRequestContext,
@@ -346,18 +347,8 @@ fn resource(text: &str) -> Resource {
 
 /// Each function's policy statements in `template.yaml`, by binary name.
 fn policies() -> BTreeMap<String, Vec<Statement>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let text = std::fs::read_to_string(root.join("template.yaml")).unwrap();
-    let template: Yaml = serde_yaml_ng::from_str(&text).unwrap();
     let mut policies = BTreeMap::new();
-    for resource_def in template["Resources"].as_mapping().unwrap().values() {
-        if resource_def["Type"] != "AWS::Serverless::Function" {
-            continue;
-        }
-        let binary = resource_def["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    for (binary, resource_def) in stack::functions(&stack::template()) {
         let mut statements = Vec::new();
         for policy in resource_def["Properties"]["Policies"]
             .as_sequence()

@@ -5,6 +5,7 @@
 pub mod burst;
 pub mod gateway;
 pub mod receivers;
+pub mod stack;
 
 use feedback_core::webhook::Backoff;
 use feedback_http::Tenant;

@@ -3,38 +3,11 @@
 //! and its table exactly what `DynamoStore::create_table` makes (compared on
 //! DynamoDB Local, the same way a deployment would see it).
 
+use feedback_e2e::stack::{functions, root, template};
 use feedback_http::{Function, ROUTES};
 use serde_yaml_ng::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
-}
-
-fn template() -> Value {
-    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
-    serde_yaml_ng::from_str(&text).expect("template.yaml parses")
-}
-
-/// The template's Lambda functions: binary name → resource.
-fn functions(t: &Value) -> BTreeMap<String, Value> {
-    t["Resources"]
-        .as_mapping()
-        .unwrap()
-        .values()
-        .filter(|r| r["Type"] == "AWS::Serverless::Function")
-        .map(|r| {
-            (
-                r["Metadata"]["BuildProperties"]["Binary"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-                r.clone(),
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn template_routes_are_exactly_the_routes_served() {
@@ -96,17 +69,29 @@ fn every_function_crate_is_in_the_template_and_back() {
         assert!(in_template.contains(f.name()), "{}", f.name());
     }
     for (binary, resource) in functions(&t) {
-        assert_eq!(
-            resource["Metadata"]["BuildMethod"], "rust-cargolambda",
-            "{binary}"
-        );
-        // Built from its own crate, with that crate's features.
+        // Built by the Makefile at the root, in the function's own crate.
+        assert_eq!(resource["Metadata"]["BuildMethod"], "makefile", "{binary}");
+        assert_eq!(resource["Metadata"]["ContextPath"], ".", "{binary}");
         assert_eq!(
             resource["Properties"]["CodeUri"],
             format!("functions/{binary}"),
             "{binary}"
         );
     }
+    // The Makefile's one cargo invocation builds every function, and only
+    // those: the local server's features would reach the functions' crates.
+    let makefile = std::fs::read_to_string(root().join("Makefile")).unwrap();
+    let built: BTreeSet<String> = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("functions := "))
+        .expect("the Makefile lists the functions it builds")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(built, in_template);
+    // In place: a copy of a function's directory is outside the workspace.
+    let samconfig = std::fs::read_to_string(root().join("samconfig.toml")).unwrap();
+    assert!(samconfig.lines().any(|l| l == "build_in_source = true"));
     let globals = &t["Globals"]["Function"];
     assert_eq!(globals["Runtime"], "provided.al2023");
     assert_eq!(globals["Architectures"][0], "arm64");
