@@ -7,6 +7,7 @@
 //! while the question asked here — which top-level modules does each
 //! module's code name through `crate::` — needs only the source text.
 
+use feedback_e2e::gateway::FUNCTIONS;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -211,16 +212,65 @@ fn no_crate_has_a_module_cycle() {
     assert!(crates >= 9, "found {crates} crates under functions/");
 }
 
-/// The packages `function`'s binary links (normal dependencies), resolved
-/// as when it is built alone, which is how `sam build` builds each one.
-fn linked(function: &str) -> Vec<String> {
-    tree(&["-p", function])
+/// The packages each Lambda function's binary links (normal dependencies),
+/// by function, resolved as `sam build` builds them: all seven in one cargo
+/// invocation (the Makefile), which unifies their features.
+fn linked_functions() -> BTreeMap<String, BTreeSet<String>> {
+    let args: Vec<&str> = FUNCTIONS.iter().flat_map(|f| ["-p", f]).collect();
+    // `cargo tree` prints one tree per function but lists a package's
+    // dependencies only where it first appears, so the graph is gathered
+    // from all the trees and each function's packages are what it reaches.
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    let mut ancestors: Vec<String> = Vec::new();
+    for line in cargo_tree("depth", &args) {
+        let digits = line.find(|c: char| !c.is_ascii_digit()).unwrap();
+        let depth: usize = line[..digits].parse().unwrap();
+        let package = line[digits..].split(' ').next().unwrap().to_owned();
+        ancestors.truncate(depth);
+        match ancestors.last() {
+            Some(parent) => {
+                graph
+                    .entry(parent.clone())
+                    .or_default()
+                    .insert(package.clone());
+            }
+            None => roots.push(package.clone()),
+        }
+        ancestors.push(package);
+    }
+    roots.sort();
+    let mut functions = FUNCTIONS.to_vec();
+    functions.sort();
+    assert_eq!(roots, functions, "one tree per function");
+    let reached = |root: String| {
+        let mut seen = BTreeSet::from([root.clone()]);
+        let mut next = vec![root];
+        while let Some(package) = next.pop() {
+            for dep in graph.get(&package).into_iter().flatten() {
+                if seen.insert(dep.clone()) {
+                    next.push(dep.clone());
+                }
+            }
+        }
+        seen
+    };
+    roots.into_iter().map(|r| (r.clone(), reached(r))).collect()
 }
 
 /// The packages `cargo tree` lists with `args` (normal dependencies).
 fn tree(args: &[&str]) -> Vec<String> {
+    cargo_tree("none", args)
+        .iter()
+        .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// `cargo tree`'s lines for `args`: normal dependencies, each line a
+/// package with the given `--prefix`.
+fn cargo_tree(prefix: &str, args: &[&str]) -> Vec<String> {
     let out = std::process::Command::new(env!("CARGO"))
-        .args(["tree", "-e", "normal", "--prefix", "none"])
+        .args(["tree", "-e", "normal", "--prefix", prefix])
         .args(args)
         .args(["--format", "{p}"])
         .current_dir(root())
@@ -234,7 +284,8 @@ fn tree(args: &[&str]) -> Vec<String> {
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
         .collect()
 }
 
@@ -244,8 +295,7 @@ fn tree(args: &[&str]) -> Vec<String> {
 /// mappings read the stream.
 #[test]
 fn no_lambda_function_links_sqlite() {
-    for function in feedback_e2e::gateway::FUNCTIONS {
-        let packages = linked(function);
+    for (function, packages) in linked_functions() {
         assert!(
             packages.iter().any(|p| p == "aws-sdk-dynamodb"),
             "{function}: {packages:?}"
@@ -257,7 +307,11 @@ fn no_lambda_function_links_sqlite() {
             );
         }
     }
-    assert!(linked("feedback-local").iter().any(|p| p == "rusqlite"));
+    assert!(
+        tree(&["-p", "feedback-local"])
+            .iter()
+            .any(|p| p == "rusqlite")
+    );
 }
 
 /// `cargo run --release` at the root builds the workspace's default
@@ -268,7 +322,7 @@ fn no_lambda_function_links_sqlite() {
 #[test]
 fn the_local_server_builds_without_the_aws_sdk_unless_asked() {
     let lambda_or_aws = |p: &String| p.starts_with("aws-") || p.starts_with("lambda_");
-    for packages in [tree(&[]), linked("feedback-local")] {
+    for packages in [tree(&[]), tree(&["-p", "feedback-local"])] {
         assert!(packages.iter().any(|p| p == "rusqlite"), "{packages:?}");
         let unwanted: Vec<_> = packages.iter().filter(|p| lambda_or_aws(p)).collect();
         assert!(unwanted.is_empty(), "{unwanted:?}");
@@ -284,14 +338,15 @@ fn the_local_server_builds_without_the_aws_sdk_unless_asked() {
 /// use cases only), and the stream functions link no pages.
 #[test]
 fn the_authorizer_and_the_stream_functions_link_no_router_or_pages() {
+    let linked = linked_functions();
     for function in ["authorizer", "notify", "aggregate"] {
-        let packages = linked(function);
+        let packages = &linked[function];
         assert!(
             !packages.iter().any(|p| p == "feedback-http" || p == "axum"),
             "{function}: {packages:?}"
         );
     }
-    assert!(linked("authorizer").iter().any(|p| p == "feedback-app"));
+    assert!(linked["authorizer"].iter().any(|p| p == "feedback-app"));
 }
 
 #[test]

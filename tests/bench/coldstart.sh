@@ -15,9 +15,9 @@ warm="${2:-20}"
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'coldstart: %s\n' "$*" >&2; exit 1; }
 
-# As `sam build` builds them: the release profile with the entries of
-# Cargo.toml's [workspace.metadata.lambda.build] config, one package at a
-# time so that each links what its own features need; in a target
+# As `sam build` builds them (the Makefile): the release profile with the
+# entries of Cargo.toml's [workspace.metadata.lambda.build] config, all
+# seven functions in one invocation, so with the same features; in a target
 # directory of their own, so the local server's release build stays.
 lambda_config=()
 while IFS= read -r entry; do lambda_config+=(--config "$entry"); done < <(python3 -c '
@@ -25,10 +25,11 @@ import tomllib
 for entry in tomllib.load(open("Cargo.toml", "rb"))["workspace"]["metadata"]["lambda"]["build"]["config"]:
     print(entry)')
 lambda_build() { cargo build --quiet --release --target-dir target/lambda-x86_64 "${lambda_config[@]}" "$@"; }
-for function in collect manage scores authorizer notify aggregate; do
-  log "building $function"
-  lambda_build -p "$function"
-done
+log "building the functions"
+packages=()
+for function in $(sed -n 's/^functions := //p' Makefile); do packages+=(-p "$function"); done
+[ "${#packages[@]}" -gt 0 ] || die "the Makefile's list of functions was not found"
+lambda_build "${packages[@]}"
 log "building the baselines"
 lambda_build -p coldstart --bin hello-baseline --bin dynamo-baseline
 log "building the local server (which seeds the table) and the harness"
