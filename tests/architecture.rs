@@ -8,12 +8,9 @@
 //! module's code name through `crate::` — needs only the source text.
 
 use feedback_e2e::gateway::FUNCTIONS;
+use feedback_e2e::stack::root;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
-}
 
 /// Every `.rs` file under `dir`.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
