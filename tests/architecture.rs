@@ -7,8 +7,7 @@
 //! while the question asked here — which top-level modules does each
 //! module's code name through `crate::` — needs only the source text.
 
-use feedback_e2e::gateway::FUNCTIONS;
-use feedback_e2e::stack::root;
+use feedback_e2e::stack::{self, root};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -210,10 +209,12 @@ fn no_crate_has_a_module_cycle() {
 }
 
 /// The packages each Lambda function's binary links (normal dependencies),
-/// by function, resolved as `sam build` builds them: all seven in one cargo
-/// invocation (the Makefile), which unifies their features.
+/// by function, resolved as `sam build` builds them: every function of the
+/// template in one cargo invocation (the Makefile), which unifies their
+/// features.
 fn linked_functions() -> BTreeMap<String, BTreeSet<String>> {
-    let args: Vec<&str> = FUNCTIONS.iter().flat_map(|f| ["-p", f]).collect();
+    let functions: Vec<String> = stack::functions(&stack::template()).into_keys().collect();
+    let args: Vec<&str> = functions.iter().flat_map(|f| ["-p", f.as_str()]).collect();
     // `cargo tree` prints one tree per function but lists a package's
     // dependencies only where it first appears, so the graph is gathered
     // from all the trees and each function's packages are what it reaches.
@@ -237,8 +238,6 @@ fn linked_functions() -> BTreeMap<String, BTreeSet<String>> {
         ancestors.push(package);
     }
     roots.sort();
-    let mut functions = FUNCTIONS.to_vec();
-    functions.sort();
     assert_eq!(roots, functions, "one tree per function");
     let reached = |root: String| {
         let mut seen = BTreeSet::from([root.clone()]);
