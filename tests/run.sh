@@ -4,7 +4,9 @@
 # free loopback ports, runs every test of the workspace against them and
 # the embedded store, then the browser suite in Debian's Chromium, and stops
 # both servers on every exit path. It fails, never skips, when the DynamoDB
-# suite did not run.
+# suite did not run. `sam build` runs beside the tests, at the lowest CPU
+# priority: the tests mostly wait on their servers, and the build's seven
+# fat-LTO links take the cores they leave idle.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,9 +37,38 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
-trap 'stop_dynamodb; stop_moto' EXIT
+
+# --- The tools that check and build the SAM template ------------------------------
+tools="$root/target/tools"
+[ -x "$tools/bin/pip" ] || python3 -m venv "$tools"
+# A no-op when the pins are already installed.
+"$tools/bin/pip" install -q --disable-pip-version-check -r infra/requirements.txt
+export PATH="$tools/bin:$PATH" SAM_CLI_TELEMETRY=0
+rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+
+# `sam build` in its own process group, so that every exit path can stop
+# the whole tree (make, cargo, rustc, the linker).
+sam_pid=""
+stop_sam_build() {
+  [ -n "$sam_pid" ] || return 0
+  kill -- "-$sam_pid" 2>/dev/null || true
+  wait "$sam_pid" 2>/dev/null || true
+  sam_pid=""
+}
+trap 'stop_sam_build; stop_dynamodb; stop_moto' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# --- The test binaries, then the Lambda functions beside the tests -------------
+log "cargo test --workspace --all-targets --no-run"
+cargo test --workspace --all-targets --no-run
+log "sam build (arm64, every function) started in the background, log in target/sam-build.log"
+# As a deployment builds them, without the lints CI adds to the build above
+# (.ci/run): clippy's wrapper also changes the code rustc generates. The
+# build does not share cargo's lock with the tests: its profile and target
+# have their own directories under target/.
+setsid -w env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS nice -n 19 sam build >target/sam-build.log 2>&1 &
+sam_pid=$!
 
 start_dynamodb
 start_moto
@@ -73,23 +104,25 @@ start_dynamodb
 tests/schemathesis/run.sh target/debug/feedback dynamo
 stop_dynamodb
 
-# --- The SAM template, its build, and the deploy script -------------------------
-tools="$root/target/tools"
-[ -x "$tools/bin/pip" ] || python3 -m venv "$tools"
-# A no-op when the pins are already installed.
-"$tools/bin/pip" install -q --disable-pip-version-check -r infra/requirements.txt
-export PATH="$tools/bin:$PATH" SAM_CLI_TELEMETRY=0
-rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+# --- The SAM template, the deploy script, and the build ------------------------
 log "cfn-lint, sam validate --lint"
 cfn-lint template.yaml
 sam validate --lint --region eu-west-1
 log "infra/deploy: dry runs and refusals"
 python3 -m unittest discover -s infra -p 'test_*.py'
 infra/deploy acme --dry-run
-log "sam build (arm64, every function)"
-# As a deployment builds them, without the lints CI adds to the build above
-# (.ci/run): clippy's wrapper also changes the code rustc generates.
-env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS sam build
+
+# --- The customer pages in a real browser -------------------------------------
+log "browser suite (Chromium); screenshots in target/screenshots/"
+FEEDBACK_BIN="$root/target/debug/feedback" SCREENSHOT_DIR="$root/target/screenshots" \
+  node --test tests/browser/
+
+log "waiting for sam build"
+status=0
+wait "$sam_pid" || status=$?
+sam_pid=""
+cat target/sam-build.log
+[ "$status" -eq 0 ] || die "sam build failed (exit $status)"
 # Each bootstrap stays under its limit: today's size and a little room, so a
 # change that adds weight is seen (BENCHMARKS.md, "Lean Lambdas", has the
 # sizes and the goals still ahead: 6 MB and 4 MB).
@@ -109,9 +142,4 @@ for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction Notif
   printf '%-20s %10s bytes (limit %s)\n' "$fn" "$size" "$(limit "$fn")"
   [ "$size" -le "$(limit "$fn")" ] || die "$fn's bootstrap is $size bytes, over its limit of $(limit "$fn")"
 done
-
-# --- The customer pages in a real browser -------------------------------------
-log "browser suite (Chromium); screenshots in target/screenshots/"
-FEEDBACK_BIN="$root/target/debug/feedback" SCREENSHOT_DIR="$root/target/screenshots" \
-  node --test tests/browser/
 log "every test passed"
