@@ -17,7 +17,7 @@ mkdir -p target
 log() { printf '\n==> [%4d s] %s\n' "$SECONDS" "$*"; }
 die() { printf 'tests/run.sh: %s\n' "$*" >&2; exit 1; }
 
-# --- Java 17+, the pinned npm test tools, and DynamoDB Local's start and stop.
+# --- Java 17+; DynamoDB Local's and moto's install, start and stop.
 # shellcheck source=tests/dynamodb-local.sh
 . tests/dynamodb-local.sh
 # shellcheck source=tests/moto/server.sh
@@ -31,20 +31,38 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 # (Not `fc-list | grep -q`: with pipefail, grep's early exit fails the pipe.)
 fonts=$(fc-list 2>/dev/null || true)
 grep -q "Noto Naskh Arabic" <<<"$fonts" || missing="$missing fonts-noto-core=20201225-1"
-if [ -n "$missing" ]; then
-  [ "$(id -u)" -eq 0 ] || die "the browser suite needs:$missing (apt-get install$missing, as root)"
-  log "installing$missing (Debian)"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-fi
+[ -z "$missing" ] || [ "$(id -u)" -eq 0 ] || die "the browser suite needs:$missing (apt-get install$missing, as root)"
 
 # --- The tools that check and build the SAM template ------------------------------
 tools="$root/target/tools"
-[ -x "$tools/bin/pip" ] || python3 -m venv "$tools"
-# A no-op when the pins are already installed.
-"$tools/bin/pip" install -q --disable-pip-version-check -r infra/requirements.txt
 export PATH="$tools/bin:$PATH" SAM_CLI_TELEMETRY=0
-rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+
+# --- The pinned tools install while the test binaries build -------------------
+# Downloading and unpacking leave the cores to the compiler. Each exit path
+# waits for the installs rather than leave them half done; Ctrl-C reaches
+# them with the rest of the foreground process group.
+log "installing the pinned test tools in the background, log in target/install.log"
+(
+  install_npm_tools
+  install_moto
+  [ -x "$tools/bin/pip" ] || python3 -m venv "$tools"
+  # A no-op when the pins are already installed.
+  "$tools/bin/pip" install -q --disable-pip-version-check -r infra/requirements.txt
+  if [ -n "$missing" ]; then
+    log "installing$missing (Debian)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  fi
+) >target/install.log 2>&1 &
+installs_pid=$!
+await_installs() {
+  [ -n "$installs_pid" ] || return 0
+  local status=0
+  wait "$installs_pid" || status=$?
+  installs_pid=""
+  cat target/install.log
+  [ "$status" -eq 0 ] || die "installing the test tools failed (exit $status)"
+}
 
 # `sam build` in its own process group, so that every exit path can stop
 # the whole tree (make, cargo, rustc, the linker).
@@ -55,13 +73,17 @@ stop_sam_build() {
   wait "$sam_pid" 2>/dev/null || true
   sam_pid=""
 }
-trap 'stop_sam_build; stop_dynamodb; stop_moto' EXIT
+trap 'stop_sam_build; [ -z "$installs_pid" ] || wait "$installs_pid"; stop_dynamodb; stop_moto' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- The test binaries, then the Lambda functions beside the tests -------------
 log "cargo test --workspace --all-targets --no-run"
 cargo test --workspace --all-targets --no-run
+log "waiting for the test tools' installs"
+await_installs
+# Not beside the build above: rustup would write into the toolchain rustc runs from.
+rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 log "sam build (arm64, every function) started in the background, log in target/sam-build.log"
 # As a deployment builds them, without the lints CI adds to the build above
 # (.ci/run): clippy's wrapper also changes the code rustc generates. The

@@ -38,6 +38,7 @@ cargo build --quiet --release -p feedback-local -p coldstart --features feedback
 
 # shellcheck source=tests/dynamodb-local.sh
 . tests/dynamodb-local.sh
+install_npm_tools
 trap stop_dynamodb EXIT
 start_dynamodb
 

@@ -18,6 +18,7 @@ cargo test --quiet --release -p feedback-e2e --test contention --test stream --n
 
 # shellcheck source=tests/dynamodb-local.sh
 . tests/dynamodb-local.sh
+install_npm_tools
 trap stop_dynamodb EXIT
 
 echo "| burst | DynamoDB Local | invitations s | ratings/s | requests per rating | p50 ms | p99 ms | refused | proxy: cancelled, throttled |"

@@ -1,15 +1,17 @@
-# moto's server for the scripts that need one (sourced, not run): installs
-# the pinned moto into target/moto when missing, and defines start_moto (a
-# new server on a free loopback port, MOTO_ENDPOINT pointed at it) and
+# moto's server for the scripts that need one (sourced, not run): defines
+# install_moto (the pinned moto, into target/moto), start_moto (a new
+# server on a free loopback port, MOTO_ENDPOINT pointed at it) and
 # stop_moto. Expects $root, log and die from the script that sources it.
 
 # shellcheck source=tests/background.sh
 . "$root/tests/background.sh"
 
 moto_venv="$root/target/moto"
-[ -x "$moto_venv/bin/pip" ] || python3 -m venv "$moto_venv"
-# A no-op when the pin is already installed.
-"$moto_venv/bin/pip" install -q --disable-pip-version-check -r "$root/tests/moto/requirements.txt"
+install_moto() {
+  [ -x "$moto_venv/bin/pip" ] || python3 -m venv "$moto_venv"
+  # A no-op when the pin is already installed.
+  "$moto_venv/bin/pip" install -q --disable-pip-version-check -r "$root/tests/moto/requirements.txt"
+}
 
 moto_pid=""
 stop_moto() {
