@@ -73,7 +73,7 @@ stop_sam_build() {
   wait "$sam_pid" 2>/dev/null || true
   sam_pid=""
 }
-trap 'stop_sam_build; [ -z "$installs_pid" ] || wait "$installs_pid"; stop_dynamodb; stop_moto' EXIT
+trap 'stop_sam_build; [ -z "$installs_pid" ] || wait "$installs_pid" || true; stop_dynamodb; stop_moto' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
