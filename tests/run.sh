@@ -2,11 +2,12 @@
 # The one test command: installs the test tools this project pins, starts
 # AWS's DynamoDB Local and moto's server (standing in for SES and SNS) on
 # free loopback ports, runs every test of the workspace against them and
-# the embedded store, then the browser suite in Debian's Chromium, and stops
-# both servers on every exit path. It fails, never skips, when the DynamoDB
-# suite did not run. `sam build` runs beside the tests, at the lowest CPU
-# priority: the tests mostly wait on their servers, and the build's seven
-# fat-LTO links take the cores they leave idle.
+# the embedded store, then the browser suite in Debian's Chromium, and
+# stops the servers and its background steps on every exit path. It fails,
+# never skips, when the DynamoDB suite did not run. `sam build` runs beside
+# the tests, at the lowest CPU priority: the tests mostly wait on their
+# servers, and the build's seven fat-LTO links take the cores they leave
+# idle.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,11 +34,10 @@ fonts=$(fc-list 2>/dev/null || true)
 grep -q "Noto Naskh Arabic" <<<"$fonts" || missing="$missing fonts-noto-core=20201225-1"
 [ -z "$missing" ] || [ "$(id -u)" -eq 0 ] || die "the browser suite needs:$missing (apt-get install$missing, as root)"
 
-# --- The tools that check and build the SAM template ------------------------------
+# --- The pinned tools install while the test binaries build ---------------------
+# SAM's tools (cfn-lint, sam, cargo-lambda and zig) go into target/tools.
 tools="$root/target/tools"
 export PATH="$tools/bin:$PATH" SAM_CLI_TELEMETRY=0
-
-# --- The pinned tools install while the test binaries build -------------------
 # Downloading and unpacking leave the cores to the compiler. Each exit path
 # waits for the installs rather than leave them half done; Ctrl-C reaches
 # them with the rest of the foreground process group.
@@ -55,13 +55,14 @@ log "installing the pinned test tools in the background, log in target/install.l
   fi
 ) >target/install.log 2>&1 &
 installs_pid=$!
-await_installs() {
-  [ -n "$installs_pid" ] || return 0
+
+# Waits for the background step PID, shows its log, and fails the run if
+# the step failed: await_background PID LOG WHAT.
+await_background() {
   local status=0
-  wait "$installs_pid" || status=$?
-  installs_pid=""
-  cat target/install.log
-  [ "$status" -eq 0 ] || die "installing the test tools failed (exit $status)"
+  wait "$1" || status=$?
+  cat "$2"
+  [ "$status" -eq 0 ] || die "$3 failed (exit $status)"
 }
 
 # `sam build` in its own process group, so that every exit path can stop
@@ -81,7 +82,8 @@ trap 'exit 143' TERM
 log "cargo test --workspace --all-targets --no-run"
 cargo test --workspace --all-targets --no-run
 log "waiting for the test tools' installs"
-await_installs
+await_background "$installs_pid" target/install.log "installing the test tools"
+installs_pid=""
 # Not beside the build above: rustup would write into the toolchain rustc runs from.
 rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 log "sam build (arm64, every function) started in the background, log in target/sam-build.log"
@@ -126,7 +128,7 @@ start_dynamodb
 tests/schemathesis/run.sh target/debug/feedback dynamo
 stop_dynamodb
 
-# --- The SAM template, the deploy script, and the build ------------------------
+# --- The SAM template and the deploy script ----------------------------------
 log "cfn-lint, sam validate --lint"
 cfn-lint template.yaml
 sam validate --lint --region eu-west-1
@@ -139,12 +141,10 @@ log "browser suite (Chromium); screenshots in target/screenshots/"
 FEEDBACK_BIN="$root/target/debug/feedback" SCREENSHOT_DIR="$root/target/screenshots" \
   node --test tests/browser/
 
+# --- The Lambda functions' build, and their sizes ------------------------------
 log "waiting for sam build"
-status=0
-wait "$sam_pid" || status=$?
+await_background "$sam_pid" target/sam-build.log "sam build"
 sam_pid=""
-cat target/sam-build.log
-[ "$status" -eq 0 ] || die "sam build failed (exit $status)"
 # Each bootstrap stays under its limit: today's size and a little room, so a
 # change that adds weight is seen (BENCHMARKS.md, "Lean Lambdas", has the
 # sizes and the goals still ahead: 6 MB and 4 MB).
