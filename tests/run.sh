@@ -157,7 +157,10 @@ limit() {
     *) echo 8400000 ;;
   esac
 }
-for fn in CollectFunction ManageFunction ScoresFunction AuthorizerFunction NotifyFunction AggregateFunction SendFunction; do
+# The Makefile's functions, which tests/template.rs holds to the template's;
+# each one's logical id is its name capitalised, then "Function".
+for function in $(sed -n 's/^functions := //p' Makefile); do
+  fn="${function^}Function"
   bootstrap=".aws-sam/build/$fn/bootstrap"
   file "$bootstrap" | grep -q "ARM aarch64" || die "$bootstrap is not an arm64 binary"
   size=$(stat -c %s "$bootstrap")
