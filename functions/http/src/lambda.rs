@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 /// Everything a function's process builds once: the SDK client (and its
 /// connection, opened here so the first customer does not pay the TLS
-/// handshake), the tenant, and the router.
+/// handshake), the tenant's secret, the tenant, and the router.
 pub async fn state() -> Result<AppState, lambda_http::Error> {
     let store = DynamoStore::from_env()?;
     // Without PUBLIC_BASE_URL, links use the host each request came to.
@@ -23,10 +23,13 @@ pub async fn state() -> Result<AppState, lambda_http::Error> {
     {
         state = state.with_origin_secret(&secret);
     }
-    // Warm the connection; a failure here is logged, not fatal (the store
-    // may be throttled for a moment, and every request reports its own).
-    if let Err(e) = state.store.get_settings().await {
-        tracing::warn!(error = %e, "warm-up read failed");
+    // Warm the connection with the tenant's secret, which the process keeps
+    // (every function's routes use it, a rating on each answer): the first
+    // request then neither opens a connection nor reads it. A failure here
+    // is logged, not fatal (the store may be throttled for a moment; the
+    // first request that needs the secret reads it again).
+    if let Err(e) = state.secret().await {
+        tracing::warn!(error = ?e, "warm-up read failed");
     }
     Ok(state)
 }
