@@ -310,6 +310,19 @@ fn no_lambda_function_links_sqlite() {
     );
 }
 
+/// Nothing links ICU4X's Unicode tables for host names: `url` maps hosts
+/// through the ASCII-only idna adapter (Cargo.toml, `idna_adapter`).
+#[test]
+fn no_function_links_unicode_tables_for_host_names() {
+    let mut linked = linked_functions();
+    linked.insert("the local server".into(), tree(&[]).into_iter().collect());
+    for (function, packages) in linked {
+        assert!(packages.iter().any(|p| p == "url"), "{function}");
+        let icu: Vec<_> = packages.iter().filter(|p| p.starts_with("icu_")).collect();
+        assert!(icu.is_empty(), "{function} links {icu:?}");
+    }
+}
+
 /// `cargo run --release` at the root builds the workspace's default
 /// members: the local server alone, on the embedded store, with neither the
 /// AWS SDK nor the Lambda runtime to compile (a first build's time). Its

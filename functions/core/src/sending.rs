@@ -32,10 +32,12 @@ macro_rules! text_conversions {
     };
 }
 
-/// An e-mail address: one `@`, a local part and a dotted domain, no white
-/// space or control characters. Deliverability is the provider's to judge;
-/// this refuses what is plainly not an address. The domain is kept in lower
-/// case, so one address has one suppression hash.
+/// An e-mail address: one `@`, a local part and a dotted domain, in ASCII,
+/// no white space or control characters. Deliverability is the provider's
+/// to judge; this refuses what is plainly not an address, and what SES
+/// cannot send to: it takes 7-bit ASCII addresses only (no SMTPUTF8), an
+/// international domain in its `xn--` form, as do most SMTP relays. The
+/// domain is kept in lower case, so one address has one suppression hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -52,6 +54,11 @@ impl Email {
         }
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("must not contain spaces or control characters"));
+        }
+        if !value.is_ascii() {
+            return Err(bad(
+                "must be in ASCII: write an international domain in its xn-- form (Punycode)",
+            ));
         }
         let Some((local, domain)) = value.rsplit_once('@') else {
             return Err(bad("must be an e-mail address such as name@example.com"));
@@ -816,6 +823,18 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse("e", &long).unwrap_err().rule, Rule::TooLong);
+        // SES sends to ASCII addresses only: the domain in its xn-- form.
+        let unicode = Email::parse("e", "ali@bücher.pk").unwrap_err();
+        assert_eq!(unicode.rule, Rule::BadFormat);
+        assert!(unicode.message.contains("xn--"), "{}", unicode.message);
+        assert_eq!(
+            Email::parse("e", "ålice@example.com").unwrap_err().rule,
+            Rule::BadFormat
+        );
+        assert_eq!(
+            Email::parse("e", "ali@xn--bcher-kva.pk").unwrap().as_str(),
+            "ali@xn--bcher-kva.pk"
+        );
         assert_eq!(
             Phone::parse("p", "+923001234567").unwrap().as_str(),
             "+923001234567"

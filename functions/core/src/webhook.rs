@@ -119,8 +119,16 @@ pub fn check_url(field: &str, raw: &str, policy: UrlPolicy) -> Result<String, Fi
             format!("at most {MAX_URL_LEN} characters"),
         ));
     }
+    // Hosts are taken in ASCII only (the workspace builds `url` without
+    // IDNA's Unicode tables, Cargo.toml says why): an international
+    // domain in its xn-- form.
     let Ok(url) = url::Url::parse(raw) else {
-        return bad("must be an absolute URL such as https://example.com/hooks/feedback");
+        return bad(match raw.is_ascii() {
+            true => "must be an absolute URL such as https://example.com/hooks/feedback",
+            false => {
+                "must be an absolute URL with an ASCII host: write an international domain in its xn-- form (Punycode)"
+            }
+        });
     };
     if !url.username().is_empty() || url.password().is_some() {
         return bad("must not carry credentials; deliveries are signed instead");
@@ -738,6 +746,14 @@ mod tests {
         ] {
             assert!(ok(bad).is_err(), "{bad} was accepted");
         }
+        // International hosts in their xn-- form; a path may hold any text.
+        let unicode = ok("https://bücher.example/hook").unwrap_err();
+        assert!(unicode.message.contains("xn--"), "{}", unicode.message);
+        assert!(ok("https://xn--bcher-kva.example/hook").is_ok());
+        assert_eq!(
+            ok("https://hooks.example.com/ürün").unwrap(),
+            "https://hooks.example.com/%C3%BCr%C3%BCn"
+        );
     }
 
     #[test]

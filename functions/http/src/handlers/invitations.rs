@@ -125,6 +125,8 @@ struct InvitationInput {
 #[serde(deny_unknown_fields)]
 #[expect(dead_code, reason = "describes the body for the API document")]
 struct RecipientInput {
+    /// In ASCII (SES sends to no other): an international domain in its
+    /// xn-- form.
     #[schema(format = "email", max_length = 254)]
     email: Option<String>,
     /// E.164: + and 8 to 15 digits.
