@@ -4,7 +4,7 @@
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     feedback_telemetry::logs::init_lambda();
     let store = feedback_store::DynamoStore::from_env()?;

@@ -2,7 +2,7 @@
 //! function reachable without an API key. Its role may write responses but
 //! not read scores or keys.
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     feedback_http::lambda::serve(feedback_http::COLLECT).await
 }

@@ -8,7 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     feedback_telemetry::logs::init_lambda();
     let store = feedback_store::DynamoStore::from_env()?;

@@ -13,7 +13,7 @@ use std::time::Duration;
 /// timeout leaves room for the messages in flight).
 const BUDGET: Duration = Duration::from_secs(40);
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     feedback_telemetry::logs::init_lambda();
     let store = feedback_store::DynamoStore::from_env()?;
