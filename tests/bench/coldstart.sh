@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Cold starts, measured from outside: builds each Lambda bootstrap and the
 # two baselines (a hello-world lambda_http function and a minimal DynamoDB
-# function) as `sam build` does, for this machine (x86_64), starts a
-# fresh DynamoDB Local, and runs the harness (tests/bench/coldstart), which
-# starts each binary under its own Lambda Runtime API emulator. Prints the
-# table BENCHMARKS.md records. Usage: tests/bench/coldstart.sh [runs] [warm]
+# function) as `sam build` does, for this machine (x86_64), and runs the
+# harness (tests/bench/coldstart), which starts each binary under its own
+# Lambda Runtime API emulator, twice, each time on a new DynamoDB Local:
+# straight to it, then through the contention proxy with ROUND_TRIP_MS
+# (default 4) added to every request. Prints the two tables BENCHMARKS.md
+# records. Usage: [ROUND_TRIP_MS=n] tests/bench/coldstart.sh [runs] [warm]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -12,6 +14,7 @@ cd "$root"
 # by a third from one run to the next.
 runs="${1:-21}"
 warm="${2:-20}"
+round_trip="${ROUND_TRIP_MS:-4}"
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'coldstart: %s\n' "$*" >&2; exit 1; }
 
@@ -39,9 +42,29 @@ cargo build --quiet --release -p feedback-local -p coldstart --features feedback
 # shellcheck source=tests/dynamodb-local.sh
 . tests/dynamodb-local.sh
 install_npm_tools
-trap stop_dynamodb EXIT
-start_dynamodb
+proxy_pid=""
+trap 'stop_pid "$proxy_pid"; stop_dynamodb' EXIT
+measure() {
+  target/release/coldstart --bin-dir target/lambda-x86_64/release --local-server target/release/feedback \
+    --endpoint "$1" --runs "$runs" --warm "$warm"
+}
 
-log "measuring ($runs starts per function, $warm warm invocations each)"
-target/release/coldstart --bin-dir target/lambda-x86_64/release --local-server target/release/feedback \
-  --endpoint "$DYNAMODB_ENDPOINT" --runs "$runs" --warm "$warm"
+# A new DynamoDB Local for each table: it slows down as tables pile up, and
+# a second run on the same one was up to 3 times slower.
+start_dynamodb
+log "measuring on DynamoDB Local ($runs starts per function, $warm warm invocations each)"
+measure "$DYNAMODB_ENDPOINT"
+stop_dynamodb
+
+# DynamoDB Local answers on loopback in about a millisecond, DynamoDB in a
+# region in a few: with a delay on every request, requests made one after
+# another add up as they would in AWS, and requests made side by side do not.
+start_dynamodb
+port=$(free_port)
+ROUND_TRIP_MS="$round_trip" python3 tests/tools/ddb-contention-proxy "$port" "$DYNAMODB_ENDPOINT" \
+  >target/coldstart-proxy.log 2>&1 &
+proxy_pid=$!
+await_http "$proxy_pid" "http://127.0.0.1:$port/" target/coldstart-proxy.log "the contention proxy"
+log "measuring through the contention proxy, $round_trip ms added to every DynamoDB request"
+echo
+measure "http://127.0.0.1:$port"
