@@ -147,7 +147,7 @@ await_background "$sam_pid" target/sam-build.log "sam build"
 sam_pid=""
 # Each bootstrap stays under its limit: today's size and a little room, so a
 # change that adds weight is seen (BENCHMARKS.md, "Lean Lambdas", has the
-# sizes and the goals still ahead: 6 MB and 4 MB).
+# sizes, and why they stay above the 6 MB and 4 MB once aimed at).
 limit() {
   case "$1" in
     AuthorizerFunction) echo 5700000 ;;
