@@ -207,6 +207,23 @@ impl Server {
         swept.expect("a sweep")
     }
 
+    /// Records SES's reports of e-mails in `event` (an SNS event, as the
+    /// topic SES reports to delivers them) as the `send` function does:
+    /// on its own recording client for a deployed stack, on this server's
+    /// store otherwise.
+    pub async fn record_reports(
+        &self,
+        event: &feedback_send::reports::SnsEvent,
+    ) -> feedback_send::reports::Recorded {
+        let store: &dyn Store = match &self.deployment {
+            Some(deployment) => &deployment.send,
+            None => self.store.as_ref(),
+        };
+        feedback_send::reports::record(store, event, chrono::Utc::now())
+            .await
+            .expect("reports recorded")
+    }
+
     /// The functions as deployed, on DynamoDB Local: each function's router
     /// on its own recording client behind the emulated gateway and
     /// authorizer (see [`gateway`]). [`Server::check_iam`] then holds each

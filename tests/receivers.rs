@@ -233,6 +233,10 @@ pub struct Moto {
 
 /// The SES identity the harness's stacks send from, and the address.
 const MAIL_IDENTITY: &str = "chai.example";
+/// The configuration set the harness's stacks send through, as the
+/// template's does: moto takes it (and the message's tags) without
+/// checking them, so the cases build SES's reports themselves.
+const CONFIGURATION_SET: &str = "feedback-chai";
 
 /// An e-mail SES accepted: its envelope, and the message as sent.
 #[derive(Debug, Clone)]
@@ -268,7 +272,10 @@ impl Moto {
     pub fn senders(&self) -> feedback_send::aws::AwsMessengers {
         let config = self.config();
         feedback_send::Senders {
-            email: Some(feedback_send::aws::Ses::new(&config, MAIL_FROM).expect("a sender")),
+            email: Some(
+                feedback_send::aws::Ses::new(&config, MAIL_FROM, Some(CONFIGURATION_SET.into()))
+                    .expect("a sender"),
+            ),
             sms: Some(feedback_send::aws::Sns::new(&config)),
         }
     }

@@ -177,6 +177,63 @@ fn send_runs_every_minute_and_sends_only_as_the_tenant_configured() {
     assert!(logged.contains(&format!("\"{pattern}\");")), "{pattern}");
 }
 
+/// SES reports what became of the e-mails after taking them to the send
+/// function: permanent bounces and complaints, for the configuration set
+/// every message goes through, on a topic only SES may publish to.
+#[test]
+fn ses_reports_bounces_and_complaints_to_the_send_function() {
+    let t = template();
+    let resources = &t["Resources"];
+    let yaml = |v: &Value| serde_yaml_ng::to_string(v).unwrap();
+    for name in [
+        "MailConfigurationSet",
+        "MailReports",
+        "MailReportsPolicy",
+        "MailReportsDestination",
+        "MailReportsSubscription",
+        "MailReportsPermission",
+    ] {
+        assert_eq!(resources[name]["Condition"], "SendsEmail", "{name}");
+    }
+    let set = &resources["MailConfigurationSet"]["Properties"];
+    assert_eq!(
+        yaml(&set["SuppressionOptions"]["SuppressedReasons"]),
+        "- BOUNCE\n- COMPLAINT\n"
+    );
+    let destination = &resources["MailReportsDestination"]["Properties"];
+    assert!(yaml(&destination["ConfigurationSetName"]).contains("MailConfigurationSet"));
+    let event = &destination["EventDestination"];
+    assert_eq!(
+        yaml(&event["MatchingEventTypes"]),
+        "- bounce\n- complaint\n"
+    );
+    assert!(yaml(&event["SnsDestination"]["TopicARN"]).contains("MailReports"));
+    let policy = yaml(&resources["MailReportsPolicy"]["Properties"]);
+    for expected in [
+        "ses.amazonaws.com",
+        "AWS:SourceAccount",
+        "configuration-set/${MailConfigurationSet}",
+    ] {
+        assert!(policy.contains(expected), "{expected} in {policy}");
+    }
+    let subscription = &resources["MailReportsSubscription"]["Properties"];
+    assert_eq!(subscription["Protocol"], "lambda");
+    assert!(yaml(&subscription["Endpoint"]).contains("SendFunction.Arn"));
+    let permission = yaml(&resources["MailReportsPermission"]["Properties"]);
+    assert!(
+        permission.contains("SendFunction") && permission.contains("SourceArn: !Ref MailReports"),
+        "{permission}"
+    );
+    // The function sends through the set, and may: SES checks the set's
+    // ARN as well as the identity's.
+    let send = &functions(&t)["send"]["Properties"];
+    assert!(
+        yaml(&send["Environment"]["Variables"]["MAIL_CONFIGURATION_SET"])
+            .contains("MailConfigurationSet")
+    );
+    assert!(yaml(&send["Policies"]).contains("configuration-set/${MailConfigurationSet}"));
+}
+
 #[test]
 fn aggregate_reads_every_counted_change_from_the_oldest_with_its_shard_and_a_dead_letter_queue() {
     let t = template();

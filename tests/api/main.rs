@@ -181,6 +181,7 @@ feedback_e2e::suite!([sqlite, dynamo]:
     the_response_rate_leaves_out_what_was_never_sent,
     an_opt_out_link_stops_every_message_to_that_contact,
     a_stop_reply_stops_every_later_message,
+    ses_reports_of_bounces_and_complaints_stop_those_addresses,
 );
 
 // The cases again on the functions as deployed (each on its own client,
@@ -214,6 +215,7 @@ feedback_e2e::suite!(gateway:
 // The stack that sends by SES and SNS, moto standing in for them.
 feedback_e2e::suite!(gateway_sending:
     the_send_function_sends_by_ses_and_sns,
+    ses_reports_of_bounces_and_complaints_stop_those_addresses,
 );
 
 /// A store that cannot be reached is a 503 with Retry-After, never a 500.

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use feedback_core::sending::{Cancel, Facts, Medium, Next, Recipient, Sending, Status};
 use feedback_core::time::TenantZone;
-use feedback_core::{Invitation, Rep, Settings};
-use feedback_store::{Store, StoreError};
+use feedback_core::{Code, Invitation, Rep, Settings};
+use feedback_store::{Store, StoreError, change_sending};
 use futures::StreamExt;
 
 /// Invitations one sweep looks at.
@@ -22,6 +22,9 @@ const CONCURRENCY: usize = 8;
 /// An e-mail ready to hand over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailMessage {
+    /// The invitation's code: the provider tags the message with it, so a
+    /// report of it (a bounce, a complaint) finds its invitation.
+    pub invitation: String,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -53,6 +56,44 @@ pub enum NotSent {
     /// The provider holds the contact as opted out (an SMS STOP reply):
     /// the contact goes on the tenant's suppression list.
     OptedOut,
+}
+
+/// What a provider reported of a message after taking it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    /// It did not arrive and will not to that address (a permanent
+    /// bounce), for this reason.
+    Bounced(String),
+    /// The customer reported it as spam.
+    Complained,
+}
+
+/// Records, at `at`, what a provider reported of invitation `code`'s last
+/// message. Either way the contact goes on the suppression list, so nothing
+/// more is sent to it: a bounce fails the invitation, a complaint cancels
+/// what was pending as an opt-out would. False when the invitation was not
+/// to be sent (no such invitation, or no sending). Reports may come twice;
+/// the second changes nothing.
+pub async fn record_report(
+    store: &dyn Store,
+    code: &Code,
+    report: &Report,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Some(sending) = store.get_invitation(code).await?.and_then(|i| i.sending) else {
+        return Ok(false);
+    };
+    store.suppress(&sending.contact_hash, at).await?;
+    let changed = match report {
+        Report::Bounced(reason) => change_sending(store, code, |s| s.bounced(at, reason)).await?,
+        Report::Complained => {
+            change_sending(store, code, |s| s.cancelled(at, Cancel::OptedOut)).await?
+        }
+    };
+    if let Some(next) = changed {
+        log_failure(code, &next);
+    }
+    Ok(true)
 }
 
 /// What hands messages to a provider.

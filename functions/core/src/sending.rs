@@ -448,7 +448,8 @@ pub enum Status {
     Sent,
     /// The reminder went too.
     Reminded,
-    /// The provider refused a message, or it could not be sent.
+    /// The provider refused a message, it could not be sent, or it came
+    /// back (a permanent bounce).
     Failed,
     /// The contact opted out before the first message.
     Suppressed,
@@ -522,6 +523,10 @@ pub struct Sending {
     pub failed_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// The provider reported, after taking it, that the last message sent
+    /// did not arrive (a permanent bounce).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounced_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -545,6 +550,9 @@ pub struct SendingView<'a> {
     pub failed_at: Option<DateTime<Utc>>,
     /// Why the provider refused it, or why it could not be sent.
     pub failure: Option<&'a str>,
+    /// When the provider reported that the last message sent did not
+    /// arrive: the first, or the reminder once `reminded_at` is set.
+    pub bounced_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Why what was pending was dropped.
     pub cancelled: Option<Cancel>,
@@ -570,15 +578,17 @@ impl Sending {
             reminded_at: None,
             failed_at: None,
             failure: None,
+            bounced_at: None,
             cancelled_at: None,
             cancelled: None,
             revision: 1,
         }
     }
 
-    /// Whether its first message went.
+    /// Whether its first message went and did not come back.
     pub fn reached(&self) -> bool {
-        self.sent_at.is_some()
+        let first_bounced = self.bounced_at.is_some() && self.reminded_at.is_none();
+        self.sent_at.is_some() && !first_bounced
     }
 
     /// Whether no message went and none ever will: refused, opted out, or
@@ -603,6 +613,7 @@ impl Sending {
             reminded_at: self.reminded_at,
             failed_at: self.failed_at,
             failure: self.failure.as_deref(),
+            bounced_at: self.bounced_at,
             cancelled_at: self.cancelled_at,
             cancelled: self.cancelled,
         }
@@ -709,6 +720,29 @@ impl Sending {
             attempts,
             failed_at: Some(at),
             failure: Some(reason.to_owned()),
+            revision: self.revision + 1,
+            ..self.clone()
+        }
+    }
+
+    /// The provider reported at `at` that the last message sent did not
+    /// arrive, for `reason` (a permanent bounce): failed, and nothing more
+    /// is sent. After the first message that invitation reached no one;
+    /// after the reminder the first still did. A report of a message not
+    /// sent, or one already recorded (reports may come twice), changes
+    /// nothing.
+    pub fn bounced(&self, at: DateTime<Utc>, reason: &str) -> Self {
+        if self.sent_at.is_none() || self.bounced_at.is_some() {
+            return self.clone();
+        }
+        Sending {
+            recipient: None,
+            status: Status::Failed,
+            due_at: None,
+            taken_at: None,
+            failed_at: Some(at),
+            failure: Some(reason.to_owned()),
+            bounced_at: Some(at),
             revision: self.revision + 1,
             ..self.clone()
         }
@@ -1218,5 +1252,50 @@ mod tests {
             taken.next(now + TAKE_TIMEOUT, Facts::default()),
             Next::GiveUp
         );
+    }
+
+    #[test]
+    fn a_bounce_fails_the_invitation_and_stops_the_reminder() {
+        let now = t("2026-06-01T06:00:00Z");
+        let later = now + Duration::minutes(3);
+        let reminder = now + Duration::days(3);
+        // Not sent yet: a report of it is not about this message.
+        assert_eq!(scheduled().bounced(later, "bounced"), scheduled());
+        let sent = scheduled().taken(now).sent(now, Some(reminder));
+        assert!(sent.reached());
+        let bounced = sent.bounced(later, "the address does not exist");
+        assert_eq!(
+            (
+                bounced.status,
+                bounced.due_at,
+                bounced.recipient.is_none(),
+                bounced.failed_at,
+                bounced.bounced_at,
+                bounced.failure.as_deref(),
+                bounced.sent_at,
+            ),
+            (
+                Status::Failed,
+                None,
+                true,
+                Some(later),
+                Some(later),
+                Some("the address does not exist"),
+                Some(now)
+            )
+        );
+        assert_eq!(bounced.revision, sent.revision + 1);
+        assert!(!bounced.reached() && bounced.never_sent(), "reached no one");
+        assert_eq!(bounced.next(reminder, Facts::default()), Next::Wait);
+        // The same report again changes nothing.
+        assert_eq!(
+            bounced.bounced(later + Duration::minutes(1), "again"),
+            bounced
+        );
+        // The reminder came back: the first message still reached them.
+        let reminded = sent.taken(reminder).sent(reminder, None);
+        let back = reminded.bounced(reminder + Duration::minutes(2), "mailbox full");
+        assert_eq!(back.status, Status::Failed);
+        assert!(back.reached() && !back.never_sent());
     }
 }

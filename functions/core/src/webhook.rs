@@ -707,6 +707,12 @@ mod tests {
             kinds(&taken, &failed),
             Some(vec![EventType::InvitationFailed])
         );
+        let bounced = sent.bounced(t0 + Duration::minutes(2), "the address bounced");
+        assert_eq!(
+            kinds(&sent, &bounced),
+            Some(vec![EventType::InvitationFailed]),
+            "a bounce reported after the message went"
+        );
         // A replay of the same change is the same event; the number is in
         // neither the change nor the event.
         let change = Change::sending(Some(with(&taken)), with(&sent)).unwrap();

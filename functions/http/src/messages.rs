@@ -155,6 +155,7 @@ impl Compose for Composer {
                     link = esc(&url),
                 );
                 Message::Email(EmailMessage {
+                    invitation: invitation.code.as_str().to_owned(),
                     to: email.as_str().to_owned(),
                     subject,
                     text,

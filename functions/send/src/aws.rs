@@ -6,7 +6,7 @@ use crate::{SendEmail, SendSms, mime};
 use async_trait::async_trait;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_types::SdkConfig;
 use feedback_app::sending::{EmailMessage, NotSent, SmsMessage};
@@ -17,13 +17,18 @@ use lettre::message::Mailbox;
 /// identity's address, SMS when `SMS_ENABLED` is `true`.
 pub type AwsMessengers = crate::Senders<Ses, Sns>;
 
-/// From the function's environment: `MAIL_FROM`, `SMS_ENABLED` (and
-/// `SMS_SENDER_ID`, `SMS_ORIGINATION_NUMBER`).
+/// The message tag naming an e-mail's invitation, which SES repeats in
+/// its reports of the message (bounces, complaints).
+pub const INVITATION_TAG: &str = "invitation";
+
+/// From the function's environment: `MAIL_FROM` (and
+/// `MAIL_CONFIGURATION_SET`), `SMS_ENABLED` (and `SMS_SENDER_ID`,
+/// `SMS_ORIGINATION_NUMBER`).
 pub fn from_env(config: &SdkConfig) -> Result<AwsMessengers, String> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let media = Media::deployed(var);
-    let email = (var("MAIL_FROM").filter(|_| media.email))
-        .map(|from| Ses::new(config, &from))
+    let email = var("MAIL_FROM")
+        .map(|from| Ses::new(config, &from, var("MAIL_CONFIGURATION_SET")))
         .transpose()?;
     let sms = media.sms.then(|| Sns {
         sender_id: var("SMS_SENDER_ID"),
@@ -34,17 +39,28 @@ pub fn from_env(config: &SdkConfig) -> Result<AwsMessengers, String> {
 }
 
 /// SES v2, sending the MIME form of the message (its one-click
-/// unsubscribe headers included) from a verified identity.
+/// unsubscribe headers included) from a verified identity, tagged with its
+/// invitation.
 pub struct Ses {
     client: aws_sdk_sesv2::Client,
     from: Mailbox,
+    /// The configuration set whose event destination reports bounces and
+    /// complaints back to the function ([`crate::reports`]).
+    configuration_set: Option<String>,
 }
 
 impl Ses {
-    pub fn new(config: &SdkConfig, from: &str) -> Result<Ses, String> {
+    /// From `from` (an address, or `Name <address>`), through
+    /// `configuration_set` when there is one.
+    pub fn new(
+        config: &SdkConfig,
+        from: &str,
+        configuration_set: Option<String>,
+    ) -> Result<Ses, String> {
         Ok(Ses {
             client: aws_sdk_sesv2::Client::new(config),
             from: mime::from_mailbox(from)?,
+            configuration_set,
         })
     }
 }
@@ -65,11 +81,19 @@ impl SendEmail for Ses {
             .data(Blob::new(raw))
             .build()
             .map_err(|_| NotSent::Refused("the message could not be written".into()))?;
+        // An invitation code is base62, which a tag value may hold.
+        let tag = MessageTag::builder()
+            .name(INVITATION_TAG)
+            .value(&email.invitation)
+            .build()
+            .map_err(|_| NotSent::Refused("the message could not be tagged".into()))?;
         self.client
             .send_email()
             .from_email_address(self.from.email.to_string())
             .destination(Destination::builder().to_addresses(&email.to).build())
             .content(EmailContent::builder().raw(content).build())
+            .email_tags(tag)
+            .set_configuration_set_name(self.configuration_set.clone())
             .send()
             .await
             .map(drop)

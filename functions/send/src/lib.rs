@@ -2,13 +2,16 @@
 //! with the tenant's settings and messages, and the messengers that hand
 //! messages to providers. SMTP and an HTTP SMS gateway serve the local
 //! server (features `smtp` and `gateway`); SES and SNS serve the `send`
-//! function in AWS (`aws`; `lambda` builds the function).
+//! function in AWS (`aws`; `lambda` builds the function), which also
+//! records what SES reports of its e-mails (`reports`).
 
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "gateway")]
 pub mod gateway;
 pub mod mime;
+#[cfg(feature = "aws")]
+pub mod reports;
 #[cfg(feature = "smtp")]
 pub mod smtp;
 

@@ -1,8 +1,10 @@
 //! Lambda `send`: every minute (a schedule), sends the invitations that
 //! have come due, by SES and SNS in the tenant's account, and records what
-//! came of each. It may read what a message needs (the invitation, its
-//! answer, the reps, the settings, the suppression list) and write the
-//! invitation's sending state and the suppression list.
+//! came of each; and, subscribed to the topic SES reports to, records the
+//! bounces and complaints SES reports later. It may read what a message
+//! needs (the invitation, its answer, the reps, the settings, the
+//! suppression list) and write the invitation's sending state and the
+//! suppression list.
 
 use feedback_http::Tenant;
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -23,7 +25,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
     let messengers = feedback_send::aws::from_env(store.sdk_config())?;
     let (store, messengers, tenant) = (&store, &messengers, &tenant);
-    lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| async move {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        // SNS delivers SES's reports as records; the schedule's event has none.
+        if event.payload.get("Records").is_some() {
+            let reports = serde_json::from_value(event.payload)?;
+            let done = feedback_send::reports::record(store, &reports, chrono::Utc::now()).await?;
+            return Ok(json!({"recorded": done.recorded, "ignored": done.ignored}));
+        }
         let swept = feedback_send::drain(store, messengers, tenant, BUDGET).await?;
         Ok::<_, lambda_runtime::Error>(json!({
             "sent": swept.sent,

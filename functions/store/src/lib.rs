@@ -197,28 +197,40 @@ pub trait SendStore: Send + Sync {
 
 /// Cancels, at `at` for `why`, what invitation `code` still had to send,
 /// and with it the address or number; true when there was something.
-/// Read again and retried while a sender changes the state under it.
 pub async fn cancel_sending(
     store: &(impl InvitationStore + SendStore + ?Sized),
     code: &Code,
     why: Cancel,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    Ok(change_sending(store, code, |s| s.cancelled(at, why))
+        .await?
+        .is_some())
+}
+
+/// Replaces invitation `code`'s sending state by `change` of it; the new
+/// state, or `None` when it had none or `change` left it as it was. Read
+/// again and retried while a sender changes the state under it.
+pub async fn change_sending(
+    store: &(impl InvitationStore + SendStore + ?Sized),
+    code: &Code,
+    change: impl Fn(&Sending) -> Sending,
+) -> Result<Option<Sending>, StoreError> {
     for _ in 0..5 {
         let Some(sending) = store.get_invitation(code).await?.and_then(|i| i.sending) else {
-            return Ok(false);
+            return Ok(None);
         };
-        let next = sending.cancelled(at, why);
+        let next = change(&sending);
         if next == sending {
-            return Ok(false);
+            return Ok(None);
         }
         match store.update_sending(code, &sending, &next).await {
             Err(StoreError::Conflict(_)) => continue,
-            done => return done.map(|()| true),
+            done => return done.map(|()| Some(next)),
         }
     }
     Err(StoreError::Conflict(
-        "the invitation's sending kept changing while it was cancelled".into(),
+        "the invitation's sending kept changing under this change".into(),
     ))
 }
 

@@ -741,3 +741,204 @@ pub async fn a_stop_reply_stops_every_later_message(s: &Server) {
     assert_eq!(later["sending"]["status"], "suppressed", "{later}");
     assert!(sms.received().is_empty());
 }
+
+/// How many e-mails went to `to`: SES's (moto's) for a stack that sends,
+/// the SMTP receiver's otherwise.
+async fn mails_to(s: &Server, to: &str) -> usize {
+    match &s.aws {
+        Some((moto, _)) => moto.emails_to(to).await.len(),
+        None => {
+            let mail = s.mail.as_ref().expect("a server that sends");
+            (mail.received().iter())
+                .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+                .count()
+        }
+    }
+}
+
+/// SNS's delivery to the `send` function of SES's event records
+/// `(eventType, its own part, invitation tag)`, each shaped as AWS
+/// documents them (SES's event publishing to SNS, and SNS's event for
+/// Lambda): AWS cannot be reached from here to report anything itself.
+fn ses_reports(events: &[(&str, Value, &str)]) -> feedback_send::reports::SnsEvent {
+    let topic = "arn:aws:sns:eu-west-1:123456789012:feedback-chai-MailReports";
+    let records: Vec<Value> = events
+        .iter()
+        .map(|(kind, part, code)| {
+            let mut ses = json!({
+                "eventType": kind,
+                "mail": {
+                    "timestamp": "2026-06-01T06:00:00.000Z",
+                    "source": "feedback@chai.example",
+                    "sendingAccountId": "123456789012",
+                    "messageId": uuid::Uuid::new_v4().to_string(),
+                    "destination": ["someone@example.pk"],
+                    "headersTruncated": false,
+                    "tags": {
+                        "ses:configuration-set": ["feedback-chai"],
+                        "invitation": [code],
+                    },
+                },
+            });
+            ses[kind.to_lowercase()] = part.clone();
+            json!({
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": format!("{topic}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55"),
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": uuid::Uuid::new_v4().to_string(),
+                    "TopicArn": topic,
+                    "Subject": null,
+                    "Message": ses.to_string(),
+                    "Timestamp": "2026-06-01T06:05:00.000Z",
+                    "SignatureVersion": "1",
+                    "Signature": "EXAMPLE",
+                    "SigningCertUrl": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000.pem",
+                    "UnsubscribeUrl": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe",
+                    "MessageAttributes": {},
+                },
+            })
+        })
+        .collect();
+    serde_json::from_value(json!({"Records": records})).expect("an SNS event")
+}
+
+/// What SES reports after taking an e-mail, delivered to the `send`
+/// function through the stack's topic: a permanent bounce fails that
+/// invitation, which then no longer counts as sent; a complaint cancels
+/// the reminder as an opt-out would. Either way no later message goes to
+/// the address. A transient bounce or a delivery changes nothing, and a
+/// report delivered twice is recorded once.
+pub async fn ses_reports_of_bounces_and_complaints_stop_those_addresses(s: &Server) {
+    let admin = s.admin.clone();
+    let r = s
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&admin),
+            Some(json!({"sending": {"quiet_hours": null, "reminder_days": 2}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let writer = s.key(&["invitations:write"]).await;
+    // moto keeps every run's messages: these addresses are this run's.
+    let run = &uuid::Uuid::new_v4().simple().to_string()[..12];
+    let gone = format!("gone.{run}@example.pk");
+    let annoyed = format!("annoyed.{run}@example.pk");
+    let fine = format!("fine.{run}@example.pk");
+    let mut codes = Vec::new();
+    for (order, to) in [("B-1", &gone), ("B-2", &annoyed), ("B-3", &fine)] {
+        let inv = invite(
+            s,
+            &writer,
+            json!({"order_id": order, "channel": "email", "recipient": {"email": to}, "send_after_minutes": 0}),
+        )
+        .await;
+        codes.push(inv["code"].as_str().unwrap().to_owned());
+    }
+    let t0 = Utc::now() + Duration::minutes(1);
+    assert_eq!(s.send_due(t0).await.sent, 3);
+
+    let reports = ses_reports(&[
+        (
+            "Bounce",
+            json!({"bounceType": "Permanent", "bounceSubType": "General",
+                "bouncedRecipients": [{"emailAddress": gone, "action": "failed", "status": "5.1.1",
+                    "diagnosticCode": format!("smtp; 550 5.1.1 <{gone}>: user unknown")}],
+                "timestamp": "2026-06-01T06:01:00.000Z"}),
+            &codes[0],
+        ),
+        (
+            "Complaint",
+            json!({"complainedRecipients": [{"emailAddress": annoyed}],
+                "complaintFeedbackType": "abuse", "timestamp": "2026-06-01T07:00:00.000Z"}),
+            &codes[1],
+        ),
+        (
+            "Bounce",
+            json!({"bounceType": "Transient", "bounceSubType": "MailboxFull",
+                "bouncedRecipients": [{"emailAddress": fine}]}),
+            &codes[2],
+        ),
+        (
+            "Delivery",
+            json!({"recipients": [fine], "smtpResponse": "250 ok"}),
+            &codes[2],
+        ),
+    ]);
+    let done = s.record_reports(&reports).await;
+    assert_eq!((done.recorded, done.ignored), (2, 2), "{done:?}");
+
+    let bounced = sending_of(s, &writer, &codes[0]).await;
+    assert_eq!(
+        (&bounced["status"], &bounced["failure"], &bounced["due_at"]),
+        (
+            &json!("failed"),
+            &json!("the address bounced (SES: Permanent General)"),
+            &Value::Null
+        ),
+        "{bounced}"
+    );
+    assert!(bounced["bounced_at"].is_string(), "{bounced}");
+    assert!(!bounced.to_string().contains("gone."), "{bounced}");
+    let complained = sending_of(s, &writer, &codes[1]).await;
+    assert_eq!(
+        (
+            &complained["status"],
+            &complained["cancelled"],
+            &complained["due_at"]
+        ),
+        (&json!("sent"), &json!("opted_out"), &Value::Null),
+        "{complained}"
+    );
+    let kept = sending_of(s, &writer, &codes[2]).await;
+    assert_eq!(kept["status"], "sent", "{kept}");
+    assert!(
+        kept["due_at"].is_string(),
+        "its reminder is still due: {kept}"
+    );
+
+    // Delivered again (SNS delivers at least once): nothing changes.
+    assert_eq!(s.record_reports(&reports).await, done);
+    assert_eq!(sending_of(s, &writer, &codes[0]).await, bounced);
+    assert_eq!(sending_of(s, &writer, &codes[1]).await, complained);
+
+    // When the reminders are due, only the address that works gets one.
+    let t2 = t0 + Duration::days(2) + Duration::minutes(1);
+    assert_eq!(s.send_due(t2).await.sent, 1);
+    assert_eq!(
+        (
+            mails_to(s, &gone).await,
+            mails_to(s, &annoyed).await,
+            mails_to(s, &fine).await
+        ),
+        (1, 1, 2)
+    );
+    // Later invitations to either address are suppressed from the start.
+    for (order, to) in [("B-4", &gone), ("B-5", &annoyed)] {
+        let again = invite(
+            s,
+            &writer,
+            json!({"order_id": order, "channel": "email", "recipient": {"email": to}, "force": true}),
+        )
+        .await;
+        assert_eq!(again["sending"]["status"], "suppressed", "{again}");
+    }
+    // The bounced invitation reached no one: the response rate leaves it
+    // out with the two suppressed.
+    let r = s
+        .get(&format!("/v1/scores?{}", crate::recent(s)), &admin)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let summary = &r.body["summary"];
+    assert_eq!(
+        (
+            summary["invitations"].as_i64(),
+            summary["sent"].as_i64(),
+            summary["not_sent"].as_i64()
+        ),
+        (Some(5), Some(2), Some(3)),
+        "{summary}"
+    );
+}
