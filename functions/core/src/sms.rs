@@ -40,25 +40,31 @@ pub fn invitation_text(business: &str, url: &str) -> String {
     let phrasings = [
         format!("Thank you for visiting {business}! How did we do? Tap to rate us: {url}"),
         format!("{business}: how did we do? Rate us: {url}"),
-        format!("{business}: rate us {url}"),
     ];
     if let Some(text) = phrasings.iter().find(|t| fits_one_sms(t)) {
         return text.clone();
     }
-    // Shorten the name one character at a time until it fits.
-    let chars: Vec<char> = business.chars().collect();
-    for keep in (1..chars.len()).rev() {
-        let name: String = chars[..keep]
-            .iter()
-            .collect::<String>()
-            .trim_end()
-            .to_owned();
-        let text = format!("{name}.: rate us {url}");
-        if fits_one_sms(&text) {
-            return text;
-        }
+    with_name_to_fit(business, 1, |name| format!("{name}: rate us {url}"))
+        .unwrap_or_else(|| format!("Rate us: {url}"))
+}
+
+/// `text` for the business `name`, in one SMS where shortening the name
+/// allows: cut one character at a time (and marked with a full stop), to
+/// no fewer than `shortest` characters. `None` when even that does not fit.
+pub fn with_name_to_fit(
+    name: &str,
+    shortest: usize,
+    text: impl Fn(&str) -> String,
+) -> Option<String> {
+    let whole = text(name);
+    if fits_one_sms(&whole) {
+        return Some(whole);
     }
-    format!("Rate us: {url}")
+    let chars: Vec<char> = name.chars().collect();
+    (shortest.max(1)..chars.len()).rev().find_map(|keep| {
+        let cut = format!("{}.", chars[..keep].iter().collect::<String>().trim_end());
+        Some(text(&cut)).filter(|t| fits_one_sms(t))
+    })
 }
 
 #[cfg(test)]
@@ -86,6 +92,20 @@ mod tests {
         let text = invitation_text("چائے کارنر", URL);
         assert!(fits_one_sms(&text) && text.ends_with(URL), "{text}");
         assert_eq!(sms_cost("چائے").1, 70);
+    }
+
+    #[test]
+    fn a_name_is_cut_no_shorter_than_asked() {
+        let text = |name: &str| format!("{name}: {}", "x".repeat(140));
+        let name = "Chai Corner and Bakery";
+        assert_eq!(
+            with_name_to_fit(name, 12, text).as_deref(),
+            Some(text("Chai Corner and B.").as_str()),
+            "the longest cut that fits"
+        );
+        assert_eq!(with_name_to_fit(name, 30, text), None);
+        let fits = |name: &str| format!("{name}: rate us");
+        assert_eq!(with_name_to_fit(name, 30, fits), Some(fits(name)));
     }
 
     #[test]

@@ -8,8 +8,13 @@ use crate::pages::i18n::{Strings, fill_names, strings, supported};
 use feedback_app::sending::{Compose, EmailMessage, Message, SmsMessage};
 use feedback_core::abuse::Secret;
 use feedback_core::sending::Recipient;
-use feedback_core::{Invitation, Locale, Rep, Settings, SurveyKind};
+use feedback_core::{Invitation, Locale, Rep, Settings, SurveyKind, sms};
 use std::fmt::Write;
+
+/// The fewest characters of the business's name an SMS is cut to, to fit
+/// one message: fewer reads as spam, and a second message is better than
+/// that.
+const SMS_NAME_SHORTEST: usize = 12;
 
 /// The main question as plain text (naming the reps, if any, on CSAT),
 /// with the words at each end of its scale.
@@ -109,17 +114,23 @@ impl Compose for Composer {
         let url = format!("{}/r/{}", self.base_url, invitation.code);
         let token = self.secret.unsubscribe_token(invitation.code.as_str());
         let opt_out = format!("{}/u/{token}", self.base_url);
-        let fill = |template: &str| {
+        let fill_for = |template: &str, business: &str| {
             template
                 .replace("{business}", business)
                 .replace("{url}", &url)
                 .replace("{opt_out}", &opt_out)
         };
+        let fill = |template: &str| fill_for(template, business);
         match to {
-            Recipient::Phone(phone) => Message::Sms(SmsMessage {
-                to: phone.as_str().to_owned(),
-                text: fill(if reminder { &m.sms_reminder } else { &m.sms }),
-            }),
+            Recipient::Phone(phone) => {
+                let template = if reminder { &m.sms_reminder } else { &m.sms };
+                let text = |name: &str| fill_for(template, name);
+                Message::Sms(SmsMessage {
+                    to: phone.as_str().to_owned(),
+                    text: sms::with_name_to_fit(business, SMS_NAME_SHORTEST, text)
+                        .unwrap_or_else(|| text(business)),
+                })
+            }
             Recipient::Email(email) => {
                 let names: Vec<&str> = reps.iter().map(|r| r.display_name.as_str()).collect();
                 let kind = invitation.attribution.survey;
@@ -300,8 +311,52 @@ mod tests {
             else {
                 panic!("an SMS");
             };
-            assert!(feedback_core::sms::fits_one_sms(&sms.text), "{}", sms.text);
+            assert!(sms::fits_one_sms(&sms.text), "{}", sms.text);
             assert!(sms.text.contains("Opt out: https://fb.example/u/"));
         }
+    }
+
+    #[test]
+    fn a_long_name_is_cut_to_fit_one_sms_but_stays_recognisable() {
+        let phone = Recipient::Phone(Phone::parse("p", "+923001234567").unwrap());
+        let long = Settings::defaults("Chai Corner & Bakery, Gulberg Branch");
+        let text = |composer: &Composer, settings: &Settings, locale: &str| match composer.compose(
+            &invitation(locale),
+            &[],
+            settings,
+            &phone,
+            false,
+        ) {
+            Message::Sms(sms) => sms.text,
+            Message::Email(_) => panic!("an SMS"),
+        };
+        let domain = Composer::new("https://feedback.chai.example", Secret::new([7; 32]), None);
+        let cut = text(&domain, &long, "en");
+        assert!(sms::fits_one_sms(&cut), "{cut}");
+        assert!(
+            cut.starts_with("Chai Corner & Bakery, Gu.: how did we do? Rate us: https://feedback.chai.example/r/ABCDEFGHIJKL Opt out: https://feedback.chai.example/u/"),
+            "{cut}"
+        );
+        // A short one is whole.
+        assert!(text(&domain, &settings(), "en").starts_with("Chai & Co: "));
+        // Behind API Gateway's own long host, not even 12 characters of the
+        // name would fit: the name stays whole, in two messages.
+        let gateway = Composer::new(
+            "https://abcdef1234.execute-api.eu-west-1.amazonaws.com",
+            Secret::new([7; 32]),
+            None,
+        );
+        let whole = text(&gateway, &long, "en");
+        assert!(
+            whole.starts_with("Chai Corner & Bakery, Gulberg Branch: "),
+            "{whole}"
+        );
+        assert!(!sms::fits_one_sms(&whole));
+        // Urdu needs UCS-2, 70 characters, which two links alone pass.
+        let ur = text(&domain, &long, "ur");
+        assert!(
+            ur.starts_with("Chai Corner & Bakery, Gulberg Branch: "),
+            "{ur}"
+        );
     }
 }
