@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use feedback_core::abuse::Secret;
 use feedback_core::model::InvitationSpec;
-use feedback_core::sending::{Cancel, Media, Recipient, Sending, When};
+use feedback_core::sending::{Media, Recipient, Sending, When};
 use feedback_core::time::TenantZone;
 use feedback_core::{Attribution, Code, FieldError, Invitation, Rep, RepId, Rule, Settings};
 use feedback_store::{
@@ -129,13 +129,14 @@ pub async fn invite(
                     .take()
                     .map(|s| schedule(at, s.to, s.when, settings, secret, zone));
                 async move {
-                    // A contact that opted out is never sent to, and the
-                    // invitation says so from the start.
+                    // A contact on the suppression list is never sent to,
+                    // and the invitation says so (and why) from the start.
                     let sending = match sending {
-                        Some(st) if store.is_suppressed(&st.contact_hash).await? => {
-                            Some(st.cancelled(at, Cancel::OptedOut))
-                        }
-                        other => other,
+                        Some(st) => Some(match store.suppression(&st.contact_hash).await? {
+                            Some(why) => st.cancelled(at, why.into()),
+                            None => st,
+                        }),
+                        None => None,
                     };
                     let code = Code::generate().map_err(|e| StoreError::Internal(e.to_string()))?;
                     let issued = spec.issue(code, at, lifetime, zone);

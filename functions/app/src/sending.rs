@@ -8,7 +8,9 @@
 use crate::invitations::read_reps;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use feedback_core::sending::{Cancel, Facts, Medium, Next, Recipient, Sending, Status};
+use feedback_core::sending::{
+    Cancel, Facts, Medium, Next, Recipient, Sending, Status, Suppression,
+};
 use feedback_core::time::TenantZone;
 use feedback_core::{Code, Invitation, Rep, Settings};
 use feedback_store::{Store, StoreError, change_sending};
@@ -83,7 +85,11 @@ pub async fn record_report(
     let Some(sending) = store.get_invitation(code).await?.and_then(|i| i.sending) else {
         return Ok(false);
     };
-    store.suppress(&sending.contact_hash, at).await?;
+    let why = match report {
+        Report::Bounced(_) => Suppression::Bounced,
+        Report::Complained => Suppression::OptedOut,
+    };
+    store.suppress(&sending.contact_hash, why, at).await?;
     let changed = match report {
         Report::Bounced(reason) => change_sending(store, code, |s| s.bounced(at, reason)).await?,
         Report::Complained => {
@@ -186,7 +192,7 @@ impl Sender<'_> {
     ) -> Result<Facts, StoreError> {
         let (answer, suppressed) = futures::try_join!(
             self.store.get_response(&invitation.code),
-            self.store.is_suppressed(&sending.contact_hash),
+            self.store.suppression(&sending.contact_hash),
         )?;
         Ok(Facts {
             answered: answer.is_some(),
@@ -260,7 +266,9 @@ impl Sender<'_> {
             }
             Err(NotSent::OptedOut) => {
                 tracing::info!(code = %code, "the provider holds the contact as opted out");
-                self.store.suppress(&taken.contact_hash, now).await?;
+                (self.store)
+                    .suppress(&taken.contact_hash, Suppression::OptedOut, now)
+                    .await?;
                 (taken.cancelled(now, Cancel::OptedOut), Outcome::Cancelled)
             }
             Err(NotSent::Retry(reason)) => {

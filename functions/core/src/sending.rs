@@ -451,7 +451,8 @@ pub enum Status {
     /// The provider refused a message, it could not be sent, or it came
     /// back (a permanent bounce).
     Failed,
-    /// The contact opted out before the first message.
+    /// The contact was on the suppression list before the first message
+    /// (`cancelled` says why: it opted out, or its address bounced).
     Suppressed,
     /// Answered, expired or erased before the first message.
     Cancelled,
@@ -463,8 +464,47 @@ pub enum Status {
 pub enum Cancel {
     Answered,
     Expired,
+    /// The contact opted out: the unsubscribe link, a STOP reply, a spam
+    /// report.
     OptedOut,
+    /// An earlier message to the address bounced for good.
+    Bounced,
     Erased,
+}
+
+/// Why a contact is on the tenant's suppression list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suppression {
+    /// The unsubscribe link, a STOP reply, a spam report.
+    OptedOut,
+    /// A message to the address bounced for good.
+    Bounced,
+}
+
+impl Suppression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suppression::OptedOut => "opted_out",
+            Suppression::Bounced => "bounced",
+        }
+    }
+
+    /// As stored; an entry from before reasons were kept is an opt-out.
+    pub fn stored(value: Option<&str>) -> Suppression {
+        match value {
+            Some("bounced") => Suppression::Bounced,
+            _ => Suppression::OptedOut,
+        }
+    }
+}
+
+impl From<Suppression> for Cancel {
+    fn from(why: Suppression) -> Cancel {
+        match why {
+            Suppression::OptedOut => Cancel::OptedOut,
+            Suppression::Bounced => Cancel::Bounced,
+        }
+    }
 }
 
 /// What is true of an invitation when one of its messages comes due.
@@ -472,8 +512,8 @@ pub enum Cancel {
 pub struct Facts {
     pub answered: bool,
     pub expired: bool,
-    /// The contact is on the tenant's suppression list.
-    pub suppressed: bool,
+    /// The contact is on the tenant's suppression list, for this reason.
+    pub suppressed: Option<Suppression>,
 }
 
 /// What a sender does with a delivery when it looks at it.
@@ -641,8 +681,8 @@ impl Sending {
         }
         if now < due {
             Next::Wait
-        } else if facts.suppressed {
-            Next::Cancel(Cancel::OptedOut)
+        } else if let Some(why) = facts.suppressed {
+            Next::Cancel(why.into())
         } else if facts.answered {
             Next::Cancel(Cancel::Answered)
         } else if facts.expired {
@@ -749,15 +789,15 @@ impl Sending {
     }
 
     /// What is pending is dropped at `at` for `why`. Before the first
-    /// message that is the delivery's status (`suppressed` for an opt-out,
-    /// `cancelled` otherwise); after it, the status stays `sent` and the
+    /// message that is the delivery's status (`suppressed` for a contact
+    /// on the suppression list, `cancelled` otherwise); after it, the status stays `sent` and the
     /// reminder is dropped.
     pub fn cancelled(&self, at: DateTime<Utc>, why: Cancel) -> Self {
         if self.due_at.is_none() {
             return self.clone();
         }
         let status = match (self.status, why) {
-            (Status::Scheduled, Cancel::OptedOut) => Status::Suppressed,
+            (Status::Scheduled, Cancel::OptedOut | Cancel::Bounced) => Status::Suppressed,
             (Status::Scheduled, _) => Status::Cancelled,
             (other, _) => other,
         };
@@ -1182,11 +1222,18 @@ mod tests {
             ),
             (
                 Facts {
-                    suppressed: true,
+                    suppressed: Some(Suppression::OptedOut),
                     answered: true,
                     ..Facts::default()
                 },
                 Cancel::OptedOut,
+            ),
+            (
+                Facts {
+                    suppressed: Some(Suppression::Bounced),
+                    ..Facts::default()
+                },
+                Cancel::Bounced,
             ),
         ] {
             assert_eq!(scheduled().next(now, facts), Next::Cancel(why));
@@ -1196,6 +1243,15 @@ mod tests {
             (before.status, before.due_at, before.recipient),
             (Status::Suppressed, None, None)
         );
+        let dead = scheduled().cancelled(now, Suppression::Bounced.into());
+        assert_eq!(
+            (dead.status, dead.cancelled),
+            (Status::Suppressed, Some(Cancel::Bounced))
+        );
+        for why in [Suppression::OptedOut, Suppression::Bounced] {
+            assert_eq!(Suppression::stored(Some(why.as_str())), why);
+        }
+        assert_eq!(Suppression::stored(None), Suppression::OptedOut);
         let erased = scheduled().cancelled(now, Cancel::Erased);
         assert_eq!(
             (erased.status, erased.cancelled),

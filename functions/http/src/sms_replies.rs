@@ -14,7 +14,7 @@ use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use feedback_core::error::{FieldError, Rule};
-use feedback_core::sending::{Phone, is_stop_reply};
+use feedback_core::sending::{Phone, Suppression, is_stop_reply};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -85,7 +85,9 @@ async fn reply(
     let stop = is_stop_reply(&text);
     if stop {
         let hash = state.secret().await?.suppression(from.as_str());
-        state.store.suppress(&hash, chrono::Utc::now()).await?;
+        (state.store)
+            .suppress(&hash, Suppression::OptedOut, chrono::Utc::now())
+            .await?;
     }
     Ok(Json(json!({ "opted_out": stop })))
 }

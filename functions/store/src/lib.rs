@@ -37,7 +37,7 @@ pub use sqlite::SqliteStore;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use feedback_core::abuse::{Quota, Secret};
-use feedback_core::sending::{Cancel, Sending};
+use feedback_core::sending::{Cancel, Sending, Suppression};
 use feedback_core::submission::SubmitRules;
 use feedback_core::webhook::{Delivery, Webhook};
 use feedback_core::{
@@ -188,11 +188,21 @@ pub trait SendStore: Send + Sync {
         next: &Sending,
     ) -> Result<(), StoreError>;
 
-    /// Puts the contact with keyed hash `hash` on the suppression list
-    /// (again: no change).
-    async fn suppress(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Puts the contact with keyed hash `hash` on the suppression list for
+    /// `why` (again: no change, the first reason and time stay).
+    async fn suppress(
+        &self,
+        hash: &str,
+        why: Suppression,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
-    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError>;
+    /// Why the contact is on the suppression list; `None`: it is not.
+    async fn suppression(&self, hash: &str) -> Result<Option<Suppression>, StoreError>;
+
+    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {
+        Ok(self.suppression(hash).await?.is_some())
+    }
 }
 
 /// Cancels, at `at` for `why`, what invitation `code` still had to send,

@@ -129,6 +129,7 @@ CREATE TABLE secrets (
 ALTER TABLE responses ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
 "#,
     sends::MIGRATION,
+    sends::SUPPRESSION_REASONS,
 ];
 
 struct Inner {

@@ -808,7 +808,7 @@ fn ses_reports(events: &[(&str, Value, &str)]) -> feedback_send::reports::SnsEve
 /// function through the stack's topic: a permanent bounce fails that
 /// invitation, which then no longer counts as sent; a complaint cancels
 /// the reminder as an opt-out would. Either way no later message goes to
-/// the address. A transient bounce or a delivery changes nothing, and a
+/// the address, and a later invitation to it says why. A transient bounce or a delivery changes nothing, and a
 /// report delivered twice is recorded once.
 pub async fn ses_reports_of_bounces_and_complaints_stop_those_addresses(s: &Server) {
     let admin = s.admin.clone();
@@ -915,8 +915,9 @@ pub async fn ses_reports_of_bounces_and_complaints_stop_those_addresses(s: &Serv
         ),
         (1, 1, 2)
     );
-    // Later invitations to either address are suppressed from the start.
-    for (order, to) in [("B-4", &gone), ("B-5", &annoyed)] {
+    // Later invitations to either address are suppressed from the start,
+    // and say why.
+    for (order, to, why) in [("B-4", &gone, "bounced"), ("B-5", &annoyed, "opted_out")] {
         let again = invite(
             s,
             &writer,
@@ -924,6 +925,7 @@ pub async fn ses_reports_of_bounces_and_complaints_stop_those_addresses(s: &Serv
         )
         .await;
         assert_eq!(again["sending"]["status"], "suppressed", "{again}");
+        assert_eq!(again["sending"]["cancelled"], why, "{again}");
     }
     // The bounced invitation reached no one: the response rate leaves it
     // out with the two suppressed.

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use feedback_core::Code;
-use feedback_core::sending::{Cancel, Sending};
+use feedback_core::sending::{Cancel, Sending, Suppression};
 
 /// The invitation a genuine token names, its sending state and language.
 async fn opted(
@@ -126,7 +126,9 @@ async fn opt_out(state: &AppState, token: &str) -> Result<Option<&'static str>, 
         return Ok(None);
     };
     let store = state.store.as_ref();
-    store.suppress(&sending.contact_hash, super::now()).await?;
+    (store)
+        .suppress(&sending.contact_hash, Suppression::OptedOut, super::now())
+        .await?;
     feedback_store::cancel_sending(store, &code, Cancel::OptedOut, super::now()).await?;
     Ok(Some(lang))
 }

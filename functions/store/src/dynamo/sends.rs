@@ -11,7 +11,7 @@ use crate::{SendStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use chrono::{DateTime, Utc};
-use feedback_core::sending::Sending;
+use feedback_core::sending::{Sending, Suppression};
 use feedback_core::{Code, Invitation};
 use serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value;
 
@@ -96,19 +96,31 @@ impl SendStore for DynamoStore {
         }
     }
 
-    async fn suppress(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn suppress(
+        &self,
+        hash: &str,
+        why: Suppression,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let (pk, sk) = keys::suppressed(hash);
         let item = Item::from([
             (PK.to_owned(), s(pk)),
             (SK.to_owned(), s(sk)),
             ("at".to_owned(), s(at.to_rfc3339())),
+            ("why".to_owned(), s(why.as_str())),
         ]);
-        // A second opt-out keeps the first's time.
+        // A second entry keeps the first's reason and time.
         self.put_new(item).await.map(|_| ())
     }
 
-    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {
+    async fn suppression(&self, hash: &str) -> Result<Option<Suppression>, StoreError> {
         let (pk, sk) = keys::suppressed(hash);
-        Ok(self.get(pk, sk).await?.is_some())
+        Ok(self.get(pk, sk).await?.map(|item| {
+            Suppression::stored(
+                item.get("why")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str),
+            )
+        }))
     }
 }

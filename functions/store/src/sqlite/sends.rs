@@ -5,7 +5,7 @@
 use super::*;
 use crate::SendStore;
 use async_trait::async_trait;
-use feedback_core::sending::{Cancel, Sending};
+use feedback_core::sending::{Cancel, Sending, Suppression};
 
 pub(super) const MIGRATION: &str = r#"
 ALTER TABLE invitations ADD COLUMN send_wake TEXT;
@@ -15,6 +15,10 @@ CREATE TABLE suppressions (
     at   TEXT NOT NULL
 );
 "#;
+
+/// Why each contact is on the list; `NULL` (an entry from before): an
+/// opt-out.
+pub(super) const SUPPRESSION_REASONS: &str = "ALTER TABLE suppressions ADD COLUMN why TEXT;";
 
 /// The queue key of an invitation in state `sending` (`None`: not queued).
 pub(super) fn wake_key(sending: Option<&Sending>) -> Option<String> {
@@ -128,13 +132,18 @@ impl SendStore for SqliteStore {
         .await
     }
 
-    async fn suppress(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn suppress(
+        &self,
+        hash: &str,
+        why: Suppression,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let hash = hash.to_owned();
         self.write(move |tx| {
-            // A second opt-out keeps the first's time.
+            // A second entry keeps the first's reason and time.
             tx.execute(
-                "INSERT OR IGNORE INTO suppressions (hash, at) VALUES (?1, ?2)",
-                params![hash, at.to_rfc3339()],
+                "INSERT OR IGNORE INTO suppressions (hash, at, why) VALUES (?1, ?2, ?3)",
+                params![hash, at.to_rfc3339(), why.as_str()],
             )
             .map_err(sql_err)?;
             Ok(())
@@ -142,16 +151,16 @@ impl SendStore for SqliteStore {
         .await
     }
 
-    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {
+    async fn suppression(&self, hash: &str) -> Result<Option<Suppression>, StoreError> {
         let hash = hash.to_owned();
         self.read(move |conn| {
             conn.query_row(
-                "SELECT 1 FROM suppressions WHERE hash = ?1",
+                "SELECT why FROM suppressions WHERE hash = ?1",
                 params![hash],
-                |_| Ok(()),
+                |row| row.get::<_, Option<String>>(0),
             )
             .optional()
-            .map(|found| found.is_some())
+            .map(|found| found.map(|why| Suppression::stored(why.as_deref())))
             .map_err(sql_err)
         })
         .await

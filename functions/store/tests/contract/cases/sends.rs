@@ -3,7 +3,9 @@
 
 use crate::*;
 use feedback_core::CustomerRef;
-use feedback_core::sending::{Cancel, Phone, Recipient, Sending, Status, TAKE_TIMEOUT};
+use feedback_core::sending::{
+    Cancel, Phone, Recipient, Sending, Status, Suppression, TAKE_TIMEOUT,
+};
 
 /// An invitation for `order` whose first message is due at `due`.
 async fn queued(f: &Fixture, order: &str, due: DateTime<Utc>) -> Invitation {
@@ -113,13 +115,29 @@ pub async fn sends_come_due_in_order_and_change_only_from_the_state_read(f: &Fix
 pub async fn opt_outs_are_kept_and_erasure_drops_what_was_to_be_sent(f: &Fixture) {
     let at = t(T0);
     assert!(!f.store.is_suppressed("h1").await.unwrap());
-    f.store.suppress("h1", at).await.unwrap();
     f.store
-        .suppress("h1", at + Duration::hours(1))
+        .suppress("h1", Suppression::OptedOut, at)
+        .await
+        .unwrap();
+    f.store
+        .suppress("h1", Suppression::Bounced, at + Duration::hours(1))
         .await
         .unwrap();
     assert!(f.store.is_suppressed("h1").await.unwrap());
     assert!(!f.store.is_suppressed("h2").await.unwrap());
+    // The first reason stays; each reason reads back as stored.
+    assert_eq!(
+        f.store.suppression("h1").await.unwrap(),
+        Some(Suppression::OptedOut)
+    );
+    f.store
+        .suppress("h3", Suppression::Bounced, at)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.suppression("h3").await.unwrap(),
+        Some(Suppression::Bounced)
+    );
 
     let inv = queued(f, "erased", at + Duration::hours(1)).await;
     let customer = CustomerRef::parse("c", "cust-1").unwrap();
