@@ -15,12 +15,17 @@ async fn sending_of(s: &Server, key: &str, code: &str) -> Value {
 
 /// Lets messages go at any hour: the cases' clocks are not the tenant's day.
 pub async fn send_any_time(s: &Server) {
+    put_sending(s, json!({"quiet_hours": null})).await;
+}
+
+/// Sets the tenant's sending rules.
+async fn put_sending(s: &Server, rules: Value) {
     let r = s
         .call(
             "PUT",
             "/v1/settings",
             Some(&s.admin),
-            Some(json!({"sending": {"quiet_hours": null}})),
+            Some(json!({ "sending": rules })),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -40,15 +45,7 @@ async fn sms_invitation(s: &Server, key: &str, order: &str, phone: &str, after: 
 
 pub async fn invitations_are_sent_once_in_their_language_then_reminded(s: &Server) {
     let admin = s.admin.clone();
-    let r = s
-        .call(
-            "PUT",
-            "/v1/settings",
-            Some(&admin),
-            Some(json!({"sending": {"quiet_hours": null, "reminder_days": 2}})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    put_sending(s, json!({"quiet_hours": null, "reminder_days": 2})).await;
     let writer = s.key(&["invitations:write"]).await;
     let sms = s.sms.as_ref().expect("a local server");
 
@@ -808,19 +805,12 @@ fn ses_reports(events: &[(&str, Value, &str)]) -> feedback_send::reports::SnsEve
 /// function through the stack's topic: a permanent bounce fails that
 /// invitation, which then no longer counts as sent; a complaint cancels
 /// the reminder as an opt-out would. Either way no later message goes to
-/// the address, and a later invitation to it says why. A transient bounce or a delivery changes nothing, and a
-/// report delivered twice is recorded once.
+/// the address, and a later invitation to it says why. A transient bounce
+/// or a delivery changes nothing, and a report delivered twice is recorded
+/// once.
 pub async fn ses_reports_of_bounces_and_complaints_stop_those_addresses(s: &Server) {
     let admin = s.admin.clone();
-    let r = s
-        .call(
-            "PUT",
-            "/v1/settings",
-            Some(&admin),
-            Some(json!({"sending": {"quiet_hours": null, "reminder_days": 2}})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    put_sending(s, json!({"quiet_hours": null, "reminder_days": 2})).await;
     let writer = s.key(&["invitations:write"]).await;
     // moto keeps every run's messages: these addresses are this run's.
     let run = &uuid::Uuid::new_v4().simple().to_string()[..12];
