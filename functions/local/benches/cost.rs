@@ -7,6 +7,7 @@
 //! from. Under `cargo test` it makes a short run and checks every request
 //! was metered.
 
+use async_trait::async_trait;
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request,
     ApiGatewayV2httpRequestContext,
@@ -14,6 +15,8 @@ use aws_lambda_events::apigw::{
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request};
 use chrono::{Duration, Utc};
+use feedback_app::sending::{Message, Messenger, NotSent};
+use feedback_core::sending::{Media, Medium};
 use feedback_core::{Rep, RepId, Scope};
 use feedback_http::{AppState, AuthMode, CONTEXT_KEY_ID, CONTEXT_SCOPES, Function, Tenant, router};
 use feedback_store::dynamo::{Capacity, StreamReader};
@@ -169,6 +172,42 @@ impl Bench {
     }
 }
 
+/// A provider that takes every message: SES's and SNS's own prices are
+/// per message and outside DynamoDB's units, and AWS cannot be reached
+/// from here; what is measured is the send function's DynamoDB work.
+struct TakesEverything;
+
+#[async_trait]
+impl Messenger for TakesEverything {
+    fn sends(&self, _: Medium) -> bool {
+        true
+    }
+
+    async fn send(&self, _: &Message) -> Result<(), NotSent> {
+        Ok(())
+    }
+}
+
+/// Sweeps as the send function does at `now` until nothing more is due,
+/// recorded in `sample` as one run; how many messages went.
+async fn sweep_all(bench: &Bench, sample: &mut Sample, now: chrono::DateTime<Utc>) -> usize {
+    let before = used(&bench.store);
+    let started = Instant::now();
+    let mut sent = 0;
+    loop {
+        let swept =
+            feedback_send::sweep(bench.store.as_ref(), &TakesEverything, &bench.tenant, now)
+                .await
+                .expect("a sweep");
+        sent += swept.sent;
+        if swept.sent + swept.not_sent + swept.cancelled == 0 {
+            break;
+        }
+    }
+    sample.record(&bench.store, before, started);
+    sent
+}
+
 /// A plain SDK client for DynamoDB Local, for what the store does not do.
 fn client() -> aws_sdk_dynamodb::Client {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("checked in main");
@@ -218,7 +257,10 @@ async fn main() {
     let bench = Bench {
         store: store.clone(),
         tenant: tenant(),
-        state: AppState::new(store.clone(), tenant(), AuthMode::Gateway),
+        state: AppState::new(store.clone(), tenant(), AuthMode::Gateway).with_media(Media {
+            email: true,
+            sms: true,
+        }),
     };
     // The aggregator's view of the stream, read on from where it stops.
     let mut stream = StreamReader::new(&store);
@@ -378,8 +420,60 @@ async fn main() {
         assert_eq!(status, 201, "{answer}");
     }
 
+    // The product sending the invitations itself: each made with an e-mail
+    // recipient, its message and one reminder swept as the send function
+    // sweeps them, and what the aggregator then counts of it.
+    let (status, _) = bench
+        .call(
+            "203.0.113.1",
+            &mut setup,
+            Function::Manage,
+            Method::PUT,
+            "/v1/settings",
+            Some(json!({"sending": {"quiet_hours": null, "reminder_days": 2}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    stream.catch_up(&store).await.expect("the rounds' rollups");
+    let mut to_send = Sample::new("POST /v1/invitations (with an e-mail recipient)", "manage");
+    for i in 0..rounds {
+        let body = json!({
+            "order_id": format!("send-{i}"), "rep_id": "ayesha", "channel": "email",
+            "recipient": {"email": format!("customer.{i}@example.pk")}, "send_after_minutes": 0,
+        });
+        let (status, created) = bench
+            .call(
+                "203.0.113.1",
+                &mut to_send,
+                Function::Manage,
+                Method::POST,
+                "/v1/invitations",
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+    }
+    let now = Utc::now() + Duration::minutes(1);
+    let mut first = Sample::new("send sweep, per first message", "send");
+    assert_eq!(sweep_all(&bench, &mut first, now).await, rounds as usize);
+    first.per(rounds as usize);
+    let mut reminder = Sample::new("send sweep, per reminder", "send");
+    let later = now + Duration::days(2) + Duration::minutes(1);
+    assert_eq!(
+        sweep_all(&bench, &mut reminder, later).await,
+        rounds as usize
+    );
+    reminder.per(rounds as usize);
+    let mut counted = Sample::new("aggregate, per sent invitation", "aggregate");
+    let before = used(&store);
+    let started = Instant::now();
+    stream.catch_up(&store).await.expect("the sends' rollups");
+    counted.record(&store, before, started);
+    counted.per(rounds as usize);
+
     let samples = [
-        invite, page, rate, edit, aggregate, counter, scores, authorizer,
+        invite, page, rate, edit, aggregate, counter, scores, authorizer, to_send, first, reminder,
+        counted,
     ];
     println!(
         "| request | function | RRU | WRU reported | WRU billed | transaction items | p50 ms | p90 ms |"
