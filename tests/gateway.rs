@@ -4,10 +4,13 @@
 //! the authorizer function's code, with the notifier and the aggregator
 //! each on a client of its own.
 //! Every DynamoDB call each function makes is recorded (IAM action, index,
-//! leading key) and held to that function's IAM policy in `template.yaml`.
-//! DynamoDB Local enforces no IAM; without this a missing grant shows up
-//! first in production, as an AccessDenied.
+//! leading key) and held to that function's IAM policy in `template.yaml`,
+//! and so is every SES and SNS call of the send function's senders (IAM
+//! action, and the identity and configuration set it sends by).
+//! DynamoDB Local and moto enforce no IAM; without this a missing grant
+//! shows up first in production, as an AccessDenied.
 
+use crate::receivers::{CONFIGURATION_SET, MAIL_IDENTITY};
 use crate::stack;
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request,
@@ -22,7 +25,7 @@ use feedback_store::{DynamoStore, KeyStore};
 use serde_yaml_ng::Value as Yaml;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
 /// The functions whose calls are recorded, by binary name.
@@ -134,6 +137,12 @@ impl Deployment {
         std::fs::write(file, lines).expect("the calls file");
     }
 
+    /// Every SES and SNS call in `calls` that the send function's policy
+    /// does not allow.
+    pub fn denied_aws(&self, calls: &AwsCalls) -> Vec<String> {
+        aws_denied(&policies()["send"], calls.calls())
+    }
+
     /// Every recorded call that the function's policy does not allow.
     pub fn denied(&self) -> Vec<String> {
         let policies = policies();
@@ -148,6 +157,121 @@ impl Deployment {
         }
         denied
     }
+}
+
+/// One SES or SNS call: the IAM action, and each resource IAM checks it
+/// against, as the service and the ARN's resource (`ses:identity/…`,
+/// `ses:configuration-set/…`), or `*` for what has no ARN (phone numbers).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AwsCall {
+    pub action: &'static str,
+    pub resources: Vec<String>,
+}
+
+/// The SES and SNS calls recorded so far, each kind once.
+#[derive(Debug, Clone, Default)]
+pub struct AwsCalls(Arc<Mutex<BTreeSet<AwsCall>>>);
+
+impl AwsCalls {
+    pub fn calls(&self) -> BTreeSet<AwsCall> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// An interceptor for an SES or SNS client that records its calls here.
+    pub fn recorder(&self) -> AwsRecorder {
+        AwsRecorder(self.clone())
+    }
+}
+
+#[derive(Debug)]
+pub struct AwsRecorder(AwsCalls);
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for AwsRecorder {
+    fn name(&self) -> &'static str {
+        "AwsRecorder"
+    }
+
+    fn read_before_serialization(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use aws_sdk_sesv2::operation::send_email::SendEmailInput;
+        use aws_sdk_sns::operation::check_if_phone_number_is_opted_out::CheckIfPhoneNumberIsOptedOutInput;
+        use aws_sdk_sns::operation::publish::PublishInput;
+        let input = context.input();
+        let any = || vec!["*".to_owned()];
+        let call = if let Some(send) = input.downcast_ref::<SendEmailInput>() {
+            // SES checks the identity the From address is verified by (the
+            // harness verifies its domain) and the configuration set.
+            let from = send.from_email_address().unwrap_or_default();
+            let domain = from.rsplit_once('@').map_or(from, |(_, d)| d);
+            let mut resources = vec![format!("ses:identity/{domain}")];
+            resources.extend(
+                send.configuration_set_name()
+                    .map(|set| format!("ses:configuration-set/{set}")),
+            );
+            AwsCall {
+                action: "ses:SendEmail",
+                resources,
+            }
+        } else if input.downcast_ref::<PublishInput>().is_some() {
+            AwsCall {
+                action: "sns:Publish",
+                resources: any(),
+            }
+        } else if input
+            .downcast_ref::<CheckIfPhoneNumberIsOptedOutInput>()
+            .is_some()
+        {
+            AwsCall {
+                action: "sns:CheckIfPhoneNumberIsOptedOut",
+                resources: any(),
+            }
+        } else {
+            // Denied by every policy, so the check names it.
+            AwsCall {
+                action: "an operation the recorder does not know",
+                resources: any(),
+            }
+        };
+        (self.0.0.lock().unwrap_or_else(|e| e.into_inner())).insert(call);
+        Ok(())
+    }
+}
+
+/// A resource of an SES or SNS statement as [`AwsCall`] names them, with
+/// the harness stack's parameters.
+fn aws_resource(text: &str) -> String {
+    text.strip_prefix("!Sub ")
+        .unwrap_or(text)
+        .replace("arn:${AWS::Partition}:", "")
+        .replace(":${AWS::Region}:${AWS::AccountId}:", ":")
+        .replace("${MailIdentity}", MAIL_IDENTITY)
+        .replace("${MailConfigurationSet}", CONFIGURATION_SET)
+}
+
+/// The calls `statements` do not allow: each resource of a call must be
+/// granted its action by some statement, as IAM checks them.
+fn aws_denied(statements: &[Statement], calls: BTreeSet<AwsCall>) -> Vec<String> {
+    let grants = |action: &str, resource: &str| {
+        statements.iter().any(|s| {
+            s.actions.contains(action)
+                && s.resources.iter().any(|r| match r {
+                    Resource::Other(text) => {
+                        let granted = aws_resource(text);
+                        granted == "*" || granted == resource
+                    }
+                    _ => false,
+                })
+        })
+    };
+    calls
+        .into_iter()
+        .filter(|c| !c.resources.iter().all(|r| grants(c.action, r)))
+        .map(|c| format!("send: {c:?}"))
+        .collect()
 }
 
 /// Every DynamoDB grant of `template.yaml` that no call recorded in `dir`
@@ -355,6 +479,12 @@ fn policies() -> BTreeMap<String, Vec<Statement>> {
             .into_iter()
             .flatten()
         {
+            // A conditional policy (`!If [Condition, policy, NoValue]`) as a
+            // stack that meets its condition has it.
+            let policy = match policy {
+                Yaml::Tagged(tagged) if tagged.tag == "If" => &tagged.value[1],
+                other => other,
+            };
             for s in policy["Statement"].as_sequence().into_iter().flatten() {
                 assert_eq!(s["Effect"], "Allow", "only Allow statements are expected");
                 let condition = &s["Condition"];
@@ -379,6 +509,45 @@ fn policies() -> BTreeMap<String, Vec<Statement>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The SES and SNS check denies what the send function's policy does
+    /// not grant: another identity, a configuration set of another name,
+    /// an operation it does not know.
+    #[test]
+    fn ses_and_sns_calls_are_held_to_their_resources() {
+        let statements = &policies()["send"];
+        let call = |action, resources: &[&str]| AwsCall {
+            action,
+            resources: resources.iter().map(|r| r.to_string()).collect(),
+        };
+        let granted = [
+            call(
+                "ses:SendEmail",
+                &[
+                    "ses:identity/chai.example",
+                    "ses:configuration-set/feedback-chai",
+                ],
+            ),
+            call("sns:Publish", &["*"]),
+            call("sns:CheckIfPhoneNumberIsOptedOut", &["*"]),
+        ];
+        assert_eq!(aws_denied(statements, granted.into()), Vec::<String>::new());
+        for denied in [
+            call("ses:SendEmail", &["ses:identity/other.example"]),
+            call(
+                "ses:SendEmail",
+                &["ses:identity/chai.example", "ses:configuration-set/another"],
+            ),
+            call("ses:SendBulkEmail", &["ses:identity/chai.example"]),
+            call("an operation the recorder does not know", &["*"]),
+        ] {
+            assert_eq!(
+                aws_denied(statements, [denied.clone()].into()).len(),
+                1,
+                "{denied:?}"
+            );
+        }
+    }
 
     #[test]
     fn string_like_matches_as_iam_does() {

@@ -349,14 +349,22 @@ impl Server {
     }
 
     /// Behind the emulated gateway: asserts that every DynamoDB call each
-    /// function made is one its IAM policy in `template.yaml` allows.
+    /// function made, and every SES and SNS call of a stack that sends, is
+    /// one its IAM policy in `template.yaml` allows.
     pub fn check_iam(&self) {
         let deployment = self.deployment.as_ref().expect("a gateway server");
         assert!(
             deployment.logs.values().any(|log| !log.calls().is_empty()),
             "no function made a call: the recording is not wired"
         );
-        let denied = deployment.denied();
+        let mut denied = deployment.denied();
+        if let Some((moto, _)) = &self.aws {
+            assert!(
+                !moto.calls.calls().is_empty(),
+                "the senders made no SES or SNS call: the recording is not wired"
+            );
+            denied.extend(deployment.denied_aws(&moto.calls));
+        }
         assert!(
             denied.is_empty(),
             "calls that template.yaml's policies do not allow (AccessDenied in AWS):\n{}",

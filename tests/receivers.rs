@@ -229,14 +229,16 @@ impl SmtpReceiver {
 #[derive(Clone)]
 pub struct Moto {
     pub endpoint: String,
+    /// The SES and SNS calls of the senders [`Moto::senders`] made.
+    pub calls: crate::gateway::AwsCalls,
 }
 
 /// The SES identity the harness's stacks send from, and the address.
-const MAIL_IDENTITY: &str = "chai.example";
+pub const MAIL_IDENTITY: &str = "chai.example";
 /// The configuration set the harness's stacks send through, as the
 /// template's does: moto takes it (and the message's tags) without
 /// checking them, so the cases build SES's reports themselves.
-const CONFIGURATION_SET: &str = "feedback-chai";
+pub const CONFIGURATION_SET: &str = "feedback-chai";
 
 /// An e-mail SES accepted: its envelope, and the message as sent.
 #[derive(Debug, Clone)]
@@ -254,7 +256,10 @@ impl Moto {
             .ok()
             .filter(|e| !e.is_empty())
             .expect("MOTO_ENDPOINT is not set: run tests/run.sh, which starts moto's server");
-        let moto = Moto { endpoint };
+        let moto = Moto {
+            endpoint,
+            calls: Default::default(),
+        };
         aws_sdk_sesv2::Client::new(&moto.config())
             .create_email_identity()
             .email_identity(MAIL_IDENTITY)
@@ -268,15 +273,28 @@ impl Moto {
         feedback_store::dynamo::local_config(&self.endpoint)
     }
 
-    /// The `send` function's senders, on moto.
+    /// The `send` function's senders, on moto, their calls recorded in
+    /// [`Moto::calls`] for the IAM check.
     pub fn senders(&self) -> feedback_send::aws::AwsMessengers {
         let config = self.config();
+        let ses = aws_sdk_sesv2::config::Builder::from(&config)
+            .interceptor(self.calls.recorder())
+            .build();
+        let sns = aws_sdk_sns::config::Builder::from(&config)
+            .interceptor(self.calls.recorder())
+            .build();
         feedback_send::Senders {
             email: Some(
-                feedback_send::aws::Ses::new(&config, MAIL_FROM, Some(CONFIGURATION_SET.into()))
-                    .expect("a sender"),
+                feedback_send::aws::Ses::new(
+                    aws_sdk_sesv2::Client::from_conf(ses),
+                    MAIL_FROM,
+                    Some(CONFIGURATION_SET.into()),
+                )
+                .expect("a sender"),
             ),
-            sms: Some(feedback_send::aws::Sns::new(&config)),
+            sms: Some(feedback_send::aws::Sns::new(
+                aws_sdk_sns::Client::from_conf(sns),
+            )),
         }
     }
 

@@ -28,12 +28,15 @@ pub fn from_env(config: &SdkConfig) -> Result<AwsMessengers, String> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let media = Media::deployed(var);
     let email = var("MAIL_FROM")
-        .map(|from| Ses::new(config, &from, var("MAIL_CONFIGURATION_SET")))
+        .map(|from| {
+            let client = aws_sdk_sesv2::Client::new(config);
+            Ses::new(client, &from, var("MAIL_CONFIGURATION_SET"))
+        })
         .transpose()?;
     let sms = media.sms.then(|| Sns {
         sender_id: var("SMS_SENDER_ID"),
         origination_number: var("SMS_ORIGINATION_NUMBER"),
-        ..Sns::new(config)
+        ..Sns::new(aws_sdk_sns::Client::new(config))
     });
     Ok(crate::Senders { email, sms })
 }
@@ -50,15 +53,15 @@ pub struct Ses {
 }
 
 impl Ses {
-    /// From `from` (an address, or `Name <address>`), through
+    /// On `client`, from `from` (an address, or `Name <address>`), through
     /// `configuration_set` when there is one.
     pub fn new(
-        config: &SdkConfig,
+        client: aws_sdk_sesv2::Client,
         from: &str,
         configuration_set: Option<String>,
     ) -> Result<Ses, String> {
         Ok(Ses {
-            client: aws_sdk_sesv2::Client::new(config),
+            client,
             from: mime::from_mailbox(from)?,
             configuration_set,
         })
@@ -109,9 +112,9 @@ pub struct Sns {
 }
 
 impl Sns {
-    pub fn new(config: &SdkConfig) -> Sns {
+    pub fn new(client: aws_sdk_sns::Client) -> Sns {
         Sns {
-            client: aws_sdk_sns::Client::new(config),
+            client,
             sender_id: None,
             origination_number: None,
         }
