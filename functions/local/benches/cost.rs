@@ -155,6 +155,38 @@ impl Bench {
         )
     }
 
+    /// Makes the invitation `body` from `client`, as the business would;
+    /// its code.
+    async fn invite(&self, client: &str, sample: &mut Sample, body: Value) -> String {
+        let (status, created) = self
+            .call(
+                client,
+                sample,
+                Function::Manage,
+                Method::POST,
+                "/v1/invitations",
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        created["code"].as_str().expect("a code").to_owned()
+    }
+
+    /// Changes the tenant's settings by `patch`, as the business would.
+    async fn set(&self, sample: &mut Sample, patch: Value) {
+        let (status, answer) = self
+            .call(
+                "203.0.113.1",
+                sample,
+                Function::Manage,
+                Method::PUT,
+                "/v1/settings",
+                Some(patch),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+
     /// One uncached authorizer call for an admin key.
     async fn authorize(&self, sample: &mut Sample, secret: &str) {
         let mut event = ApiGatewayV2CustomAuthorizerV2Request::default();
@@ -305,18 +337,7 @@ async fn main() {
             "order_id": format!("cost-{i}"), "rep_id": "ayesha", "channel": "sms",
             "location": "lahore-gulberg", "customer_ref": format!("cust-{i}"),
         });
-        let (status, created) = bench
-            .call(
-                &client,
-                &mut invite,
-                Function::Manage,
-                Method::POST,
-                "/v1/invitations",
-                Some(body),
-            )
-            .await;
-        assert_eq!(status, 201, "{created}");
-        let code = created["code"].as_str().expect("a code").to_owned();
+        let code = bench.invite(&client, &mut invite, body).await;
         let uri = format!("/r/{code}");
         let (status, _) = bench
             .call(
@@ -382,17 +403,9 @@ async fn main() {
     let mut counter = Sample::new("POST /r/{code} (reusable link)", "collect");
     let mut setup = Sample::new("setup", "manage");
     // The bench sends in seconds what a counter sees over days: no burst.
-    let (status, _) = bench
-        .call(
-            "203.0.113.1",
-            &mut setup,
-            Function::Manage,
-            Method::PUT,
-            "/v1/settings",
-            Some(json!({"abuse": {"burst_per_link": 0}})),
-        )
+    bench
+        .set(&mut setup, json!({"abuse": {"burst_per_link": 0}}))
         .await;
-    assert_eq!(status, 200);
     let (status, link) = bench
         .call(
             "203.0.113.1",
@@ -423,17 +436,12 @@ async fn main() {
     // The product sending the invitations itself: each made with an e-mail
     // recipient, its message and one reminder swept as the send function
     // sweeps them, and what the aggregator then counts of it.
-    let (status, _) = bench
-        .call(
-            "203.0.113.1",
+    bench
+        .set(
             &mut setup,
-            Function::Manage,
-            Method::PUT,
-            "/v1/settings",
-            Some(json!({"sending": {"quiet_hours": null, "reminder_days": 2}})),
+            json!({"sending": {"quiet_hours": null, "reminder_days": 2}}),
         )
         .await;
-    assert_eq!(status, 200);
     stream.catch_up(&store).await.expect("the rounds' rollups");
     let mut to_send = Sample::new("POST /v1/invitations (with an e-mail recipient)", "manage");
     for i in 0..rounds {
@@ -441,17 +449,7 @@ async fn main() {
             "order_id": format!("send-{i}"), "rep_id": "ayesha", "channel": "email",
             "recipient": {"email": format!("customer.{i}@example.pk")}, "send_after_minutes": 0,
         });
-        let (status, created) = bench
-            .call(
-                "203.0.113.1",
-                &mut to_send,
-                Function::Manage,
-                Method::POST,
-                "/v1/invitations",
-                Some(body),
-            )
-            .await;
-        assert_eq!(status, 201, "{created}");
+        bench.invite("203.0.113.1", &mut to_send, body).await;
     }
     let now = Utc::now() + Duration::minutes(1);
     let mut first = Sample::new("send sweep, per first message", "send");
