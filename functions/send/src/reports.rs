@@ -77,8 +77,8 @@ pub fn read(message: &str) -> Result<Option<(Code, Report)>, String> {
     })?;
     let report = match (event.event_type.as_str(), &event.bounce) {
         ("Bounce", Some(b)) if b.bounce_type == "Permanent" => Report::Bounced(format!(
-            "the address bounced (SES: {} {})",
-            b.bounce_type, b.bounce_sub_type
+            "the address bounced (SES: {})",
+            format!("{} {}", b.bounce_type, b.bounce_sub_type).trim_end()
         )),
         ("Complaint", _) => Report::Complained,
         _ => return Ok(None),
@@ -155,6 +155,12 @@ mod tests {
             report,
             Report::Bounced("the address bounced (SES: Permanent General)".into()),
             "the diagnostic, which repeats the address, is not kept"
+        );
+        let bare = event("Bounce", r#""bounce":{"bounceType":"Permanent"},"#, tag);
+        assert_eq!(
+            read(&bare).unwrap().unwrap().1,
+            Report::Bounced("the address bounced (SES: Permanent)".into()),
+            "a bounce without its subtype"
         );
         let complaint = r#""complaint":{"complainedRecipients":[{"emailAddress":"zara@example.pk"}],
             "complaintFeedbackType":"abuse","timestamp":"2026-06-01T07:00:00.000Z"},"#;
