@@ -13,7 +13,7 @@ use feedback_core::sending::{
 };
 use feedback_core::time::TenantZone;
 use feedback_core::{Code, Invitation, Rep, Settings};
-use feedback_store::{Store, StoreError, change_sending};
+use feedback_store::{Store, StoreError, cancel_sending, change_sending};
 use futures::StreamExt;
 
 /// Invitations one sweep looks at.
@@ -85,21 +85,34 @@ pub async fn record_report(
     let Some(sending) = store.get_invitation(code).await?.and_then(|i| i.sending) else {
         return Ok(false);
     };
-    let why = match report {
-        Report::Bounced(_) => Suppression::Bounced,
-        Report::Complained => Suppression::OptedOut,
-    };
-    store.suppress(&sending.contact_hash, why, at).await?;
-    let changed = match report {
-        Report::Bounced(reason) => change_sending(store, code, |s| s.bounced(at, reason)).await?,
-        Report::Complained => {
-            change_sending(store, code, |s| s.cancelled(at, Cancel::OptedOut)).await?
+    match report {
+        Report::Bounced(reason) => {
+            store
+                .suppress(&sending.contact_hash, Suppression::Bounced, at)
+                .await?;
+            if let Some(next) = change_sending(store, code, |s| s.bounced(at, reason)).await? {
+                log_failure(code, &next);
+            }
         }
-    };
-    if let Some(next) = changed {
-        log_failure(code, &next);
+        Report::Complained => opt_out(store, code, &sending, at).await?,
     }
     Ok(true)
+}
+
+/// The contact of invitation `code` (whose sending state is `sending`)
+/// opted out at `at`: it goes on the suppression list, and what the
+/// invitation still had to send is dropped.
+pub async fn opt_out(
+    store: &dyn Store,
+    code: &Code,
+    sending: &Sending,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    store
+        .suppress(&sending.contact_hash, Suppression::OptedOut, at)
+        .await?;
+    cancel_sending(store, code, Cancel::OptedOut, at).await?;
+    Ok(())
 }
 
 /// What hands messages to a provider.
@@ -266,7 +279,7 @@ impl Sender<'_> {
             }
             Err(NotSent::OptedOut) => {
                 tracing::info!(code = %code, "the provider holds the contact as opted out");
-                (self.store)
+                self.store
                     .suppress(&taken.contact_hash, Suppression::OptedOut, now)
                     .await?;
                 (taken.cancelled(now, Cancel::OptedOut), Outcome::Cancelled)

@@ -790,8 +790,8 @@ impl Sending {
 
     /// What is pending is dropped at `at` for `why`. Before the first
     /// message that is the delivery's status (`suppressed` for a contact
-    /// on the suppression list, `cancelled` otherwise); after it, the status stays `sent` and the
-    /// reminder is dropped.
+    /// on the suppression list, `cancelled` otherwise); after it, the
+    /// status stays `sent` and the reminder is dropped.
     pub fn cancelled(&self, at: DateTime<Utc>, why: Cancel) -> Self {
         if self.due_at.is_none() {
             return self.clone();

@@ -85,7 +85,8 @@ async fn reply(
     let stop = is_stop_reply(&text);
     if stop {
         let hash = state.secret().await?.suppression(from.as_str());
-        (state.store)
+        state
+            .store
             .suppress(&hash, Suppression::OptedOut, chrono::Utc::now())
             .await?;
     }

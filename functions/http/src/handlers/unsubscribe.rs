@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use feedback_core::Code;
-use feedback_core::sending::{Cancel, Sending, Suppression};
+use feedback_core::sending::Sending;
 
 /// The invitation a genuine token names, its sending state and language.
 async fn opted(
@@ -125,10 +125,6 @@ async fn opt_out(state: &AppState, token: &str) -> Result<Option<&'static str>, 
     let Some((code, sending, lang)) = opted(state, token).await? else {
         return Ok(None);
     };
-    let store = state.store.as_ref();
-    (store)
-        .suppress(&sending.contact_hash, Suppression::OptedOut, super::now())
-        .await?;
-    feedback_store::cancel_sending(store, &code, Cancel::OptedOut, super::now()).await?;
+    feedback_app::sending::opt_out(state.store.as_ref(), &code, &sending, super::now()).await?;
     Ok(Some(lang))
 }
