@@ -199,10 +199,6 @@ pub trait SendStore: Send + Sync {
 
     /// Why the contact is on the suppression list; `None`: it is not.
     async fn suppression(&self, hash: &str) -> Result<Option<Suppression>, StoreError>;
-
-    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {
-        Ok(self.suppression(hash).await?.is_some())
-    }
 }
 
 /// Cancels, at `at` for `why`, what invitation `code` still had to send,
